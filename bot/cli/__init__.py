@@ -1,0 +1,59 @@
+"""The ``ecm-bot`` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from bot.errors import EcmError
+
+log = logging.getLogger("bot")
+
+
+class EcmGroup(click.Group):
+    """A click group that turns the bot's errors into one clear line and exit code 1,
+    and any unexpected error into one line too (with the traceback only under --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except EcmError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - the CLI boundary: never show a traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            click.secho(
+                f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+                fg="red",
+                err=True,
+            )
+            sys.exit(1)
+
+
+@click.group(cls=EcmGroup)
+@click.option("--debug", is_flag=True, help="Show full tracebacks and debug logs.")
+@click.version_option(package_name="ecm-bot")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """ECM agent bot: triage stuck remittance orders and work them, from Slack or here.
+
+    Example: ecm-bot demo
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+
+
+def main() -> None:
+    """Entry point of the ``ecm-bot`` script."""
+    from bot.cli import context_cmd, skills_cmd  # noqa: F401 - registers commands
+
+    cli(prog_name="ecm-bot")

@@ -1,0 +1,22 @@
+"""Validation of identifiers that reach SQL or the workbook: order IDs and emails."""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import InputError
+
+ORDER_ID_RE = re.compile(r"^[A-Z]{2}[A-Z0-9]{8}$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
+
+
+def order_id(value: object) -> str:
+    """Return the order ID in canonical (upper) case, or raise InputError."""
+    text = str(value or "").strip().upper()
+    if not ORDER_ID_RE.match(text):
+        shown = str(value or "")[:40]
+        raise InputError(
+            f"'{shown}' is not an order ID. Order IDs are a two-letter corridor and 8 letters "
+            "or digits, like AE136ABC00."
+        )
+    return text

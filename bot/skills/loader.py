@@ -1,0 +1,142 @@
+"""Load one skill folder strictly: SKILL.md frontmatter and body, plus aspora.config.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from bot.errors import SkillConfigError
+from bot.skills.schema import NAME_RE, SkillConfig
+from bot.skills.tools import ALL_TOOLS, DEC_011, forbidden_for
+
+SKILL_FILE = "SKILL.md"
+CONFIG_FILE = "aspora.config.yaml"
+FRONTMATTER_KEYS = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A loaded skill: where it lives, what it says, and how it may run."""
+
+    name: str
+    role: str
+    folder: Path
+    description: str
+    body: str
+    config: SkillConfig
+
+    @property
+    def domain(self) -> str:
+        return self.config.skill.domain
+
+    @property
+    def version(self) -> str:
+        return self.config.skill.version
+
+    @property
+    def skill_md(self) -> Path:
+        return self.folder / SKILL_FILE
+
+
+def _split_frontmatter(path: Path) -> tuple[dict, str]:
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        raise SkillConfigError(path, "missing YAML frontmatter (the file must start with ---)")
+    parts = text.split("---", 2)
+    if len(parts) < 3:
+        raise SkillConfigError(path, "unterminated YAML frontmatter (no closing ---)")
+    try:
+        meta = yaml.safe_load(parts[1])
+    except yaml.YAMLError as exc:
+        raise SkillConfigError(path, f"frontmatter is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise SkillConfigError(path, "frontmatter must be a mapping of keys to values")
+    return meta, parts[2].strip()
+
+
+def _check_frontmatter(path: Path, meta: dict, folder_name: str) -> None:
+    unknown = sorted(set(meta) - FRONTMATTER_KEYS)
+    if unknown:
+        raise SkillConfigError(path, f"field '{unknown[0]}' is not allowed in SKILL.md frontmatter")
+    name, description = meta.get("name"), meta.get("description")
+    if not isinstance(name, str) or not name:
+        raise SkillConfigError(path, "field 'name' is required and must be a string")
+    if len(name) > 64 or not NAME_RE.match(name):
+        raise SkillConfigError(
+            path, "field 'name' must be lowercase letters, digits and single hyphens (max 64)"
+        )
+    if name != folder_name:
+        raise SkillConfigError(path, f"field 'name' is '{name}' but the folder is '{folder_name}'")
+    if not isinstance(description, str) or not description.strip():
+        raise SkillConfigError(path, "field 'description' is required and must be a string")
+    if len(description) > 1024:
+        raise SkillConfigError(path, "field 'description' is longer than 1024 characters")
+    metadata = meta.get("metadata", {})
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise SkillConfigError(path, "field 'metadata' must map strings to strings")
+
+
+def _load_config(path: Path) -> SkillConfig:
+    if not path.is_file():
+        raise SkillConfigError(path, "file is missing")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SkillConfigError(path, f"not valid YAML: {exc}") from exc
+    try:
+        return SkillConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        msg = first["msg"]
+        if first["type"] == "missing":
+            msg = "field is required but missing"
+        elif first["type"] == "extra_forbidden":
+            msg = "unknown field"
+        raise SkillConfigError(path, f"field '{field}': {msg}{more}") from None
+
+
+def load_skill(folder: Path) -> Skill:
+    """Load and check a skill folder; raise SkillConfigError naming the file and field."""
+    folder = Path(folder)
+    role_folder = folder.parent.name
+    skill_md = folder / SKILL_FILE
+    if not skill_md.is_file():
+        raise SkillConfigError(skill_md, "file is missing")
+    meta, body = _split_frontmatter(skill_md)
+    _check_frontmatter(skill_md, meta, folder.name)
+    config_path = folder / CONFIG_FILE
+    config = _load_config(config_path)
+    if config.skill.name != folder.name:
+        raise SkillConfigError(
+            config_path, f"field 'skill.name' is '{config.skill.name}' but the folder is "
+            f"'{folder.name}'"
+        )
+    if config.skill.role != role_folder:
+        raise SkillConfigError(
+            config_path, f"field 'skill.role' is '{config.skill.role}' but the skill lives in "
+            f"skills/{role_folder}/"
+        )
+    for tool in config.permissions.tools:
+        if tool not in ALL_TOOLS:
+            raise SkillConfigError(config_path, f"field 'permissions.tools': unknown tool '{tool}'")
+        if tool in forbidden_for(config.skill.role):
+            raise SkillConfigError(
+                config_path,
+                f"field 'permissions.tools': a {config.skill.role} skill may not have '{tool}' "
+                f"— {DEC_011}",
+            )
+    return Skill(
+        name=folder.name,
+        role=config.skill.role,
+        folder=folder,
+        description=meta["description"].strip(),
+        body=body,
+        config=config,
+    )

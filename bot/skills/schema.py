@@ -1,0 +1,127 @@
+"""The strict schema of a skill's aspora.config.yaml (pydantic, unknown fields forbidden)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+ENTRY_POINT_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+TABS = ("Agents", "Assignments", "Resolutions", "Escalations")
+STATUSES = ("ASSIGNED", "IN_PROGRESS", "RESOLVED", "ESCALATED", "CLOSED")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SkillSection(Strict):
+    name: str = Field(max_length=64)
+    domain: Literal["ecm"]
+    role: Literal["manager", "field"]
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    description: str = Field(min_length=1, max_length=1024)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError("must be lowercase letters, digits and single hyphens")
+        return value
+
+
+class Runtime(Strict):
+    entry_point: str = Field(pattern=ENTRY_POINT_RE.pattern)
+    timeout: int = Field(gt=0, le=900)
+
+
+class CostBudget(Strict):
+    max_per_execution: float = Field(gt=0)
+    monthly_limit: float = Field(gt=0)
+
+
+class ModelSection(Strict):
+    primary: str = Field(min_length=1)
+    fallback: str = Field(min_length=1)
+    temperature: float = Field(ge=0, le=2)
+    max_tokens: int = Field(gt=0, le=200_000)
+    cost_budget: CostBudget
+
+
+class Cron(Strict):
+    schedule: str
+    timezone: str
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError(f"'{value}' is not a valid cron expression")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone '{value}'") from exc
+        return value
+
+
+class Patterns(Strict):
+    patterns: list[str] = Field(min_length=1)
+
+
+class Trigger(Strict):
+    cron: Cron | None = None
+    command: Patterns | None = None
+    message: Patterns | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Trigger:
+        kinds = [k for k in ("cron", "command", "message") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("each trigger has exactly one of cron, command or message")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("cron", "command", "message") if getattr(self, k) is not None)
+
+
+class TabAccess(Strict):
+    read: Literal["all", "own", "none"]
+    write: Literal["all", "own", "none"]
+    statuses: list[Literal[STATUSES]] | None = None  # type: ignore[valid-type]
+
+
+class Permissions(Strict):
+    tools: list[str]
+    apis: list[Literal["warehouse", "workbook", "slack", "llm"]]
+    secrets: list[str]
+    shared_resources: list[str]
+    blocked_resources: list[str]
+    sheets_access: dict[Literal[TABS], TabAccess] | None = None  # type: ignore[valid-type]
+
+
+class Monitoring(Strict):
+    success_rate_threshold: float = Field(ge=0, le=1)
+    latency_p95_threshold: float = Field(gt=0)
+    alert_on_failure: bool
+    custom_metrics: list[str]
+
+
+class SkillConfig(Strict):
+    """The whole aspora.config.yaml."""
+
+    skill: SkillSection
+    runtime: Runtime
+    model: ModelSection
+    triggers: list[Trigger]
+    permissions: Permissions
+    monitoring: Monitoring

@@ -1,0 +1,1 @@
+"""Interfaces to the outside systems (warehouse, workbook, bot state) and their implementations."""

@@ -1,0 +1,52 @@
+"""The workbook interface: the team's Google Sheets tabs, as rows keyed by header name.
+
+Implementations: ``SqliteWorkbook`` (embedded default). Every implementation keeps the
+column order below, writes per row (never clears a tab) and applies an update only when the
+row still holds the values the caller expected, so a concurrent edit is never overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+TAB_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Agents": (
+        "email", "name", "Slack user ID", "role", "specializations", "capacity", "active",
+    ),
+    "Assignments": (
+        "Order ID", "Priority", "Score", "Why", "Stuck Reason", "Amount", "Currency",
+        "Hours Stuck at triage", "Assigned Agent", "Assigned At", "Status", "Updated At",
+        "Triage Run",
+    ),
+    "Resolutions": ("Order ID", "Agent", "Resolved At", "Notes", "Time To Resolve", "SLA Met"),
+    "Escalations": ("Order ID", "From", "Reason", "At", "Target"),
+}
+TAB_KEYS = {"Agents": "email", "Assignments": "Order ID"}
+OPEN_STATUSES = ("ASSIGNED", "IN_PROGRESS")
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """Change ``changes`` on the row whose key column equals ``key``, only if it still
+    holds every value in ``expect``."""
+
+    key: str
+    changes: dict[str, object]
+    expect: dict[str, object] = field(default_factory=dict)
+
+
+class Workbook(Protocol):
+    """The tabs the ECM team keeps: read whole tabs, append rows, update rows by key."""
+
+    def read(self, tab: str) -> list[dict]:
+        """Every row of a tab, as dicts keyed by header, in sheet order."""
+        ...
+
+    def append(self, tab: str, rows: list[dict]) -> None:
+        """Add rows at the end of a tab."""
+        ...
+
+    def update(self, tab: str, updates: list[RowUpdate]) -> list[str]:
+        """Apply updates by key; return the keys whose expectation failed (left untouched)."""
+        ...

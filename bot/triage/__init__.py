@@ -1,0 +1,1 @@
+"""Pure triage logic: scoring, assignment and anomaly statistics (no I/O)."""
