@@ -19,9 +19,13 @@ class SkillConfigError(EcmError):
 class AccessDenied(EcmError):
     """The guard refused a load, a tool call or a row access."""
 
-    def __init__(self, *, skill: str, role: str, resource: str, rule: str):
+    def __init__(
+        self, *, skill: str, role: str, resource: str, rule: str, message: str | None = None
+    ):
         self.skill, self.role, self.resource, self.rule = skill, role, resource, rule
-        super().__init__(f"Access denied: {role} skill '{skill}' may not use '{resource}' — {rule}")
+        super().__init__(
+            message or f"Access denied: {role} skill '{skill}' may not use '{resource}' — {rule}"
+        )
 
 
 class InputError(EcmError):

@@ -115,8 +115,10 @@ def check_resources(registry) -> list[str]:
             problems.append(f"shared/config/knowledge-graph.yaml: reasons.{code}: unknown reason")
         for rel in entry.get("related", []):
             if rel not in reasons:
-                problems.append(f"shared/config/knowledge-graph.yaml: reasons.{code}.related: "
-                                f"unknown reason '{rel}'")
+                problems.append(
+                    f"shared/config/knowledge-graph.yaml: reasons.{code}.related: "
+                    f"unknown reason '{rel}'"
+                )
     for path in sorted(QUERIES_DIR.glob("*.sql")):
         header = query_header(path.read_text(encoding="utf-8"))
         for key in HEADER_FIELDS:
@@ -133,6 +135,8 @@ def check_resources(registry) -> list[str]:
                 guard.check_resource(path)
             except Exception:  # noqa: BLE001 - refused is what we want here
                 continue
-            problems.append(f"{skill.folder}/aspora.config.yaml: field skill may load "
-                            f"manager-only query {path.name}")
+            problems.append(
+                f"{skill.folder}/aspora.config.yaml: field skill may load "
+                f"manager-only query {path.name}"
+            )
     return problems

@@ -15,8 +15,14 @@ import yaml
 from bot.paths import PROJECT_ROOT, SHARED_DIR, SKILLS_DIR
 
 
-def copy_skill(tmp_path: Path, role: str, name: str, *, into_role: str | None = None,
-               into_name: str | None = None) -> Path:
+def copy_skill(
+    tmp_path: Path,
+    role: str,
+    name: str,
+    *,
+    into_role: str | None = None,
+    into_name: str | None = None,
+) -> Path:
     """Copy skills/<role>/<name> to tmp_path/skills/<into_role>/<into_name> and return it."""
     dest = tmp_path / "skills" / (into_role or role) / (into_name or name)
     shutil.copytree(SKILLS_DIR / role / name, dest)
@@ -57,8 +63,9 @@ class RecordingSink:
     def __init__(self) -> None:
         self.records: list[dict[str, str]] = []
 
-    def record_denial(self, *, caller: str, skill: str, role: str, resource: str,
-                      rule: str) -> None:
+    def record_denial(
+        self, *, caller: str, skill: str, role: str, resource: str, rule: str
+    ) -> None:
         self.records.append(
             {"caller": caller, "skill": skill, "role": role, "resource": resource, "rule": rule}
         )

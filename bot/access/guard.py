@@ -92,7 +92,9 @@ class Guard:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise AccessDenied(
-                skill=self.skill.name, role=self.skill.role, resource=str(ref),
+                skill=self.skill.name,
+                role=self.skill.role,
+                resource=str(ref),
                 rule="the file does not exist",
             ) from None
 
@@ -109,9 +111,9 @@ class Guard:
         if api not in self.skill.config.permissions.apis:
             self._deny(f"api:{api}", "the system is not listed in the skill's permissions.apis")
 
-    def deny(self, resource: str, rule: str) -> None:
+    def deny(self, resource: str, rule: str, message: str | None = None) -> None:
         """Record and raise a refusal decided elsewhere (e.g. by the row rules)."""
-        self._deny(resource, rule)
+        self._deny(resource, rule, message)
 
     # -- internals -------------------------------------------------------------------------
     def _normalise(self, ref: str | Path, shown: str) -> str:
@@ -128,6 +130,8 @@ class Guard:
         if any(ord(c) < 32 for c in text):
             self._deny(shown, "the path contains control characters")
         text = text.replace("\\", "/")
+        if self._skill_dir is None:
+            self._deny(shown, "the skill's own folder is outside the project")
         path = Path(text) if os.path.isabs(text) else self.root / self._skill_dir / text
         real = Path(os.path.realpath(path))
         rel = self._relative(real)
@@ -156,7 +160,7 @@ class Guard:
         )
         return any(glob.globmatch(rel, p, flags=_GLOB_FLAGS) for p in own)
 
-    def _deny(self, resource: str, rule: str) -> None:
+    def _deny(self, resource: str, rule: str, message: str | None = None) -> None:
         if self.denials is not None:
             self.denials.record_denial(
                 caller=self.caller,
@@ -166,5 +170,9 @@ class Guard:
                 rule=rule,
             )
         raise AccessDenied(
-            skill=self.skill.name, role=self.skill.role, resource=resource, rule=rule
+            skill=self.skill.name,
+            role=self.skill.role,
+            resource=resource,
+            rule=rule,
+            message=message,
         )

@@ -108,8 +108,6 @@ class ScopedWorkbook:
             self.guard.deny(where, "this skill may not write that tab")
         if rule.write == "own" and not (self._owns(tab, before) and self._owns(tab, after)):
             self.guard.deny(where, "a field agent writes only their own rows")
-        if rule.statuses is not None and "Status" in after and after != before:
-            if after["Status"] != before.get("Status") and after["Status"] not in rule.statuses:
-                self.guard.deny(
-                    where, f"status may only be set to {', '.join(rule.statuses)}"
-                )
+        status_changed = "Status" in after and after["Status"] != before.get("Status")
+        if rule.statuses is not None and status_changed and after["Status"] not in rule.statuses:
+            self.guard.deny(where, f"status may only be set to {', '.join(rule.statuses)}")

@@ -54,6 +54,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main() -> None:
     """Entry point of the ``ecm-bot`` script."""
-    from bot.cli import context_cmd, skills_cmd  # noqa: F401 - registers commands
+    from bot.cli import (  # noqa: F401 - registers commands
+        chat_cmd,
+        context_cmd,
+        demo_cmd,
+        observe_cmd,
+        ops_cmd,
+        skills_cmd,
+    )
 
     cli(prog_name="ecm-bot")

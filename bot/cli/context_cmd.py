@@ -32,9 +32,17 @@ def context(role: str, skill_name: str, reason: str | None, as_json: bool) -> No
     total = sum(p.tokens for p in parts)
     mono = sum(p.tokens for p in monolith_parts(reg))
     if as_json:
-        emit_json({"parts": [{"label": p.label, "tokens": p.tokens} for p in parts],
-                   "total": total, "monolith": mono, "share": round(total / mono, 4)})
+        emit_json(
+            {
+                "parts": [{"label": p.label, "tokens": p.tokens} for p in parts],
+                "total": total,
+                "monolith": mono,
+                "share": round(total / mono, 4),
+            }
+        )
         return
     click.echo(table([[p.label, p.tokens] for p in parts], ["part", "tokens (est.)"]))
-    click.echo(f"\ntotal: {total} tokens · monolith: {mono} tokens · "
-               f"{100 * total / mono:.1f}% of the monolith")
+    click.echo(
+        f"\ntotal: {total} tokens · monolith: {mono} tokens · "
+        f"{100 * total / mono:.1f}% of the monolith"
+    )

@@ -46,14 +46,22 @@ def list_skills(role: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(
             [
-                {"role": s.role, "name": s.name, "version": s.version,
-                 "triggers": [t.model_dump(exclude_none=True) for t in s.config.triggers]}
+                {
+                    "role": s.role,
+                    "name": s.name,
+                    "version": s.version,
+                    "triggers": [t.model_dump(exclude_none=True) for t in s.config.triggers],
+                }
                 for s in items
             ]
         )
         return
-    click.echo(table([[s.role, s.name, s.version, _trigger_text(s)] for s in items],
-                     ["role", "name", "version", "triggers"]))
+    click.echo(
+        table(
+            [[s.role, s.name, s.version, _trigger_text(s)] for s in items],
+            ["role", "name", "version", "triggers"],
+        )
+    )
 
 
 @skills.command("search")
@@ -86,11 +94,15 @@ def validate_skills() -> None:
         module, func = skill.config.runtime.entry_point.split(":")
         try:
             if not callable(getattr(importlib.import_module(module), func, None)):
-                problems.append(f"{skill.folder}/aspora.config.yaml: field 'runtime.entry_point': "
-                                f"{module} has no function {func}")
+                problems.append(
+                    f"{skill.folder}/aspora.config.yaml: field 'runtime.entry_point': "
+                    f"{module} has no function {func}"
+                )
         except ImportError as exc:
-            problems.append(f"{skill.folder}/aspora.config.yaml: field 'runtime.entry_point': "
-                            f"cannot import {module} ({exc})")
+            problems.append(
+                f"{skill.folder}/aspora.config.yaml: field 'runtime.entry_point': "
+                f"cannot import {module} ({exc})"
+            )
     problems += check_resources(reg)
     for p in problems:
         click.secho(p, fg="red", err=True)

@@ -55,16 +55,21 @@ def build_context(
         raise InputError(f"'{reason}' is not a stuck-reason code (like LULU_NOT_CONFIRMED).")
     parts = [
         ContextPart("guardrails", guard.read_text(GUARDRAILS_FILE)),
-        ContextPart(f"{skill.role} charter", guard.read_text(SKILLS_DIR / skill.role / "CHARTER.md")),
+        ContextPart(
+            f"{skill.role} charter", guard.read_text(SKILLS_DIR / skill.role / "CHARTER.md")
+        ),
         ContextPart(f"{skill.role} skill catalog", catalog_text(registry, skill.role)),
         ContextPart(f"SKILL.md of {skill.name}", guard.read_text(skill.skill_md)),
     ]
     whole, per_reason = request_files(skill.name, reason)
+    # Per-reason entries first, so an unknown reason is an InputError, not a missing runbook.
+    entries = [
+        ContextPart(f"{_label(path)} [{reason}]", reason_entry(guard, path, reason))
+        for path in per_reason
+    ]
     for path in whole:
         parts.append(ContextPart(_label(path), guard.read_text(path)))
-    for path in per_reason:
-        parts.append(ContextPart(f"{_label(path)} [{reason}]", reason_entry(guard, path, reason)))
-    return parts
+    return parts + entries
 
 
 def monolith_parts(registry: Registry) -> list[ContextPart]:

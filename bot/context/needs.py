@@ -16,16 +16,19 @@ NEEDS = {
     "triage-and-assign": ([Q / "ecm-pending-list.sql", C / "scoring.yaml", STUCK], []),
     "assign-tickets": ([], [STUCK]),
     "ecm-daily-flow": (
-        [Q / "ecm-pending-list.sql", Q / "ecm-stuck-trends.sql", C / "scoring.yaml",
-         C / "patterns.yaml", STUCK],
+        [
+            Q / "ecm-pending-list.sql",
+            Q / "ecm-stuck-trends.sql",
+            C / "scoring.yaml",
+            C / "patterns.yaml",
+            STUCK,
+        ],
         [],
     ),
     "pattern-intelligence": ([Q / "ecm-stuck-trends.sql", C / "patterns.yaml"], []),
     "run-ecm": ([Q / "ecm-dashboard-counts.sql", Q / "ecm-pending-list.sql"], [STUCK]),
     "my-tickets": ([Q / "ecm-orders-live-status.sql"], [STUCK, KG]),
-    "order-details": (
-        [Q / "ecm-order-detail-v2.sql", Q / "ecm-order-timeline.sql"], [STUCK, KG]
-    ),
+    "order-details": ([Q / "ecm-order-detail-v2.sql", Q / "ecm-order-timeline.sql"], [STUCK, KG]),
     "resolve-ticket": ([Q / "ecm-order-detail-v2.sql"], [STUCK]),
     "escalate-ticket": ([], [STUCK]),
 }

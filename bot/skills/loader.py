@@ -115,13 +115,14 @@ def load_skill(folder: Path) -> Skill:
     config = _load_config(config_path)
     if config.skill.name != folder.name:
         raise SkillConfigError(
-            config_path, f"field 'skill.name' is '{config.skill.name}' but the folder is "
-            f"'{folder.name}'"
+            config_path,
+            f"field 'skill.name' is '{config.skill.name}' but the folder is '{folder.name}'",
         )
     if config.skill.role != role_folder:
         raise SkillConfigError(
-            config_path, f"field 'skill.role' is '{config.skill.role}' but the skill lives in "
-            f"skills/{role_folder}/"
+            config_path,
+            f"field 'skill.role' is '{config.skill.role}' but the skill lives in "
+            f"skills/{role_folder}/",
         )
     for tool in config.permissions.tools:
         if tool not in ALL_TOOLS:

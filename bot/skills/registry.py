@@ -69,9 +69,7 @@ class Registry:
             name = skill.name.replace("-", " ")
             patterns = " ".join(p for t in skill.config.triggers for p in _patterns(t)).lower()
             desc = skill.description.lower()
-            score = sum(
-                3 * (t in name) + 2 * (t in patterns) + desc.count(t) * 0.5 for t in terms
-            )
+            score = sum(3 * (t in name) + 2 * (t in patterns) + desc.count(t) * 0.5 for t in terms)
             if score:
                 scored.append((-score, skill.name, skill))
         return [s for _, _, s in sorted(scored)[:limit]]

@@ -18,30 +18,66 @@ def migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
 @migration
 def m001_initial(db: Database) -> None:
     db["triage_runs"].create(
-        {"id": str, "workflow_id": str, "started_by": str, "started_at": str,
-         "finished_at": str, "status": str, "dry_run": int, "summary": str},
+        {
+            "id": str,
+            "workflow_id": str,
+            "started_by": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "dry_run": int,
+            "summary": str,
+        },
         pk="id",
     )
     db["audit_log"].create(
-        {"id": int, "at": str, "actor": str, "action": str, "target": str,
-         "before": str, "after": str, "workflow_id": str},
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "target": str,
+            "before": str,
+            "after": str,
+            "workflow_id": str,
+        },
         pk="id",
     )
     db["access_denials"].create(
-        {"id": int, "at": str, "caller": str, "skill": str, "role": str,
-         "resource": str, "rule": str},
+        {
+            "id": int,
+            "at": str,
+            "caller": str,
+            "skill": str,
+            "role": str,
+            "resource": str,
+            "rule": str,
+        },
         pk="id",
     )
     db["executions"].create(
-        {"id": str, "workflow_id": str, "parent_id": str, "skill": str, "role": str,
-         "caller": str, "trigger": str, "started_at": str, "duration_ms": float,
-         "outcome": str, "error": str, "metrics": str, "order_ids": str},
+        {
+            "id": str,
+            "workflow_id": str,
+            "parent_id": str,
+            "skill": str,
+            "role": str,
+            "caller": str,
+            "trigger": str,
+            "started_at": str,
+            "duration_ms": float,
+            "outcome": str,
+            "error": str,
+            "metrics": str,
+            "order_ids": str,
+        },
         pk="id",
     )
     db["executions"].create_index(["started_at"])
     db["executions"].create_index(["workflow_id"])
-    db["locks"].create({"name": str, "holder": str, "acquired_at": str, "expires_at": str},
-                       pk="name")
+    db["locks"].create(
+        {"name": str, "holder": str, "acquired_at": str, "expires_at": str}, pk="name"
+    )
 
 
 def migrate(db: Database) -> list[str]:

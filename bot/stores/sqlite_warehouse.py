@@ -9,13 +9,27 @@ from bot.errors import NotConfigured
 
 WAREHOUSE_SCHEMA = {
     "orders": {
-        "order_id": str, "corridor": str, "send_amount": float, "send_currency": str,
-        "receive_amount": float, "receive_currency": str, "payout_partner": str,
-        "payment_method": str, "status": str, "stuck_reason": str, "stuck_since": str,
-        "cleared_at": str, "created_at": str, "customer_ref": str,
+        "order_id": str,
+        "corridor": str,
+        "send_amount": float,
+        "send_currency": str,
+        "receive_amount": float,
+        "receive_currency": str,
+        "payout_partner": str,
+        "payment_method": str,
+        "status": str,
+        "stuck_reason": str,
+        "stuck_since": str,
+        "cleared_at": str,
+        "created_at": str,
+        "customer_ref": str,
     },
     "order_events": {
-        "order_id": str, "event_at": str, "system": str, "event_type": str, "detail": str,
+        "order_id": str,
+        "event_at": str,
+        "system": str,
+        "event_type": str,
+        "detail": str,
     },
 }
 

@@ -63,9 +63,9 @@ class SqliteWorkbook:
                 if unknown:
                     raise KeyError(f"unknown columns for {tab}: {sorted(unknown)}")
                 sets = ", ".join(f"{_q(c)} = ?" for c in up.changes)
-                where = " AND ".join([f"{_q(key)} = ?"] + [
-                    f"COALESCE({_q(c)}, '') = ?" for c in up.expect
-                ])
+                where = " AND ".join(
+                    [f"{_q(key)} = ?"] + [f"COALESCE({_q(c)}, '') = ?" for c in up.expect]
+                )
                 values = [_cell(v) for v in up.changes.values()]
                 values += [str(up.key)] + [_cell(v) or "" for v in up.expect.values()]
                 cursor = conn.execute(f"UPDATE {_q(tab)} SET {sets} WHERE {where}", values)

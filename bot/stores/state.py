@@ -24,26 +24,47 @@ class StateStore:
     # -- denials and audit -------------------------------------------------------------------
     def record_denial(self, *, caller: str, skill: str, role: str, resource: str, rule: str):
         self.db["access_denials"].insert(
-            {"at": ts(now()), "caller": caller, "skill": skill, "role": role,
-             "resource": resource, "rule": rule}
+            {
+                "at": ts(now()),
+                "caller": caller,
+                "skill": skill,
+                "role": role,
+                "resource": resource,
+                "rule": rule,
+            }
         )
 
     def denials(self) -> list[dict]:
         return list(self.db["access_denials"].rows_where(order_by="id"))
 
-    def audit(self, *, actor: str, action: str, target: str, before: object, after: object,
-              workflow_id: str | None = None) -> None:
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        target: str,
+        before: object,
+        after: object,
+        workflow_id: str | None = None,
+    ) -> None:
         """Record one write: who, what, and the values before and after."""
         self.db["audit_log"].insert(
-            {"at": ts(now()), "actor": actor, "action": action, "target": target,
-             "before": json.dumps(before, default=str), "after": json.dumps(after, default=str),
-             "workflow_id": workflow_id}
+            {
+                "at": ts(now()),
+                "actor": actor,
+                "action": action,
+                "target": target,
+                "before": json.dumps(before, default=str),
+                "after": json.dumps(after, default=str),
+                "workflow_id": workflow_id,
+            }
         )
 
     def audit_entries(self, target: str | None = None) -> list[dict]:
         where = "target = ?" if target else None
-        return list(self.db["audit_log"].rows_where(where, [target] if target else [],
-                                                    order_by="id"))
+        return list(
+            self.db["audit_log"].rows_where(where, [target] if target else [], order_by="id")
+        )
 
     # -- locks -------------------------------------------------------------------------------
     def acquire_lock(self, name: str, holder: str, ttl_seconds: int) -> None:
@@ -73,14 +94,24 @@ class StateStore:
     # -- triage runs -------------------------------------------------------------------------
     def start_triage_run(self, run_id: str, workflow_id: str, started_by: str, dry_run: bool):
         self.db["triage_runs"].insert(
-            {"id": run_id, "workflow_id": workflow_id, "started_by": started_by,
-             "started_at": ts(now()), "status": "running", "dry_run": int(dry_run)}
+            {
+                "id": run_id,
+                "workflow_id": workflow_id,
+                "started_by": started_by,
+                "started_at": ts(now()),
+                "status": "running",
+                "dry_run": int(dry_run),
+            }
         )
 
     def finish_triage_run(self, run_id: str, status: str, summary: dict) -> None:
         self.db["triage_runs"].update(
-            run_id, {"finished_at": ts(now()), "status": status,
-                     "summary": json.dumps(summary, default=str)}
+            run_id,
+            {
+                "finished_at": ts(now()),
+                "status": status,
+                "summary": json.dumps(summary, default=str),
+            },
         )
 
     def triage_runs(self) -> list[dict]:
@@ -94,19 +125,19 @@ class StateStore:
         self.db["executions"].insert(row, pk="id", replace=True)
 
     def executions(self, day: str | None = None) -> list[dict]:
-        where, args = (("started_at LIKE ?", [f"{day}%"]) if day else (None, []))
+        where, args = ("started_at LIKE ?", [f"{day}%"]) if day else (None, [])
         rows = list(self.db["executions"].rows_where(where, args, order_by="started_at"))
         for r in rows:
             r["metrics"] = json.loads(r["metrics"] or "{}")
             r["order_ids"] = [x for x in (r["order_ids"] or "").split(",") if x]
         return rows
 
-    def workflow_for_order(self, order_id: str) -> str | None:
-        """The workflow id of the triage execution that last assigned ``order_id``."""
+    def workflow_for_order(self, order_id: str) -> tuple[str, str] | None:
+        """(workflow id, execution id) of the manager run that last assigned ``order_id``."""
         row = self.db.execute(
-            "SELECT workflow_id FROM executions WHERE skill IN ('triage-and-assign', "
-            "'assign-tickets') AND (',' || order_ids || ',') LIKE ? "
-            "ORDER BY started_at DESC LIMIT 1",
+            "SELECT workflow_id, id FROM executions WHERE skill IN ('triage-and-assign', "
+            "'assign-tickets') AND outcome = 'ok' AND (',' || order_ids || ',') LIKE ? "
+            "ORDER BY started_at DESC, rowid DESC LIMIT 1",
             [f"%,{order_id},%"],
         ).fetchone()
-        return row[0] if row else None
+        return (row[0], row[1]) if row else None

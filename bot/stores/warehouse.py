@@ -38,16 +38,28 @@ def check_read_only(sql: str, name: str = "query") -> None:
     """Refuse anything but a single SELECT or WITH statement."""
     bare = strip_sql(sql).strip().rstrip(";").strip()
     if ";" in bare:
-        raise AccessDenied(skill="-", role="-", resource=name,
-                           rule="only a single statement may run on the warehouse")
+        raise AccessDenied(
+            skill="-",
+            role="-",
+            resource=name,
+            rule="only a single statement may run on the warehouse",
+        )
     first = bare.split(None, 1)[0].upper() if bare else ""
     if first not in ("SELECT", "WITH"):
-        raise AccessDenied(skill="-", role="-", resource=name,
-                           rule="only SELECT or WITH statements may run on the warehouse")
+        raise AccessDenied(
+            skill="-",
+            role="-",
+            resource=name,
+            rule="only SELECT or WITH statements may run on the warehouse",
+        )
     bad = _WRITE_WORDS.search(bare)
     if bad:
-        raise AccessDenied(skill="-", role="-", resource=name,
-                           rule=f"'{bad.group(1).upper()}' is not allowed on the read-only warehouse")
+        raise AccessDenied(
+            skill="-",
+            role="-",
+            resource=name,
+            rule=f"'{bad.group(1).upper()}' is not allowed on the read-only warehouse",
+        )
 
 
 def query_params(sql: str) -> set[str]:
@@ -60,5 +72,6 @@ def check_params(sql: str, params: dict[str, object], name: str) -> None:
     wanted, given = query_params(sql), set(params)
     if wanted != given:
         raise InputError(
-            f"Query {name} takes parameters {sorted(wanted) or 'none'}, got {sorted(given) or 'none'}."
+            f"Query {name} takes parameters {sorted(wanted) or 'none'}, "
+            f"got {sorted(given) or 'none'}."
         )

@@ -70,8 +70,9 @@ def plan_assignments(
     for t in ordered:
         if t.order_id in plan.assigned:
             continue
-        candidates = [a for a in pool.values()
-                      if t.team in a.specializations and count[a.email] < a.capacity]
+        candidates = [
+            a for a in pool.values() if t.team in a.specializations and count[a.email] < a.capacity
+        ]
         if not candidates:
             plan.unassigned.append(t.order_id)
             continue

@@ -61,6 +61,5 @@ def detect(rows: list[dict], now: datetime, config: dict) -> list[Anomaly]:
                 continue
             p = poisson_upper_tail(seen, lam)
             if p < config["p_value"]:
-                found.append(Anomaly(dim, str(value), seen, round(lam, 2),
-                                     round(seen / lam, 1), p))
+                found.append(Anomaly(dim, str(value), seen, round(lam, 2), round(seen / lam, 1), p))
     return sorted(found, key=lambda a: (a.p_value, -a.observed, a.dimension, a.value))

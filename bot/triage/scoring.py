@@ -61,10 +61,15 @@ class Scorer:
     def score(self, hours: float, sla_hours: float, amount: float, currency: str) -> Score:
         ratio = max(0.0, hours) / max(float(sla_hours), 0.1)
         base = self.to_base(amount, currency)
-        value = round(self.w_time * _interpolate(self.time_bands, ratio)
-                      + self.w_amount * _interpolate(self.amount_bands, base), 2)
+        value = round(
+            self.w_time * _interpolate(self.time_bands, ratio)
+            + self.w_amount * _interpolate(self.amount_bands, base),
+            2,
+        )
         priority = self.priority_of(value)
         state = "over SLA" if ratio >= 1 else "within SLA"
-        why = (f"{hours:.0f}h stuck vs {sla_hours:g}h SLA ({ratio:.1f}×, {state}); "
-               f"{base:,.0f} {self.base}")
+        why = (
+            f"{hours:.0f}h stuck vs {sla_hours:g}h SLA ({ratio:.1f}×, {state}); "
+            f"{base:,.0f} {self.base}"
+        )
         return Score(priority, value, why, round(base, 2), round(ratio, 3))

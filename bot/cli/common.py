@@ -1,0 +1,30 @@
+"""What most commands need: the registry, the stores, and printing a skill result."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.output import emit_json
+from bot.render import render
+from bot.runtime.executor import SkillResult
+from bot.runtime.roster import Member, Roster
+from bot.skills.registry import Registry
+from bot.stores.factory import Stores, open_stores
+
+
+def load() -> tuple[Registry, Stores]:
+    return Registry.load(), open_stores()
+
+
+def operator(stores: Stores, as_email: str | None) -> Member:
+    """The roster member a command acts as; without --as, the CLI operator as a manager."""
+    if as_email:
+        return Roster.load(stores.workbook).resolve(as_email)
+    return Member("cli@ecm.local", "ECM command line", "", ("manager",), frozenset(), 0, True)
+
+
+def show(result: SkillResult, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.data)
+    else:
+        click.echo(render(result.skill, result.data))

@@ -1,0 +1,56 @@
+"""``ecm-bot demo``: the whole flow on the embedded default, printed as Slack would show it."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli import cli
+from bot.cli.common import load
+from bot.demo.seed import seed_demo
+from bot.paths import data_dir
+from bot.render import render
+from bot.render.manager import agent_thread, triage_summary
+from bot.runtime.dispatch import handle_message
+
+MANAGER = "maya.manager@example.com"
+AGENT = "sarah.ops@example.com"
+
+
+def _section(title: str) -> None:
+    click.echo()
+    click.secho(f"━━ {title} " + "━" * max(0, 70 - len(title)), bold=True)
+
+
+@cli.command()
+def demo() -> None:
+    """Seed the demo data if absent, run triage, and show what Slack would: the summary, each
+    agent's thread, one field agent's queue and one order's details.
+
+    Example: ecm-bot demo
+    """
+    registry, stores = load()
+    if not stores.workbook.read("Agents") or not (data_dir() / "warehouse.db").exists():
+        click.echo("Seeding demo data (200 stuck orders)…", err=True)
+        seed_demo(data_dir(), stores.workbook)
+    _section(f"{MANAGER} in #ecm-ops: @ecm-manager triage")
+    triage = handle_message(registry, stores, MANAGER, "@ecm-manager triage").result
+    click.echo(triage_summary(triage.data))
+    for agent in triage.data["agents"]:
+        _section(f"thread reply for @{agent['agent'].split('@')[0]}")
+        click.echo(agent_thread(agent))
+    _section(f"{AGENT} in a DM: my tickets")
+    queue = handle_message(registry, stores, AGENT, "my tickets").result
+    click.echo(render(queue.skill, queue.data))
+    tickets = queue.data.get("tickets") or []
+    if tickets:
+        oid = tickets[0]["order_id"]
+        _section(f"{AGENT} in a DM: order {oid}")
+        detail = handle_message(registry, stores, AGENT, f"order {oid}").result
+        click.echo(render(detail.skill, detail.data))
+    _section("go further")
+    click.echo(
+        "Data lives in " + str(data_dir()) + ". Try:\n"
+        f'  ecm-bot chat --as {AGENT} "resolve <ORDER_ID> replayed webhook, LULU confirmed"\n'
+        f'  ecm-bot chat --as {MANAGER} "dashboard"      ecm-bot patterns\n'
+        "  ecm-bot trace      ecm-bot metrics      ecm-bot skills list      ecm-bot --help"
+    )

@@ -1,0 +1,126 @@
+"""Observability: ``ecm-bot trace`` (a day's executions as a timeline) and ``ecm-bot metrics``
+(counts, success rate, p95 latency and custom metrics in three tiers)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import date
+
+import click
+
+from bot.cli import cli
+from bot.cli.output import emit_json, table
+from bot.runtime.executor import today
+from bot.stores.factory import open_stores
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] if ordered else 0.0
+
+
+def _valid_day(ctx, param, value: str | None) -> str:
+    if value is None:
+        return today()
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD, e.g. 2026-11-24") from None
+
+
+@cli.command()
+@click.option(
+    "--date", "day", callback=_valid_day, help="The day (YYYY-MM-DD, UTC); default today."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def trace(day: str, as_json: bool) -> None:
+    """The day's executions as a timeline: each manager run, then the field work on its tickets.
+
+    Example: ecm-bot trace --date 2026-11-24
+    """
+    rows = open_stores().state.executions(day)
+    by_workflow: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_workflow[r["workflow_id"]].append(r)
+    if as_json:
+        emit_json({"date": day, "workflows": by_workflow})
+        return
+    if not rows:
+        click.echo(f"No executions on {day}.")
+        return
+    for wf, items in sorted(by_workflow.items(), key=lambda kv: kv[1][0]["started_at"]):
+        click.echo(f"workflow {wf}")
+        for r in items:
+            indent = "  " if r["id"] == wf or not r["parent_id"] else "    └ "
+            click.echo(
+                f"{indent}{r['started_at'][11:]}  {r['role']:<7} {r['skill']:<20} "
+                f"{r['caller']:<30} {r['trigger']:<5} {r['outcome']:<7} "
+                f"{r['duration_ms']:.0f} ms" + (f"  ({r['error']})" if r["error"] else "")
+            )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def metrics(as_json: bool) -> None:
+    """Execution metrics in three tiers: everything, per domain and role, per skill (with each
+    skill's custom metrics).
+
+    Example: ecm-bot metrics
+    """
+    rows = open_stores().state.executions()
+
+    def summary(items: list[dict]) -> dict:
+        ok = sum(1 for r in items if r["outcome"] == "ok")
+        return {
+            "executions": len(items),
+            "success_rate": round(ok / len(items), 3) if items else None,
+            "p95_ms": round(_p95([r["duration_ms"] for r in items]), 1),
+        }
+
+    tiers = {"all": summary(rows), "by_role": {}, "by_skill": {}}
+    for role in sorted({r["role"] for r in rows}):
+        tiers["by_role"][f"ecm/{role}"] = summary([r for r in rows if r["role"] == role])
+    for skill in sorted({r["skill"] for r in rows}):
+        items = [r for r in rows if r["skill"] == skill]
+        custom: dict[str, list[float]] = defaultdict(list)
+        for r in items:
+            for k, v in r["metrics"].items():
+                if isinstance(v, int | float):
+                    custom[k].append(v)
+        tiers["by_skill"][skill] = {
+            **summary(items),
+            "custom": {k: {"last": v[-1], "total": round(sum(v), 4)} for k, v in custom.items()},
+        }
+    if as_json:
+        emit_json(tiers)
+        return
+    a = tiers["all"]
+    click.echo(
+        f"All executions: {a['executions']} · success {a['success_rate']} · p95 {a['p95_ms']} ms\n"
+    )
+    click.echo(
+        table(
+            [
+                [k, v["executions"], v["success_rate"], v["p95_ms"]]
+                for k, v in tiers["by_role"].items()
+            ],
+            ["domain/role", "executions", "success", "p95 ms"],
+        )
+    )
+    click.echo()
+    click.echo(
+        table(
+            [
+                [
+                    k,
+                    v["executions"],
+                    v["success_rate"],
+                    v["p95_ms"],
+                    ", ".join(f"{m}={d['last']}" for m, d in v["custom"].items()),
+                ]
+                for k, v in tiers["by_skill"].items()
+            ],
+            ["skill", "executions", "success", "p95 ms", "custom metrics (last)"],
+        )
+    )

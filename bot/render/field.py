@@ -1,0 +1,1 @@
+"""Text renderers for the field skills' results."""

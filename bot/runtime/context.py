@@ -1,0 +1,76 @@
+"""Everything one skill run may touch, each access going through the run's guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.access.guard import Guard
+from bot.access.rows import ScopedWorkbook
+from bot.clock import now
+from bot.ids import order_id as valid_order_id
+from bot.resources import Resources
+from bot.runtime.roster import Member
+from bot.skills.loader import Skill
+from bot.skills.registry import Registry
+from bot.stores.factory import Stores
+from bot.stores.warehouse import check_params, check_read_only
+
+
+@dataclass
+class SkillContext:
+    """The run of one skill for one caller, inside one workflow."""
+
+    skill: Skill
+    caller: Member
+    stores: Stores
+    registry: Registry
+    guard: Guard
+    execution_id: str
+    workflow_id: str
+    parent_id: str | None = None
+    trigger: str = "chat"
+    at: datetime = field(default_factory=now)
+    metrics: dict = field(default_factory=dict)
+    order_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.resources = Resources(self.guard)
+        self._workbook: ScopedWorkbook | None = None
+
+    def tool(self, name: str) -> None:
+        """Declare use of a tool; the guard refuses one outside the role or the config."""
+        self.guard.check_tool(name)
+
+    @property
+    def workbook(self) -> ScopedWorkbook:
+        """The workbook through the caller's row rules."""
+        if self._workbook is None:
+            self.guard.check_api("workbook")
+            self._workbook = ScopedWorkbook(self.stores.workbook, self.guard, self.caller.email)
+        return self._workbook
+
+    def query(self, name: str, **params: object) -> list[dict]:
+        """Run a named query from shared/queries/ (read-only, parameters bound)."""
+        self.guard.check_api("warehouse")
+        self.guard.check_tool("read_pending_list" if name == "ecm-pending-list" else "run_query")
+        sql = self.resources.query_sql(name)
+        check_read_only(sql, name)
+        check_params(sql, params, name)
+        return self.stores.warehouse.run(sql, params)
+
+    def order_id(self, value: object) -> str:
+        oid = valid_order_id(value)
+        if oid not in self.order_ids:
+            self.order_ids.append(oid)
+        return oid
+
+    def audit(self, action: str, target: str, before: object, after: object) -> None:
+        self.stores.state.audit(
+            actor=self.caller.email,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+            workflow_id=self.workflow_id,
+        )

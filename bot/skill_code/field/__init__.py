@@ -1,0 +1,1 @@
+"""Field skills: my tickets, order details, resolve, escalate."""

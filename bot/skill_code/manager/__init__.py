@@ -1,0 +1,1 @@
+"""Manager skills: triage, assignment, dashboard, patterns, daily flow."""

@@ -1,0 +1,70 @@
+"""assign-tickets: a manager assigns or reassigns one order to a field agent, with a reason."""
+
+from __future__ import annotations
+
+from bot.clock import ts
+from bot.errors import Conflict, InputError, NotFound
+from bot.runtime.context import SkillContext
+from bot.runtime.roster import Roster
+from bot.stores.workbook import RowUpdate
+
+MAX_REASON = 500
+
+
+def run(
+    ctx: SkillContext, order_id: str = "", agent: str = "", reason: str = "", **_: object
+) -> dict:
+    """Point ``order_id``'s Assignments row at ``agent``; refuse unknown or inactive agents."""
+    for tool in ("assign_orders", "write_assignments", "read_roster"):
+        ctx.tool(tool)
+    oid = ctx.order_id(order_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError(
+            "Please give a reason for the reassignment, e.g. "
+            "`assign AE136ABC00 @sarah.ops KYC backlog`."
+        )
+    if len(reason) > MAX_REASON:
+        raise InputError(f"The reason is too long ({len(reason)} characters; {MAX_REASON} max).")
+    roster = Roster.load(ctx.workbook)
+    member = roster.resolve_agent(agent)
+    if "field" not in member.roles:
+        raise InputError(f"{member.email} is not a field agent, so they can't take tickets.")
+    if not member.active:
+        raise InputError(f"{member.email} is inactive on the roster; pick an active field agent.")
+    row = next((r for r in ctx.workbook.read("Assignments") if r["Order ID"] == oid), None)
+    if row is None:
+        raise NotFound(f"{oid} is not on the Assignments tab. Run triage first, or check the ID.")
+    if row["Status"] in ("RESOLVED", "CLOSED"):
+        raise Conflict(f"{oid} is {row['Status']}; there is nothing to reassign.")
+    if row["Assigned Agent"] == member.email:
+        raise Conflict(f"{oid} is already assigned to {member.email}.")
+    stamp = ts(ctx.at)
+    changes = {
+        "Assigned Agent": member.email,
+        "Assigned At": stamp,
+        "Status": "ASSIGNED",
+        "Updated At": stamp,
+    }
+    conflicts = ctx.workbook.update(
+        "Assignments",
+        [
+            RowUpdate(
+                oid, changes, {"Status": row["Status"], "Assigned Agent": row["Assigned Agent"]}
+            )
+        ],
+    )
+    if conflicts:
+        raise Conflict(f"{oid} changed while you were reassigning it; look again and retry.")
+    before = {"Assigned Agent": row["Assigned Agent"], "Status": row["Status"]}
+    ctx.audit("assign", oid, before, {**changes, "reason": reason})
+    ctx.metrics["reassignments"] = 1
+    return {
+        "order_id": oid,
+        "from": row["Assigned Agent"] or None,
+        "to": member.email,
+        "to_slack_id": member.slack_id,
+        "reason": reason,
+        "priority": row["Priority"],
+        "stuck_reason": row["Stuck Reason"],
+    }

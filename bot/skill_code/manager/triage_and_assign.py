@@ -1,0 +1,223 @@
+"""triage-and-assign: score every stuck order, load-balance it onto field agents, and write the
+Assignments tab per order (never clearing it, never overwriting a field agent's status)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.clock import hours_between, parse_ts, ts
+from bot.runtime.context import SkillContext
+from bot.runtime.roster import Roster
+from bot.stores.workbook import OPEN_STATUSES, RowUpdate
+from bot.triage.assign import Ticket, plan_assignments
+from bot.triage.scoring import Scorer
+
+FIELD_OWNED = ("RESOLVED", "ESCALATED")  # statuses a field agent set; triage never touches them
+LOCK = "triage"
+
+
+def run(ctx: SkillContext, dry_run: bool = False, **_: object) -> dict:
+    """Run triage under a lock, so a second concurrent triage is refused."""
+    for tool in ("read_pending_list", "score_orders", "assign_orders", "read_roster"):
+        ctx.tool(tool)
+    state = ctx.stores.state
+    state.acquire_lock(LOCK, ctx.caller.email, ctx.skill.config.runtime.timeout * 2)
+    state.start_triage_run(ctx.execution_id, ctx.workflow_id, ctx.caller.email, dry_run)
+    try:
+        summary = triage(ctx, dry_run)
+        state.finish_triage_run(ctx.execution_id, "done", summary["counts"])
+        return summary
+    except Exception:
+        state.finish_triage_run(ctx.execution_id, "failed", {})
+        raise
+    finally:
+        state.release_lock(LOCK, ctx.caller.email)
+
+
+def triage(ctx: SkillContext, dry_run: bool) -> dict:
+    moment = ctx.at
+    pending = ctx.query("ecm-pending-list")
+    reasons = ctx.resources.stuck_reasons()
+    scoring = ctx.resources.scoring()
+    scorer = Scorer(scoring)
+    roster = Roster.load(ctx.workbook)
+    agents = roster.field_agents()
+    rows = {r["Order ID"]: r for r in ctx.workbook.read("Assignments")}
+    escalated_before = {r["Order ID"] for r in ctx.workbook.read("Escalations")}
+
+    orders, tickets, current, skipped_field = {}, [], {}, []
+    for o in pending:
+        oid = o["order_id"]
+        reason = reasons.get(o["stuck_reason"]) or {
+            "team": "ops",
+            "sla_hours": 24,
+            "actions": [],
+            "escalate_to": "ECM manager",
+        }
+        hours = hours_between(parse_ts(o["stuck_since"]), moment)
+        s = scorer.score(hours, reason["sla_hours"], o["amount"], o["currency"])
+        row = rows.get(oid)
+        if row and row["Status"] in FIELD_OWNED:
+            skipped_field.append(oid)
+            continue
+        orders[oid] = {"order": o, "reason": reason, "hours": round(hours, 1), "score": s}
+        tickets.append(Ticket(oid, s.priority, s.score, reason["team"]))
+        if row and row["Status"] in OPEN_STATUSES and row["Assigned Agent"]:
+            current[oid] = row["Assigned Agent"].lower()
+
+    plan = plan_assignments(tickets, agents, current, scoring["priority_weights"])
+    stamp, appends, updates, escalations = ts(moment), [], [], []
+    for oid, email in plan.assigned.items():
+        info, row = orders[oid], rows.get(oid)
+        s, o = info["score"], info["order"]
+        values = {
+            "Priority": s.priority,
+            "Score": s.score,
+            "Why": s.why,
+            "Hours Stuck at triage": info["hours"],
+            "Updated At": stamp,
+            "Triage Run": ctx.execution_id,
+        }
+        if row is None:
+            appends.append(
+                {
+                    "Order ID": oid,
+                    **values,
+                    "Stuck Reason": o["stuck_reason"],
+                    "Amount": o["amount"],
+                    "Currency": o["currency"],
+                    "Assigned Agent": email,
+                    "Assigned At": stamp,
+                    "Status": "ASSIGNED",
+                }
+            )
+            continue
+        expect = {"Status": row["Status"], "Assigned Agent": row["Assigned Agent"]}
+        if oid not in plan.kept:  # moved, or reopened after CLOSED
+            values.update({"Assigned Agent": email, "Assigned At": stamp, "Status": "ASSIGNED"})
+        updates.append(RowUpdate(oid, values, expect))
+    pending_ids = {o["order_id"] for o in pending}
+    closed = [
+        oid for oid, r in rows.items() if r["Status"] in OPEN_STATUSES and oid not in pending_ids
+    ]
+    updates += [
+        RowUpdate(oid, {"Status": "CLOSED", "Updated At": stamp}, {"Status": rows[oid]["Status"]})
+        for oid in closed
+    ]
+    limit = float(scoring.get("escalate_p1_after_hours", 24))
+    for oid, info in orders.items():
+        if info["score"].priority == "P1" and info["hours"] > limit and oid not in escalated_before:
+            escalations.append(
+                {
+                    "Order ID": oid,
+                    "From": "triage",
+                    "Reason": f"P1 stuck {info['hours']:.0f}h (> {limit:g}h): {info['score'].why}",
+                    "At": stamp,
+                    "Target": info["reason"]["escalate_to"],
+                }
+            )
+
+    conflicts: list[str] = []
+    if not dry_run:
+        ctx.tool("write_assignments")
+        if appends:
+            ctx.workbook.append("Assignments", appends)
+        if updates:
+            conflicts = ctx.workbook.update("Assignments", updates)
+        if escalations:
+            ctx.tool("write_escalations")
+            ctx.workbook.append("Escalations", escalations)
+        ctx.audit(
+            "triage",
+            f"triage:{ctx.execution_id}",
+            None,
+            {
+                "appended": len(appends),
+                "updated": len(updates) - len(conflicts),
+                "closed": len(closed),
+                "escalated": len(escalations),
+                "conflicts": conflicts,
+            },
+        )
+
+    return _summary(
+        ctx, plan, orders, closed, escalations, conflicts, skipped_field, dry_run, len(pending)
+    )
+
+
+def _summary(
+    ctx, plan, orders, closed, escalations, conflicts, skipped_field, dry_run, n_pending
+) -> dict:
+    conflict_set = set(conflicts)
+    per_agent: dict[str, list[dict]] = {}
+    for oid, email in plan.assigned.items():
+        if oid in conflict_set:
+            continue
+        info = orders[oid]
+        o, s = info["order"], info["score"]
+        per_agent.setdefault(email, []).append(
+            {
+                "order_id": oid,
+                "priority": s.priority,
+                "score": s.score,
+                "why": s.why,
+                "amount": o["amount"],
+                "currency": o["currency"],
+                "hours": info["hours"],
+                "reason": o["stuck_reason"],
+                "actions": info["reason"].get("actions", []),
+            }
+        )
+    agents = []
+    for email in sorted(per_agent, key=lambda e: (-len(per_agent[e]), e)):
+        tickets = sorted(
+            per_agent[email], key=lambda t: (t["priority"], -t["score"], t["order_id"])
+        )
+        agents.append(
+            {
+                "agent": email,
+                "tickets": tickets,
+                "by_priority": dict(sorted(Counter(t["priority"] for t in tickets).items())),
+            }
+        )
+    unassigned = [
+        {
+            "order_id": oid,
+            "priority": orders[oid]["score"].priority,
+            "reason": orders[oid]["order"]["stuck_reason"],
+            "team": orders[oid]["reason"]["team"],
+        }
+        for oid in plan.unassigned
+    ]
+    assigned = sum(len(a["tickets"]) for a in agents)
+    ctx.order_ids = sorted(oid for oid in plan.assigned if oid not in conflict_set)
+    fitting = assigned
+    ctx.metrics.update(
+        {
+            "orders_triaged": n_pending,
+            "assignment_accuracy": round(fitting / n_pending, 4) if n_pending else 1.0,
+        }
+    )
+    return {
+        "run_id": ctx.execution_id,
+        "workflow_id": ctx.workflow_id,
+        "dry_run": dry_run,
+        "agents": agents,
+        "unassigned": unassigned,
+        "escalated": [
+            {"order_id": e["Order ID"], "target": e["Target"], "reason": e["Reason"]}
+            for e in escalations
+        ],
+        "counts": {
+            "pending": n_pending,
+            "assigned": assigned,
+            "new": len(plan.new - conflict_set),
+            "kept": len(plan.kept - conflict_set),
+            "moved": len(plan.moved - conflict_set),
+            "closed": len(closed),
+            "unassigned": len(unassigned),
+            "escalated": len(escalations),
+            "left_with_field_status": len(skipped_field),
+            "skipped_changed_during_triage": len(conflicts),
+        },
+    }

@@ -1,0 +1,79 @@
+"""Shared fixtures: a seeded embedded data set in a temporary data directory."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.demo.seed import seed_demo
+from bot.runtime.dispatch import Reply, handle_message
+from bot.runtime.executor import SkillResult, execute
+from bot.runtime.roster import Roster
+from bot.skills.registry import Registry
+from bot.stores.factory import Stores, open_stores
+
+MANAGER = "maya.manager@example.com"
+SARAH = "sarah.ops@example.com"
+DINESH = "dinesh.kyc@example.com"
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Tests never touch the internet: any connection off loopback fails loudly."""
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")
+                                          or host.startswith("/")):
+            raise RuntimeError(f"test tried to reach {address!r}; tests stay on loopback")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@dataclass
+class Demo:
+    """A seeded data directory with helpers to act as roster members."""
+
+    path: Path
+    registry: Registry
+    stores: Stores
+
+    def chat(self, who: str, text: str) -> Reply:
+        return handle_message(self.registry, self.stores, who, text)
+
+    def run(self, who: str, skill: str, **args) -> SkillResult:
+        caller = Roster.load(self.stores.workbook).resolve(who)
+        return execute(self.registry, self.stores, skill, caller, args)
+
+    def rows(self, tab: str) -> list[dict]:
+        return self.stores.workbook.read(tab)
+
+    def tickets_of(self, email: str, statuses=("ASSIGNED", "IN_PROGRESS")) -> list[dict]:
+        return [r for r in self.rows("Assignments")
+                if r["Assigned Agent"] == email and r["Status"] in statuses]
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry.load()
+
+
+@pytest.fixture
+def demo(tmp_path, monkeypatch, registry) -> Demo:
+    """120 stuck orders seeded (seed 3), not yet triaged."""
+    monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
+    stores = open_stores(tmp_path)
+    seed_demo(tmp_path, stores.workbook, orders=120, seed=3)
+    return Demo(tmp_path, registry, stores)
+
+
+@pytest.fixture
+def triaged(demo) -> Demo:
+    """The demo data set after one triage by the manager."""
+    demo.run(MANAGER, "triage-and-assign")
+    return demo
