@@ -1,0 +1,30 @@
+# One-command setup: every target creates .venv and installs the project on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup  ## seed the embedded demo data and run the whole flow
+	$(BIN)/ecm-bot demo
+
+test: setup  ## run the whole test suite
+	$(BIN)/pytest
+
+bench: setup  ## print context, triage and field figures
+	$(BIN)/python benchmarks/run.py
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .ecm .pytest_cache .ruff_cache

@@ -1,0 +1,116 @@
+"""my-tickets: the caller's open tickets, highest priority first, with live hours stuck (one
+warehouse round trip for the whole queue), the knowledge-graph diagnosis and action steps."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from bot.clock import hours_between, parse_ts
+from bot.errors import AccessDenied, InputError
+from bot.ids import order_id as valid_order_id
+from bot.stores.workbook import OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from bot.runtime.context import SkillContext
+
+log = logging.getLogger(__name__)
+
+
+def to_float(value: object) -> float | None:
+    """A workbook cell (text, like Google Sheets) as a number, or None."""
+    try:
+        return float(str(value).replace(",", "").strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def priority_rank(priority: object) -> tuple[int, str]:
+    """P1 < P2 < P3; anything unexpected sorts last."""
+    text = str(priority or "").strip().upper()
+    if len(text) == 2 and text[0] == "P" and text[1].isdigit():
+        return int(text[1]), text
+    return 99, text
+
+
+def run(ctx: SkillContext, **_: object) -> dict:
+    for tool in ("read_my_queue", "read_config"):
+        ctx.tool(tool)
+    rows = [r for r in ctx.workbook.read("Assignments") if r.get("Status") in OPEN_STATUSES]
+    ctx.metrics["active_agents"] = 1 if rows else 0
+    if not rows:
+        return {"agent": ctx.caller.email, "count": 0, "by_priority": {}, "tickets": [],
+                "live": True, "live_error": None}
+
+    ids: list[str] = []
+    for r in rows:
+        try:
+            ids.append(valid_order_id(r.get("Order ID")))
+        except InputError:
+            log.warning("Assignments row with a malformed order id %r", r.get("Order ID"))
+    ctx.order_ids = sorted(set(ids))
+
+    live: dict[str, dict] = {}
+    live_error = None
+    if ids:
+        try:
+            found = ctx.query("ecm-orders-live-status", order_ids=",".join(ctx.order_ids))
+            wanted = set(ids)
+            live = {str(o["order_id"]): o for o in found if str(o["order_id"]) in wanted}
+        except AccessDenied:
+            raise
+        except Exception as exc:  # noqa: BLE001 - show the queue with triage hours instead
+            log.warning("live status query failed: %s", exc)
+            live_error = "the live status query failed; hours are as of triage"
+
+    reasons = ctx.resources.stuck_reasons()
+    tickets = [_ticket(ctx, r, live, reasons, live_error is None) for r in rows]
+    tickets.sort(key=lambda t: (priority_rank(t["priority"]), -(t["hours"] or 0),
+                                t["order_id"]))
+    return {
+        "agent": ctx.caller.email,
+        "count": len(tickets),
+        "by_priority": dict(sorted(Counter(t["priority"] for t in tickets).items(),
+                                   key=lambda kv: priority_rank(kv[0]))),
+        "tickets": tickets,
+        "live": live_error is None,
+        "live_error": live_error,
+    }
+
+
+def _ticket(ctx: SkillContext, row: dict, live: dict, reasons: dict, live_ok: bool) -> dict:
+    oid = str(row.get("Order ID") or "").strip().upper()
+    order = live.get(oid)
+    code = str(row.get("Stuck Reason") or (order or {}).get("stuck_reason") or "").strip()
+    reason = reasons.get(code) or {}
+    knowledge = ctx.resources.knowledge(code) if code in reasons else {}
+    if order is not None and order.get("stuck_since"):
+        hours, source = round(hours_between(parse_ts(order["stuck_since"]), ctx.at), 1), "live"
+    else:
+        hours, source = to_float(row.get("Hours Stuck at triage")), "triage"
+    warehouse_status = str(order["status"]) if order is not None else None
+    if order is None:
+        note = "not found in the warehouse — check the order ID" if live_ok else None
+    elif warehouse_status != "STUCK":
+        note = f"cleared in warehouse ({warehouse_status}) — resolve it"
+    else:
+        note = None
+    amount = to_float(row.get("Amount"))
+    return {
+        "priority": str(row.get("Priority") or "").strip() or "P?",
+        "order_id": oid,
+        "amount": amount if amount is not None else row.get("Amount"),
+        "currency": str(row.get("Currency") or (order or {}).get("currency") or ""),
+        "hours": hours,
+        "hours_source": source,
+        "status": row.get("Status"),
+        "warehouse_status": warehouse_status,
+        "cleared": warehouse_status is not None and warehouse_status != "STUCK",
+        "note": note,
+        "reason": code,
+        "title": reason.get("title", ""),
+        "sla_hours": reason.get("sla_hours"),
+        "diagnosis": " ".join(str(knowledge.get("diagnosis") or "").split()),
+        "actions": list(reason.get("actions") or []),
+    }
