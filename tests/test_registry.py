@@ -138,7 +138,7 @@ def test_match_picks_the_skill_and_captures_its_arguments(registry, message, rol
         pytest.param("what is the weather in Dubai", ("manager", "field"), id="unrelated-text"),
         pytest.param("", ("manager", "field"), id="empty-message"),
         pytest.param("my tickets please now", ("field",), id="extra-words-after-a-fixed-phrase"),
-        pytest.param("order", ("field",), id="missing-required-argument"),
+        pytest.param("resolve", ("field",), id="missing-required-argument"),
     ],
 )
 def test_match_returns_none_when_no_trigger_of_those_roles_fits(registry, message, roles):

@@ -66,7 +66,7 @@ def run(ctx: SkillContext, **_: object) -> dict:
 
     reasons = ctx.resources.stuck_reasons()
     tickets = [_ticket(ctx, r, live, reasons, live_error is None) for r in rows]
-    tickets.sort(key=lambda t: (priority_rank(t["priority"]), -(t["hours"] or 0),
+    tickets.sort(key=lambda t: (priority_rank(t["priority"]), (t["hours"] or 0),
                                 t["order_id"]))
     return {
         "agent": ctx.caller.email,

@@ -1,0 +1,68 @@
+"""escalate-ticket: hand one of the caller's own open tickets up to its stuck reason's
+escalation target, with a required reason; sets ESCALATED and records an Escalations row."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.clock import ts
+from bot.errors import Conflict, InputError
+from bot.skill_code.field.order_details import current_status, open_count, own_ticket, \
+    require_open
+from bot.stores.workbook import RowUpdate
+
+if TYPE_CHECKING:
+    from bot.runtime.context import SkillContext
+
+MAX_REASON = 1000
+DEFAULT_TARGET = "ECM manager"
+USAGE = ("Please give a reason: `escalate ORDER_ID REASON` (what you tried, what is blocking, "
+         "and any partner or provider reference).")
+
+
+def check_reason(reason: object) -> str:
+    """The reason as given (untrusted text, stored verbatim), or InputError."""
+    text = reason if isinstance(reason, str) else ("" if reason is None else str(reason))
+    if not text.strip():
+        raise InputError(USAGE)
+    if len(text) > MAX_REASON:
+        raise InputError(f"That reason is {len(text):,} characters; keep it under "
+                         f"{MAX_REASON:,}.")
+    return text
+
+
+def run(ctx: SkillContext, order_id: object = None, reason: object = None, **_: object) -> dict:
+    oid = ctx.order_id(order_id)
+    text = check_reason(reason)
+    ctx.tool("read_config")
+    row = own_ticket(ctx, oid)
+    status = require_open(ctx, oid, row, "escalate")
+    code = str(row.get("Stuck Reason") or "").strip()
+    entry = ctx.resources.stuck_reasons().get(code) or {}
+    target = str(entry.get("escalate_to") or DEFAULT_TARGET)
+    stamp = ts(ctx.at)
+
+    for tool in ("update_my_ticket", "escalate_my_ticket"):  # both declared before any write
+        ctx.tool(tool)
+    conflicts = ctx.workbook.update("Assignments", [RowUpdate(
+        oid, {"Status": "ESCALATED", "Updated At": stamp}, {"Status": status})])
+    if conflicts:
+        raise Conflict(f"{oid} changed while you were escalating it (it is now "
+                       f"{current_status(ctx, oid)}), so nothing was written. Open it with "
+                       f"`order {oid}` and try again.")
+    ctx.workbook.append("Escalations", [{"Order ID": oid, "From": ctx.caller.email,
+                                         "Reason": text, "At": stamp, "Target": target}])
+    ctx.audit("escalate_ticket", f"order:{oid}", {"Status": status},
+              {"Status": "ESCALATED", "Updated At": stamp, "Target": target})
+    ctx.metrics["escalations"] = 1
+
+    return {
+        "order_id": oid,
+        "status": "ESCALATED",
+        "previous_status": status,
+        "reason_code": code,
+        "target": target,
+        "reason": text,
+        "at": stamp,
+        "remaining": open_count(ctx),
+    }

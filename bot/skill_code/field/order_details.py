@@ -1,0 +1,147 @@
+"""order-details: open one of the caller's own tickets — order detail, event timeline, the
+knowledge-graph diagnosis and the one runbook for its stuck reason — and mark it IN_PROGRESS.
+
+Also holds the helpers the other field skills share: finding the caller's own ticket (with the
+same refusal for someone else's order and an unknown one) and requiring it to be open."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.clock import hours_between, parse_ts, ts
+from bot.errors import AccessDenied, Conflict, InputError
+from bot.stores.workbook import OPEN_STATUSES, RowUpdate
+
+if TYPE_CHECKING:
+    from bot.runtime.context import SkillContext
+
+ORDER_FIELDS = (
+    "order_id", "corridor", "amount", "currency", "receive_amount", "receive_currency",
+    "payout_partner", "payment_method", "status", "stuck_reason", "stuck_since", "cleared_at",
+    "created_at",
+)  # never customer_ref, even though it is pseudonymous
+
+
+def own_ticket(ctx: SkillContext, oid: str) -> dict:
+    """The caller's Assignments row for ``oid``; refuse (AccessDenied) if there is none, which
+    covers another agent's ticket and an unknown order alike, so nothing leaks."""
+    ctx.tool("read_my_queue")
+    row = next((r for r in ctx.workbook.read("Assignments")
+                if str(r.get("Order ID") or "").strip().upper() == oid), None)
+    if row is None:
+        ctx.guard.deny(
+            f"sheet:Assignments:{oid}", "a field agent opens only their own tickets",
+            message=f"Sorry, {oid} is not in your queue. Ask an ECM manager if it should be "
+            "yours.",
+        )
+    return row
+
+
+def resolved_at(ctx: SkillContext, oid: str, row: dict) -> str:
+    """When the ticket was resolved: its latest Resolutions row, else the row's Updated At."""
+    done = [r for r in ctx.workbook.read("Resolutions")
+            if str(r.get("Order ID") or "").strip().upper() == oid]
+    return str((done[-1].get("Resolved At") if done else None) or row.get("Updated At") or "?")
+
+
+def require_open(ctx: SkillContext, oid: str, row: dict, verb: str) -> str:
+    """The row's status if it is open (ASSIGNED/IN_PROGRESS); otherwise Conflict saying why."""
+    status = str(row.get("Status") or "").strip().upper()
+    if status in OPEN_STATUSES:
+        return status
+    when = str(row.get("Updated At") or "?")
+    if status == "RESOLVED":
+        raise Conflict(f"{oid} is already resolved at {resolved_at(ctx, oid, row)} UTC, so "
+                       f"there is nothing to {verb}. If it is stuck again, ask an ECM manager "
+                       "to reopen it.")
+    if status == "ESCALATED":
+        raise Conflict(f"{oid} was already escalated at {when} UTC and is with the escalation "
+                       f"team now, so you can't {verb} it. Ask an ECM manager to hand it back "
+                       "if you can finish it.")
+    if status == "CLOSED":
+        raise Conflict(f"{oid} was closed at {when} UTC because the order is no longer stuck in "
+                       f"the warehouse, so there is nothing to {verb}.")
+    raise Conflict(f"{oid} has status '{status or 'blank'}', which is not open, so you can't "
+                   f"{verb} it. Ask an ECM manager to check the Assignments row.")
+
+
+def open_count(ctx: SkillContext) -> int:
+    """The caller's open tickets (the scoped read holds only their rows)."""
+    return sum(1 for r in ctx.workbook.read("Assignments") if r.get("Status") in OPEN_STATUSES)
+
+
+def current_status(ctx: SkillContext, oid: str) -> str:
+    row = next((r for r in ctx.workbook.read("Assignments")
+                if str(r.get("Order ID") or "").strip().upper() == oid), None)
+    return str(row.get("Status") or "") if row else "gone"
+
+
+def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
+    oid = ctx.order_id(order_id)
+    ctx.tool("read_config")
+    row = own_ticket(ctx, oid)
+    found = ctx.query("ecm-order-detail-v2", order_id=oid)
+    order = {k: found[0].get(k) for k in ORDER_FIELDS} if found else None
+    timeline = [{k: e.get(k) for k in ("event_at", "system", "event_type", "detail")}
+                for e in ctx.query("ecm-order-timeline", order_id=oid)]
+
+    code = str(row.get("Stuck Reason") or (order or {}).get("stuck_reason") or "").strip()
+    reason = ctx.resources.stuck_reasons().get(code) or {}
+    knowledge = ctx.resources.knowledge(code) if reason else {}
+    runbook, runbook_missing = None, None
+    try:
+        runbook = ctx.resources.runbook(code)
+    except InputError:
+        runbook_missing = f"'{code}' is not a stuck-reason code"
+    except AccessDenied as exc:
+        if exc.rule != "the file does not exist":
+            raise
+        runbook_missing = f"no runbook shared/runbooks/{code}.md"
+
+    hours = None
+    if order and order.get("stuck_since"):
+        end = parse_ts(order["cleared_at"]) if order.get("cleared_at") else ctx.at
+        hours = round(hours_between(parse_ts(order["stuck_since"]), min(end, ctx.at)), 1)
+    sla = reason.get("sla_hours")
+    status = str(row.get("Status") or "")
+    marked = False
+    if status == "ASSIGNED":
+        ctx.tool("update_my_ticket")
+        stamp = ts(ctx.at)
+        conflicts = ctx.workbook.update("Assignments", [RowUpdate(
+            oid, {"Status": "IN_PROGRESS", "Updated At": stamp}, {"Status": "ASSIGNED"})])
+        if conflicts:
+            status = current_status(ctx, oid)
+        else:
+            ctx.audit("open_ticket", f"order:{oid}", {"Status": "ASSIGNED"},
+                      {"Status": "IN_PROGRESS", "Updated At": stamp})
+            status, marked = "IN_PROGRESS", True
+    ctx.metrics["tickets_opened"] = 1
+
+    return {
+        "order_id": oid,
+        "status": status,
+        "marked_in_progress": marked,
+        "priority": str(row.get("Priority") or ""),
+        "why": str(row.get("Why") or ""),
+        "assigned_at": str(row.get("Assigned At") or ""),
+        "amount": row.get("Amount") if order is None else order.get("amount"),
+        "currency": str(row.get("Currency") or "") if order is None else order.get("currency"),
+        "order": order,
+        "in_warehouse": order is not None,
+        "hours_stuck": hours,
+        "hours_at_triage": row.get("Hours Stuck at triage"),
+        "reason": {
+            "code": code, "title": reason.get("title", ""), "team": reason.get("team", ""),
+            "sla_hours": sla, "severity": reason.get("severity", ""),
+            "escalate_to": reason.get("escalate_to", ""),
+            "actions": list(reason.get("actions") or []),
+        },
+        "sla_breached": (hours > float(sla)) if hours is not None and sla is not None else None,
+        "diagnosis": " ".join(str(knowledge.get("diagnosis") or "").split()),
+        "checks": list(knowledge.get("checks") or []),
+        "root_causes": list(knowledge.get("root_causes") or []),
+        "timeline": timeline,
+        "runbook": runbook,
+        "runbook_missing": runbook_missing,
+    }

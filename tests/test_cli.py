@@ -1,0 +1,109 @@
+"""The ecm-bot command line, end to end in a subprocess (as a user runs it) and in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import bot.cli
+from bot.cli import cli
+
+BIN = Path(sys.executable).parent / "ecm-bot"
+
+
+def ecm(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ECM_DATA_DIR": str(tmp_path)}
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_demo_shows_the_whole_flow_from_an_empty_data_dir(tmp_path):
+    out = ecm(tmp_path, "demo")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "🎯 ECM Triage —" in text and "tickets assigned" in text
+    assert "👤 @sarah.ops" in text
+    assert "sarah.ops@example.com in a DM: my tickets" in text
+    assert "in a DM: order" in text and "## Unstick it" in text
+    assert "ecm-bot chat --as" in text
+
+
+def test_a_field_agent_works_a_ticket_through_chat(tmp_path):
+    assert ecm(tmp_path, "seed-demo", "--orders", "60").returncode == 0
+    assert ecm(tmp_path, "chat", "--as", "maya.manager@example.com", "run triage").returncode == 0
+    queue = json.loads(ecm(tmp_path, "chat", "--as", "sarah.ops@example.com", "--json",
+                           "my tickets").stdout)
+    oid = queue["tickets"][0]["order_id"]
+    detail = ecm(tmp_path, "chat", "--as", "sarah.ops@example.com", f"order {oid}")
+    assert detail.returncode == 0 and oid in detail.stdout
+    done = ecm(tmp_path, "chat", "--as", "sarah.ops@example.com",
+               f"resolve {oid} replayed webhook, LULU confirmed")
+    assert done.returncode == 0 and "✅ Resolved in" in done.stdout
+    trace = ecm(tmp_path, "trace")
+    assert "triage-and-assign" in trace.stdout and "resolve-ticket" in trace.stdout
+
+
+def test_errors_are_one_line_with_a_non_zero_exit_and_no_traceback(tmp_path):
+    ecm(tmp_path, "seed-demo", "--orders", "30")
+    out = ecm(tmp_path, "chat", "--as", "sarah.ops@example.com", "run triage")
+    assert out.returncode == 1
+    assert "Field NEVER computes priority scores" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_commands_before_seeding_say_how_to_get_data(tmp_path):
+    out = ecm(tmp_path, "triage")
+    assert out.returncode == 1 and "seed-demo" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_seed_demo_is_idempotent(tmp_path):
+    for _ in range(2):
+        assert ecm(tmp_path, "seed-demo", "--orders", "40", "--seed", "5").returncode == 0
+    out = json.loads(ecm(tmp_path, "seed-demo", "--orders", "40", "--seed", "5", "--json").stdout)
+    assert out["stuck_orders"] == 40 and out["agents"] == 14
+    from bot.stores.sqlite_workbook import SqliteWorkbook
+
+    assert len(SqliteWorkbook(tmp_path / "workbook.db").read("Agents")) == 14
+
+
+def test_metrics_and_json_output(tmp_path):
+    ecm(tmp_path, "seed-demo", "--orders", "30")
+    ecm(tmp_path, "triage")
+    ecm(tmp_path, "dashboard")
+    data = json.loads(ecm(tmp_path, "metrics", "--json").stdout)
+    assert data["all"]["executions"] == 2 and data["all"]["success_rate"] == 1.0
+    assert "ecm/manager" in data["by_role"]
+    assert "orders_triaged" in data["by_skill"]["triage-and-assign"]["custom"]
+    patterns = json.loads(ecm(tmp_path, "patterns", "--json").stdout)
+    assert "anomalies" in patterns
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
+
+
+def test_every_command_has_help_with_an_example():
+    bot.cli.main.__globals__  # commands register on import of main's modules
+    from bot.cli import chat_cmd, context_cmd, demo_cmd, observe_cmd, ops_cmd, skills_cmd  # noqa: F401
+
+    commands = list(_commands(cli))
+    assert len(commands) >= 12
+    for path, cmd in commands:
+        assert cmd.help and "Example" in cmd.help, f"ecm-bot {' '.join(path)} lacks an example"
+
+
+@pytest.mark.parametrize("args", [["trace", "--date", "2026-13-40"], ["seed-demo", "--orders", "0"]],
+                         ids=["bad-date", "zero-orders"])
+def test_bad_options_are_usage_errors(args, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "Invalid value" in result.output
