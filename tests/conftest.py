@@ -27,8 +27,9 @@ def no_internet(monkeypatch):
 
     def guarded(self, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")
-                                          or host.startswith("/")):
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")
+        ):
             raise RuntimeError(f"test tried to reach {address!r}; tests stay on loopback")
         return real_connect(self, address)
 
@@ -54,8 +55,11 @@ class Demo:
         return self.stores.workbook.read(tab)
 
     def tickets_of(self, email: str, statuses=("ASSIGNED", "IN_PROGRESS")) -> list[dict]:
-        return [r for r in self.rows("Assignments")
-                if r["Assigned Agent"] == email and r["Status"] in statuses]
+        return [
+            r
+            for r in self.rows("Assignments")
+            if r["Assigned Agent"] == email and r["Status"] in statuses
+        ]
 
 
 @pytest.fixture(scope="session")

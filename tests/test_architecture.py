@@ -37,8 +37,7 @@ def test_field_skill_code_never_imports_triage_or_manager_code():
     files = list((BOT / "skill_code" / "field").glob("*.py"))
     assert len(files) >= 5
     for path in files:
-        bad = {m for m in imports(path)
-               if m.startswith(("bot.triage", "bot.skill_code.manager"))}
+        bad = {m for m in imports(path) if m.startswith(("bot.triage", "bot.skill_code.manager"))}
         assert not bad, f"{path} imports {bad}"
 
 
@@ -63,3 +62,18 @@ def test_each_roles_catalog_never_names_a_skill_of_the_other_role():
         for skill in registry.for_role(other):
             assert skill.name not in text, f"{role} catalog names {skill.name}"
             assert skill.name not in charter, f"{role} charter names {skill.name}"
+
+
+def test_running_a_field_skill_loads_no_triage_module(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.runtime.dispatch, bot.skill_code.field.my_tickets, "
+        "bot.skill_code.field.order_details, bot.skill_code.field.resolve_ticket, "
+        "bot.skill_code.field.escalate_ticket\n"
+        "bad = [m for m in sys.modules if m.startswith(('bot.triage', 'bot.skill_code.manager'))]\n"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

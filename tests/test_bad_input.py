@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import DINESH, MANAGER, SARAH
 
 from bot.errors import AccessDenied, EcmError, InputError, NotOnRoster
 from bot.stores.warehouse import check_params, check_read_only
-from conftest import DINESH, MANAGER, SARAH
 
 
 def snapshot(demo):
@@ -74,9 +74,13 @@ def test_the_warehouse_runs_only_a_single_select(sql):
 
 
 def test_a_select_with_comments_and_strings_passes_the_read_only_check():
-    check_read_only("-- header: DELETE in a comment\nSELECT 'DROP' AS word FROM orders WHERE a = :a")
+    check_read_only(
+        "-- header: DELETE in a comment\nSELECT 'DROP' AS word FROM orders WHERE a = :a"
+    )
 
 
 def test_query_parameters_must_match_exactly():
     with pytest.raises(InputError, match="takes parameters"):
-        check_params("SELECT * FROM orders WHERE order_id = :order_id", {"order_id": "x", "y": 1}, "q")
+        check_params(
+            "SELECT * FROM orders WHERE order_id = :order_id", {"order_id": "x", "y": 1}, "q"
+        )

@@ -12,7 +12,6 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import bot.cli
 from bot.cli import cli
 
 BIN = Path(sys.executable).parent / "ecm-bot"
@@ -37,13 +36,19 @@ def test_demo_shows_the_whole_flow_from_an_empty_data_dir(tmp_path):
 def test_a_field_agent_works_a_ticket_through_chat(tmp_path):
     assert ecm(tmp_path, "seed-demo", "--orders", "60").returncode == 0
     assert ecm(tmp_path, "chat", "--as", "maya.manager@example.com", "run triage").returncode == 0
-    queue = json.loads(ecm(tmp_path, "chat", "--as", "sarah.ops@example.com", "--json",
-                           "my tickets").stdout)
+    queue = json.loads(
+        ecm(tmp_path, "chat", "--as", "sarah.ops@example.com", "--json", "my tickets").stdout
+    )
     oid = queue["tickets"][0]["order_id"]
     detail = ecm(tmp_path, "chat", "--as", "sarah.ops@example.com", f"order {oid}")
     assert detail.returncode == 0 and oid in detail.stdout
-    done = ecm(tmp_path, "chat", "--as", "sarah.ops@example.com",
-               f"resolve {oid} replayed webhook, LULU confirmed")
+    done = ecm(
+        tmp_path,
+        "chat",
+        "--as",
+        "sarah.ops@example.com",
+        f"resolve {oid} replayed webhook, LULU confirmed",
+    )
     assert done.returncode == 0 and "✅ Resolved in" in done.stdout
     trace = ecm(tmp_path, "trace")
     assert "triage-and-assign" in trace.stdout and "resolve-ticket" in trace.stdout
@@ -92,7 +97,6 @@ def _commands(group: click.Group, prefix=()):
 
 
 def test_every_command_has_help_with_an_example():
-    bot.cli.main.__globals__  # commands register on import of main's modules
     from bot.cli import chat_cmd, context_cmd, demo_cmd, observe_cmd, ops_cmd, skills_cmd  # noqa: F401
 
     commands = list(_commands(cli))
@@ -101,8 +105,11 @@ def test_every_command_has_help_with_an_example():
         assert cmd.help and "Example" in cmd.help, f"ecm-bot {' '.join(path)} lacks an example"
 
 
-@pytest.mark.parametrize("args", [["trace", "--date", "2026-13-40"], ["seed-demo", "--orders", "0"]],
-                         ids=["bad-date", "zero-orders"])
+@pytest.mark.parametrize(
+    "args",
+    [["trace", "--date", "2026-13-40"], ["seed-demo", "--orders", "0"]],
+    ids=["bad-date", "zero-orders"],
+)
 def test_bad_options_are_usage_errors(args, tmp_path, monkeypatch):
     monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(cli, args)

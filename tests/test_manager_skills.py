@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import MANAGER, SARAH
 
 from bot.errors import Conflict, InputError, NotOnRoster
-from conftest import MANAGER, SARAH
 
 
 def snapshot(demo):
@@ -46,9 +46,9 @@ def test_bad_reassignments_are_refused_and_change_nothing(triaged, text, error):
 def test_the_dashboard_counts_open_tickets_breaches_and_resolutions(triaged):
     data = triaged.chat(MANAGER, "dashboard").result.data
     assert data["open"] == len(triaged.tickets_of(SARAH)) + sum(
-        1 for r in triaged.rows("Assignments")
-        if r["Status"] in ("ASSIGNED", "IN_PROGRESS", "ESCALATED")
-        and r["Assigned Agent"] != SARAH
+        1
+        for r in triaged.rows("Assignments")
+        if r["Status"] in ("ASSIGNED", "IN_PROGRESS", "ESCALATED") and r["Assigned Agent"] != SARAH
     )
     assert sum(data["by_priority"].values()) == data["open"]
     assert all(b["hours"] > b["sla_hours"] for b in data["sla_breaches"])
@@ -61,14 +61,19 @@ def test_pattern_intelligence_finds_the_planted_lulu_spike(demo):
     assert ("stuck_reason", "LULU_NOT_CONFIRMED") in flagged
     top = data["anomalies"][0]
     assert top["observed"] >= 5 and top["p_value"] < 0.001 and top["ratio"] > 1
-    assert [a["p_value"] for a in data["anomalies"]] == sorted(a["p_value"] for a in data["anomalies"])
+    assert [a["p_value"] for a in data["anomalies"]] == sorted(
+        a["p_value"] for a in data["anomalies"]
+    )
 
 
 def test_the_daily_flow_links_triage_and_patterns_under_one_workflow(demo):
     result = demo.chat(MANAGER, "daily flow").result
     runs = [e for e in demo.stores.state.executions() if e["workflow_id"] == result.workflow_id]
-    assert {e["skill"] for e in runs} == {"ecm-daily-flow", "triage-and-assign",
-                                          "pattern-intelligence"}
+    assert {e["skill"] for e in runs} == {
+        "ecm-daily-flow",
+        "triage-and-assign",
+        "pattern-intelligence",
+    }
     children = [e for e in runs if e["skill"] != "ecm-daily-flow"]
     assert all(e["parent_id"] == result.execution_id for e in children)
     assert result.data["highlights"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+import yaml
+from conftest import MANAGER, SARAH
 
 from bot.errors import Conflict
+from bot.paths import CONFIG_DIR
 from bot.runtime.roster import Roster
 from bot.stores.workbook import RowUpdate
-from conftest import MANAGER, SARAH
 
 
 def open_rows(demo):
@@ -29,9 +31,7 @@ def test_every_pending_order_is_assigned_or_reported_unassigned(demo):
 def test_no_agent_goes_over_capacity_and_each_fits_the_reason(demo):
     demo.run(MANAGER, "triage-and-assign")
     roster = Roster.load(demo.stores.workbook)
-    reasons = __import__("yaml").safe_load(
-        open("shared/config/stuck-reasons.yaml", encoding="utf-8")
-    )["reasons"]
+    reasons = yaml.safe_load((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"]
     per_agent: dict[str, int] = {}
     for row in open_rows(demo):
         member = roster.by_email(row["Assigned Agent"])
@@ -79,10 +79,13 @@ def test_an_inactive_agents_tickets_move_to_active_agents(triaged):
 
 def test_resolved_and_escalated_tickets_are_never_touched_by_triage(triaged):
     mine = triaged.tickets_of(SARAH)
-    triaged.stores.workbook.update("Assignments", [
-        RowUpdate(mine[0]["Order ID"], {"Status": "RESOLVED"}),
-        RowUpdate(mine[1]["Order ID"], {"Status": "ESCALATED"}),
-    ])
+    triaged.stores.workbook.update(
+        "Assignments",
+        [
+            RowUpdate(mine[0]["Order ID"], {"Status": "RESOLVED"}),
+            RowUpdate(mine[1]["Order ID"], {"Status": "ESCALATED"}),
+        ],
+    )
     triaged.run(MANAGER, "triage-and-assign")
     rows = {r["Order ID"]: r for r in triaged.rows("Assignments")}
     assert rows[mine[0]["Order ID"]]["Status"] == "RESOLVED"
@@ -146,7 +149,9 @@ def test_the_same_input_gives_the_same_assignment(tmp_path, registry, monkeypatc
         from conftest import Demo
 
         Demo(tmp_path / name, registry, stores).run(MANAGER, "triage-and-assign")
-        plans.append({r["Order ID"]: r["Assigned Agent"] for r in stores.workbook.read("Assignments")})
+        plans.append(
+            {r["Order ID"]: r["Assigned Agent"] for r in stores.workbook.read("Assignments")}
+        )
     assert plans[0] == plans[1]
 
 
@@ -154,6 +159,8 @@ def test_triage_records_a_run_an_audit_entry_and_its_metrics(triaged):
     runs = triaged.stores.state.triage_runs()
     assert runs[-1]["status"] == "done" and runs[-1]["started_by"] == MANAGER
     assert any(e["action"] == "triage" for e in triaged.stores.state.audit_entries())
-    execution = [e for e in triaged.stores.state.executions() if e["skill"] == "triage-and-assign"][-1]
+    execution = [e for e in triaged.stores.state.executions() if e["skill"] == "triage-and-assign"][
+        -1
+    ]
     assert execution["metrics"]["orders_triaged"] == 120
     assert 0 < execution["metrics"]["assignment_accuracy"] <= 1

@@ -17,8 +17,10 @@ def _hours(value: object) -> str:
 def ticket_line(t: dict) -> str:
     """P1 | AE136ABC00 | 721 AED | 14h | LULU_NOT_CONFIRMED → 1) Check Checkout 2) ..."""
     hours = _hours(t["hours"]) + (" (at triage)" if t.get("hours_source") == "triage" else "")
-    line = (f"{t['priority']} | {t['order_id']} | {money(t['amount'], t['currency'])} | "
-            f"{hours} | {t['reason']}")
+    line = (
+        f"{t['priority']} | {t['order_id']} | {money(t['amount'], t['currency'])} | "
+        f"{hours} | {t['reason']}"
+    )
     if t.get("actions"):
         line += f" → {actions_line(t['actions'])}"
     if t.get("note"):
@@ -44,8 +46,11 @@ def render_my_tickets(data: dict) -> str:
 
 def _header(data: dict) -> list[str]:
     r = data["reason"]
-    stuck = f"{_hours(data['hours_stuck'])} stuck" if data["hours_stuck"] is not None else (
-        f"{_hours(data['hours_at_triage'])} stuck at triage")
+    stuck = (
+        f"{_hours(data['hours_stuck'])} stuck"
+        if data["hours_stuck"] is not None
+        else (f"{_hours(data['hours_at_triage'])} stuck at triage")
+    )
     if r.get("sla_hours") is not None:
         sla = f"SLA {r['sla_hours']}h"
         if data.get("sla_breached") is not None:
@@ -58,9 +63,12 @@ def _header(data: dict) -> list[str]:
         second = [money(o["amount"], o["currency"])]
         if o.get("receive_amount") is not None and o.get("receive_currency"):
             second[0] += f" → {money(o['receive_amount'], o['receive_currency'])}"
-        second += [f"corridor {o['corridor']}" if o.get("corridor") else "",
-                   f"partner {o['payout_partner']}" if o.get("payout_partner") else "",
-                   str(o.get("payment_method") or ""), r["code"]]
+        second += [
+            f"corridor {o['corridor']}" if o.get("corridor") else "",
+            f"partner {o['payout_partner']}" if o.get("payout_partner") else "",
+            str(o.get("payment_method") or ""),
+            r["code"],
+        ]
         lines.append(" · ".join(p for p in second if p))
         if o.get("status") and o["status"] != "STUCK":
             lines.append(f"⚠️ The warehouse shows this order {o['status']} — resolve it.")
@@ -81,8 +89,10 @@ def render_order_details(data: dict) -> str:
         more = f" of {len(events)}" if len(events) > len(shown) else ""
         lines.append(f"Timeline (latest {len(shown)}{more}):")
         for e in shown:
-            lines.append(f" {str(e['event_at'])[5:16]} {e['event_type']} ({e['system']})"
-                         + (f" — {e['detail']}" if e.get("detail") else ""))
+            lines.append(
+                f" {str(e['event_at'])[5:16]} {e['event_type']} ({e['system']})"
+                + (f" — {e['detail']}" if e.get("detail") else "")
+            )
     else:
         lines.append("Timeline: no events recorded.")
     if data.get("diagnosis"):
@@ -93,8 +103,10 @@ def render_order_details(data: dict) -> str:
     if data.get("runbook"):
         lines += [f"Runbook — {r['code']}:", data["runbook"].rstrip()]
     else:
-        lines.append(f"No runbook ({data.get('runbook_missing') or 'missing'}); steps: "
-                     + (actions_line(r["actions"]) or "ask an ECM manager"))
+        lines.append(
+            f"No runbook ({data.get('runbook_missing') or 'missing'}); steps: "
+            + (actions_line(r["actions"]) or "ask an ECM manager")
+        )
     if r.get("escalate_to"):
         lines.append(f"Escalates to: {r['escalate_to']}")
     oid = data["order_id"]
@@ -116,5 +128,7 @@ def render_resolve(data: dict) -> str:
 
 @renderer("escalate-ticket")
 def render_escalate(data: dict) -> str:
-    return (f"🚨 Escalated {data['order_id']} to {data['target']}. "
-            f"ESCALATED · {data['remaining']} remaining in your queue.")
+    return (
+        f"🚨 Escalated {data['order_id']} to {data['target']}. "
+        f"ESCALATED · {data['remaining']} remaining in your queue."
+    )

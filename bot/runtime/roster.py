@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from bot.errors import NotOnRoster
 from bot.stores.workbook import Workbook
-from bot.triage.assign import Agent
 
 
 @dataclass(frozen=True)
@@ -77,13 +76,9 @@ class Roster:
             )
         return member
 
-    def field_agents(self) -> list[Agent]:
-        """Field agents as assignment candidates (inactive ones included, marked inactive)."""
-        return [
-            Agent(m.email, m.specializations, m.capacity, m.active)
-            for m in self.members
-            if "field" in m.roles
-        ]
+    def field_agents(self) -> list[Member]:
+        """Members holding the field role (inactive ones included)."""
+        return [m for m in self.members if "field" in m.roles]
 
     def resolve_agent(self, ref: str) -> Member:
         """A member named by email, Slack ID, @handle or <@U123> mention."""

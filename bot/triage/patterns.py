@@ -28,9 +28,21 @@ class Anomaly:
 
 
 def poisson_upper_tail(k: int, lam: float) -> float:
-    """P(X ≥ k) for X ~ Poisson(λ), summed upward from k in log space (exact for small tails)."""
+    """P(X ≥ k) for X ~ Poisson(λ). Above the mean: summed upward from k in log space (exact
+    for small tails). At or below the mean: 1 − P(X < k), summed downward from k − 1, because
+    there the first upward term can underflow to 0 for a large λ and give a false p of 0."""
     if k <= 0:
         return 1.0
+    if lam <= 0:
+        return 0.0
+    if k <= lam:
+        term = math.exp(-lam + (k - 1) * math.log(lam) - math.lgamma(k))
+        lower, i = 0.0, k - 1
+        while term > 0 and term >= lower * 1e-17:
+            lower += term
+            term *= i / lam
+            i -= 1
+        return max(0.0, 1.0 - lower)
     term = math.exp(-lam + k * math.log(lam) - math.lgamma(k + 1))
     total, i = 0.0, k
     while term > 1e-300 and (i < lam + 50 or term > total * 1e-16):

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import ts
 from bot.errors import Conflict, InputError
-from bot.skill_code.field.order_details import current_status, open_count, own_ticket, \
-    require_open
+from bot.skill_code.field.order_details import current_status, open_count, own_ticket, require_open
 from bot.stores.workbook import RowUpdate
 
 if TYPE_CHECKING:
@@ -16,8 +15,10 @@ if TYPE_CHECKING:
 
 MAX_REASON = 1000
 DEFAULT_TARGET = "ECM manager"
-USAGE = ("Please give a reason: `escalate ORDER_ID REASON` (what you tried, what is blocking, "
-         "and any partner or provider reference).")
+USAGE = (
+    "Please give a reason: `escalate ORDER_ID REASON` (what you tried, what is blocking, "
+    "and any partner or provider reference)."
+)
 
 
 def check_reason(reason: object) -> str:
@@ -26,8 +27,7 @@ def check_reason(reason: object) -> str:
     if not text.strip():
         raise InputError(USAGE)
     if len(text) > MAX_REASON:
-        raise InputError(f"That reason is {len(text):,} characters; keep it under "
-                         f"{MAX_REASON:,}.")
+        raise InputError(f"That reason is {len(text):,} characters; keep it under {MAX_REASON:,}.")
     return text
 
 
@@ -44,16 +44,34 @@ def run(ctx: SkillContext, order_id: object = None, reason: object = None, **_: 
 
     for tool in ("update_my_ticket", "escalate_my_ticket"):  # both declared before any write
         ctx.tool(tool)
-    conflicts = ctx.workbook.update("Assignments", [RowUpdate(
-        oid, {"Status": "ESCALATED", "Updated At": stamp}, {"Status": status})])
+    conflicts = ctx.workbook.update(
+        "Assignments",
+        [RowUpdate(oid, {"Status": "ESCALATED", "Updated At": stamp}, {"Status": status})],
+    )
     if conflicts:
-        raise Conflict(f"{oid} changed while you were escalating it (it is now "
-                       f"{current_status(ctx, oid)}), so nothing was written. Open it with "
-                       f"`order {oid}` and try again.")
-    ctx.workbook.append("Escalations", [{"Order ID": oid, "From": ctx.caller.email,
-                                         "Reason": text, "At": stamp, "Target": target}])
-    ctx.audit("escalate_ticket", f"order:{oid}", {"Status": status},
-              {"Status": "ESCALATED", "Updated At": stamp, "Target": target})
+        raise Conflict(
+            f"{oid} changed while you were escalating it (it is now "
+            f"{current_status(ctx, oid)}), so nothing was written. Open it with "
+            f"`order {oid}` and try again."
+        )
+    ctx.workbook.append(
+        "Escalations",
+        [
+            {
+                "Order ID": oid,
+                "From": ctx.caller.email,
+                "Reason": text,
+                "At": stamp,
+                "Target": target,
+            }
+        ],
+    )
+    ctx.audit(
+        "escalate_ticket",
+        f"order:{oid}",
+        {"Status": status},
+        {"Status": "ESCALATED", "Updated At": stamp, "Target": target},
+    )
     ctx.metrics["escalations"] = 1
 
     return {

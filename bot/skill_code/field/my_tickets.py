@@ -40,8 +40,14 @@ def run(ctx: SkillContext, **_: object) -> dict:
     rows = [r for r in ctx.workbook.read("Assignments") if r.get("Status") in OPEN_STATUSES]
     ctx.metrics["active_agents"] = 1 if rows else 0
     if not rows:
-        return {"agent": ctx.caller.email, "count": 0, "by_priority": {}, "tickets": [],
-                "live": True, "live_error": None}
+        return {
+            "agent": ctx.caller.email,
+            "count": 0,
+            "by_priority": {},
+            "tickets": [],
+            "live": True,
+            "live_error": None,
+        }
 
     ids: list[str] = []
     for r in rows:
@@ -66,13 +72,15 @@ def run(ctx: SkillContext, **_: object) -> dict:
 
     reasons = ctx.resources.stuck_reasons()
     tickets = [_ticket(ctx, r, live, reasons, live_error is None) for r in rows]
-    tickets.sort(key=lambda t: (priority_rank(t["priority"]), (t["hours"] or 0),
-                                t["order_id"]))
+    tickets.sort(key=lambda t: (priority_rank(t["priority"]), -(t["hours"] or 0), t["order_id"]))
     return {
         "agent": ctx.caller.email,
         "count": len(tickets),
-        "by_priority": dict(sorted(Counter(t["priority"] for t in tickets).items(),
-                                   key=lambda kv: priority_rank(kv[0]))),
+        "by_priority": dict(
+            sorted(
+                Counter(t["priority"] for t in tickets).items(), key=lambda kv: priority_rank(kv[0])
+            )
+        ),
         "tickets": tickets,
         "live": live_error is None,
         "live_error": live_error,

@@ -16,8 +16,18 @@ if TYPE_CHECKING:
     from bot.runtime.context import SkillContext
 
 ORDER_FIELDS = (
-    "order_id", "corridor", "amount", "currency", "receive_amount", "receive_currency",
-    "payout_partner", "payment_method", "status", "stuck_reason", "stuck_since", "cleared_at",
+    "order_id",
+    "corridor",
+    "amount",
+    "currency",
+    "receive_amount",
+    "receive_currency",
+    "payout_partner",
+    "payment_method",
+    "status",
+    "stuck_reason",
+    "stuck_since",
+    "cleared_at",
     "created_at",
 )  # never customer_ref, even though it is pseudonymous
 
@@ -26,21 +36,30 @@ def own_ticket(ctx: SkillContext, oid: str) -> dict:
     """The caller's Assignments row for ``oid``; refuse (AccessDenied) if there is none, which
     covers another agent's ticket and an unknown order alike, so nothing leaks."""
     ctx.tool("read_my_queue")
-    row = next((r for r in ctx.workbook.read("Assignments")
-                if str(r.get("Order ID") or "").strip().upper() == oid), None)
+    row = next(
+        (
+            r
+            for r in ctx.workbook.read("Assignments")
+            if str(r.get("Order ID") or "").strip().upper() == oid
+        ),
+        None,
+    )
     if row is None:
         ctx.guard.deny(
-            f"sheet:Assignments:{oid}", "a field agent opens only their own tickets",
-            message=f"Sorry, {oid} is not in your queue. Ask an ECM manager if it should be "
-            "yours.",
+            f"sheet:Assignments:{oid}",
+            "a field agent opens only their own tickets",
+            message=f"Sorry, {oid} is not in your queue. Ask an ECM manager if it should be yours.",
         )
     return row
 
 
 def resolved_at(ctx: SkillContext, oid: str, row: dict) -> str:
     """When the ticket was resolved: its latest Resolutions row, else the row's Updated At."""
-    done = [r for r in ctx.workbook.read("Resolutions")
-            if str(r.get("Order ID") or "").strip().upper() == oid]
+    done = [
+        r
+        for r in ctx.workbook.read("Resolutions")
+        if str(r.get("Order ID") or "").strip().upper() == oid
+    ]
     return str((done[-1].get("Resolved At") if done else None) or row.get("Updated At") or "?")
 
 
@@ -51,18 +70,26 @@ def require_open(ctx: SkillContext, oid: str, row: dict, verb: str) -> str:
         return status
     when = str(row.get("Updated At") or "?")
     if status == "RESOLVED":
-        raise Conflict(f"{oid} is already resolved at {resolved_at(ctx, oid, row)} UTC, so "
-                       f"there is nothing to {verb}. If it is stuck again, ask an ECM manager "
-                       "to reopen it.")
+        raise Conflict(
+            f"{oid} is already resolved at {resolved_at(ctx, oid, row)} UTC, so "
+            f"there is nothing to {verb}. If it is stuck again, ask an ECM manager "
+            "to reopen it."
+        )
     if status == "ESCALATED":
-        raise Conflict(f"{oid} was already escalated at {when} UTC and is with the escalation "
-                       f"team now, so you can't {verb} it. Ask an ECM manager to hand it back "
-                       "if you can finish it.")
+        raise Conflict(
+            f"{oid} was already escalated at {when} UTC and is with the escalation "
+            f"team now, so you can't {verb} it. Ask an ECM manager to hand it back "
+            "if you can finish it."
+        )
     if status == "CLOSED":
-        raise Conflict(f"{oid} was closed at {when} UTC because the order is no longer stuck in "
-                       f"the warehouse, so there is nothing to {verb}.")
-    raise Conflict(f"{oid} has status '{status or 'blank'}', which is not open, so you can't "
-                   f"{verb} it. Ask an ECM manager to check the Assignments row.")
+        raise Conflict(
+            f"{oid} was closed at {when} UTC because the order is no longer stuck in "
+            f"the warehouse, so there is nothing to {verb}."
+        )
+    raise Conflict(
+        f"{oid} has status '{status or 'blank'}', which is not open, so you can't "
+        f"{verb} it. Ask an ECM manager to check the Assignments row."
+    )
 
 
 def open_count(ctx: SkillContext) -> int:
@@ -71,8 +98,14 @@ def open_count(ctx: SkillContext) -> int:
 
 
 def current_status(ctx: SkillContext, oid: str) -> str:
-    row = next((r for r in ctx.workbook.read("Assignments")
-                if str(r.get("Order ID") or "").strip().upper() == oid), None)
+    row = next(
+        (
+            r
+            for r in ctx.workbook.read("Assignments")
+            if str(r.get("Order ID") or "").strip().upper() == oid
+        ),
+        None,
+    )
     return str(row.get("Status") or "") if row else "gone"
 
 
@@ -82,8 +115,10 @@ def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
     row = own_ticket(ctx, oid)
     found = ctx.query("ecm-order-detail-v2", order_id=oid)
     order = {k: found[0].get(k) for k in ORDER_FIELDS} if found else None
-    timeline = [{k: e.get(k) for k in ("event_at", "system", "event_type", "detail")}
-                for e in ctx.query("ecm-order-timeline", order_id=oid)]
+    timeline = [
+        {k: e.get(k) for k in ("event_at", "system", "event_type", "detail")}
+        for e in ctx.query("ecm-order-timeline", order_id=oid)
+    ]
 
     code = str(row.get("Stuck Reason") or (order or {}).get("stuck_reason") or "").strip()
     reason = ctx.resources.stuck_reasons().get(code) or {}
@@ -108,13 +143,23 @@ def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
     if status == "ASSIGNED":
         ctx.tool("update_my_ticket")
         stamp = ts(ctx.at)
-        conflicts = ctx.workbook.update("Assignments", [RowUpdate(
-            oid, {"Status": "IN_PROGRESS", "Updated At": stamp}, {"Status": "ASSIGNED"})])
+        conflicts = ctx.workbook.update(
+            "Assignments",
+            [
+                RowUpdate(
+                    oid, {"Status": "IN_PROGRESS", "Updated At": stamp}, {"Status": "ASSIGNED"}
+                )
+            ],
+        )
         if conflicts:
             status = current_status(ctx, oid)
         else:
-            ctx.audit("open_ticket", f"order:{oid}", {"Status": "ASSIGNED"},
-                      {"Status": "IN_PROGRESS", "Updated At": stamp})
+            ctx.audit(
+                "open_ticket",
+                f"order:{oid}",
+                {"Status": "ASSIGNED"},
+                {"Status": "IN_PROGRESS", "Updated At": stamp},
+            )
             status, marked = "IN_PROGRESS", True
     ctx.metrics["tickets_opened"] = 1
 
@@ -132,8 +177,11 @@ def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
         "hours_stuck": hours,
         "hours_at_triage": row.get("Hours Stuck at triage"),
         "reason": {
-            "code": code, "title": reason.get("title", ""), "team": reason.get("team", ""),
-            "sla_hours": sla, "severity": reason.get("severity", ""),
+            "code": code,
+            "title": reason.get("title", ""),
+            "team": reason.get("team", ""),
+            "sla_hours": sla,
+            "severity": reason.get("severity", ""),
             "escalate_to": reason.get("escalate_to", ""),
             "actions": list(reason.get("actions") or []),
         },

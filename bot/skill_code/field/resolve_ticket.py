@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import hours_between, parse_ts, ts
 from bot.errors import Conflict, InputError
-from bot.skill_code.field.order_details import current_status, open_count, own_ticket, \
-    require_open
+from bot.skill_code.field.order_details import current_status, open_count, own_ticket, require_open
 from bot.stores.workbook import RowUpdate
 
 if TYPE_CHECKING:
@@ -17,8 +16,10 @@ if TYPE_CHECKING:
     from bot.runtime.context import SkillContext
 
 MAX_NOTES = 2000
-USAGE = ("Please add a resolution note: what you did and the partner reference, e.g. "
-         "`resolve ORDER_ID replayed LuLu webhook, UTR 123456`.")
+USAGE = (
+    "Please add a resolution note: what you did and the partner reference, e.g. "
+    "`resolve ORDER_ID replayed LuLu webhook, UTR 123456`."
+)
 
 
 def check_notes(notes: object) -> str:
@@ -27,8 +28,10 @@ def check_notes(notes: object) -> str:
     if not text.strip():
         raise InputError(USAGE)
     if len(text) > MAX_NOTES:
-        raise InputError(f"That note is {len(text):,} characters; keep it under {MAX_NOTES:,} "
-                         "(what you did and the partner reference).")
+        raise InputError(
+            f"That note is {len(text):,} characters; keep it under {MAX_NOTES:,} "
+            "(what you did and the partner reference)."
+        )
     return text
 
 
@@ -69,19 +72,36 @@ def run(ctx: SkillContext, order_id: object = None, notes: object = None, **_: o
 
     for tool in ("update_my_ticket", "write_resolution"):  # both declared before any write
         ctx.tool(tool)
-    conflicts = ctx.workbook.update("Assignments", [RowUpdate(
-        oid, {"Status": "RESOLVED", "Updated At": stamp}, {"Status": status})])
+    conflicts = ctx.workbook.update(
+        "Assignments",
+        [RowUpdate(oid, {"Status": "RESOLVED", "Updated At": stamp}, {"Status": status})],
+    )
     if conflicts:
-        raise Conflict(f"{oid} changed while you were resolving it (it is now "
-                       f"{current_status(ctx, oid)}), so nothing was written. Open it with "
-                       f"`order {oid}` and try again.")
-    resolution = {"Order ID": oid, "Agent": ctx.caller.email, "Resolved At": stamp,
-                  "Notes": text, "Time To Resolve": ttr,
-                  "SLA Met": "" if sla_met is None else ("TRUE" if sla_met else "FALSE")}
+        raise Conflict(
+            f"{oid} changed while you were resolving it (it is now "
+            f"{current_status(ctx, oid)}), so nothing was written. Open it with "
+            f"`order {oid}` and try again."
+        )
+    resolution = {
+        "Order ID": oid,
+        "Agent": ctx.caller.email,
+        "Resolved At": stamp,
+        "Notes": text,
+        "Time To Resolve": ttr,
+        "SLA Met": "" if sla_met is None else ("TRUE" if sla_met else "FALSE"),
+    }
     ctx.workbook.append("Resolutions", [resolution])
-    ctx.audit("resolve_ticket", f"order:{oid}", {"Status": status},
-              {"Status": "RESOLVED", "Updated At": stamp, "Time To Resolve": ttr,
-               "SLA Met": resolution["SLA Met"]})
+    ctx.audit(
+        "resolve_ticket",
+        f"order:{oid}",
+        {"Status": status},
+        {
+            "Status": "RESOLVED",
+            "Updated At": stamp,
+            "Time To Resolve": ttr,
+            "SLA Met": resolution["SLA Met"],
+        },
+    )
     if sla_met is not None:
         ctx.metrics["sla_met_rate"] = 1.0 if sla_met else 0.0
 

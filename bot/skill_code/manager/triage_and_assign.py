@@ -9,7 +9,7 @@ from bot.clock import hours_between, parse_ts, ts
 from bot.runtime.context import SkillContext
 from bot.runtime.roster import Roster
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
-from bot.triage.assign import Ticket, plan_assignments
+from bot.triage.assign import Agent, Ticket, plan_assignments
 from bot.triage.scoring import Scorer
 
 FIELD_OWNED = ("RESOLVED", "ESCALATED")  # statuses a field agent set; triage never touches them
@@ -41,7 +41,9 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     scoring = ctx.resources.scoring()
     scorer = Scorer(scoring)
     roster = Roster.load(ctx.workbook)
-    agents = roster.field_agents()
+    agents = [
+        Agent(m.email, m.specializations, m.capacity, m.active) for m in roster.field_agents()
+    ]
     rows = {r["Order ID"]: r for r in ctx.workbook.read("Assignments")}
     escalated_before = {r["Order ID"] for r in ctx.workbook.read("Escalations")}
 
