@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -164,3 +165,21 @@ def test_triage_records_a_run_an_audit_entry_and_its_metrics(triaged):
     ]
     assert execution["metrics"]["orders_triaged"] == 120
     assert 0 < execution["metrics"]["assignment_accuracy"] <= 1
+
+
+def test_field_work_on_a_ticket_joins_the_workflow_of_the_triage_that_assigned_it(triaged):
+    triage = [e for e in triaged.stores.state.executions() if e["skill"] == "triage-and-assign"][-1]
+    oid = triaged.tickets_of(SARAH)[0]["Order ID"]
+    triaged.chat(SARAH, f"order {oid}")
+    opened = [e for e in triaged.stores.state.executions() if e["skill"] == "order-details"][-1]
+    assert opened["workflow_id"] == triage["workflow_id"]
+    assert opened["parent_id"] == triage["id"]
+
+
+def test_demo_orders_cover_every_reason_and_the_team_corridors(demo):
+    rows = demo.stores.warehouse.run(
+        "SELECT corridor, stuck_reason, order_id FROM orders WHERE status = 'STUCK'", {}
+    )
+    assert len({r["stuck_reason"] for r in rows}) == 25
+    assert {"AE", "GB", "US", "EU", "IN"} <= {r["corridor"] for r in rows}
+    assert all(re.match(r"^[A-Z]{2}[A-Z0-9]{8}$", r["order_id"]) for r in rows)

@@ -72,8 +72,17 @@ CORRIDORS = {  # corridor: (send currency, weight, typical USD amount)
     "EU": ("EUR", 0.14, 550),
     "CA": ("CAD", 0.06, 500),
     "SG": ("SGD", 0.06, 650),
+    "IN": ("INR", 0.0, 300),  # only VDA sales: sold on an Indian exchange, paid out in INR
 }
-RATES = {"AED": 0.2723, "GBP": 1.27, "USD": 1.0, "EUR": 1.08, "CAD": 0.73, "SGD": 0.74}
+RATES = {
+    "AED": 0.2723,
+    "GBP": 1.27,
+    "USD": 1.0,
+    "EUR": 1.08,
+    "CAD": 0.73,
+    "SGD": 0.74,
+    "INR": 0.012,
+}
 PARTNERS = ["LULU", "ICICI", "YESBANK", "TERRAPAY", "AXIS", "HDFC"]
 # reasons that only happen on one corridor, payment method or partner
 REASON_CORRIDOR = {
@@ -81,6 +90,8 @@ REASON_CORRIDOR = {
     "COLUMN_ACH_RETURNED": "US",
     "SEPA_INSTANT_REJECTED": "EU",
     "OPEN_BANKING_PAYMENT_PENDING": "GB",
+    "VDA_TRANSFER_PENDING": "IN",
+    "VDA_TDS_MISMATCH": "IN",
 }
 REASON_PARTNER = {"LULU_NOT_CONFIRMED": "LULU"}
 METHOD = {"US": "ach", "GB": "open_banking", "EU": "sepa"}
