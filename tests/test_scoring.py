@@ -41,6 +41,24 @@ def test_more_hours_or_more_money_never_lowers_the_priority_or_the_score(
     assert higher.score >= lower.score
 
 
+@pytest.mark.parametrize("sla", [0.5, 4, 24, 72], ids=lambda sla: f"sla-{sla:g}h")
+def test_score_never_falls_as_hours_rise_over_a_fine_grid(sla):
+    scores = [SCORER.score(h / 4, sla, 250, "USD").score for h in range(4001)]  # 0..1000 h
+    assert all(a <= b for a, b in zip(scores, scores[1:], strict=False))
+
+
+def test_score_never_falls_as_the_amount_rises_over_a_fine_grid():
+    scores = [SCORER.score(10, 24, a * 10, "USD").score for a in range(5001)]  # 0..50,000
+    assert all(a <= b for a, b in zip(scores, scores[1:], strict=False))
+
+
+@pytest.mark.parametrize("priority", list(CONFIG["priorities"]), ids=lambda p: f"{p}-threshold")
+def test_a_score_exactly_at_a_threshold_gets_that_priority_and_just_below_the_next(priority):
+    minimum = float(CONFIG["priorities"][priority])
+    assert SCORER.priority_of(minimum) == priority
+    assert SCORER.priority_of(minimum - 0.01) == PRIORITIES[PRIORITIES.index(priority) + 1]
+
+
 @settings(max_examples=200)
 @given(hours, slas, amounts, currencies)
 def test_score_stays_between_0_and_100_and_matches_its_priority_band(h, sla, amount, currency):
