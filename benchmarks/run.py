@@ -30,10 +30,14 @@ def context_figures(registry: Registry) -> None:
     manager = total("triage-and-assign")
     field = total("order-details", "LULU_NOT_CONFIRMED")
     print("Context per request (estimated tokens, 4 chars/token)")
-    print(f"  manager (triage-and-assign)          {manager:>7}  {100 * manager / mono:5.1f}% "
-          "of monolith (target ≤ 25%)")
-    print(f"  field (order-details, one runbook)   {field:>7}  {100 * field / mono:5.1f}% "
-          "of monolith (target ≤ 10%)")
+    print(
+        f"  manager (triage-and-assign)          {manager:>7}  {100 * manager / mono:5.1f}% "
+        "of monolith (target ≤ 25%)"
+    )
+    print(
+        f"  field (order-details, one runbook)   {field:>7}  {100 * field / mono:5.1f}% "
+        "of monolith (target ≤ 10%)"
+    )
     print(f"  monolith (all skills and resources)  {mono:>7}")
     worst = max(total(s.name, "SANCTIONS_SCREENING_HIT") for s in registry.for_role("field"))
     print(f"  largest field request (any skill)    {worst:>7}  {100 * worst / mono:5.1f}%")
@@ -56,9 +60,11 @@ def triage_figures(registry: Registry, orders: int) -> None:
         execute(registry, stores, "triage-and-assign", caller, {})
         again = time.perf_counter() - t0
         c = result.data["counts"]
-        print(f"  {orders:>6} orders: triage {wall:6.2f} s, peak {peak / 2**20:6.1f} MiB "
-              f"(Python heap), re-triage {again:6.2f} s; assigned {c['assigned']}, "
-              f"unassigned {c['unassigned']} [seeding took {seeded:.1f} s]")
+        print(
+            f"  {orders:>6} orders: triage {wall:6.2f} s, peak {peak / 2**20:6.1f} MiB "
+            f"(Python heap), re-triage {again:6.2f} s; assigned {c['assigned']}, "
+            f"unassigned {c['unassigned']} [seeding took {seeded:.1f} s]"
+        )
 
 
 def main() -> None:
