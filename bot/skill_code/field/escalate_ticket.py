@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.clock import ts
-from bot.errors import Conflict, InputError
-from bot.skill_code.field.order_details import current_status, open_count, own_ticket, require_open
-from bot.stores.workbook import RowUpdate
+from bot.errors import InputError
+from bot.skill_code.field.tickets import open_count, own_ticket, require_open, set_status
 
 if TYPE_CHECKING:
     from bot.runtime.context import SkillContext
@@ -44,16 +43,7 @@ def run(ctx: SkillContext, order_id: object = None, reason: object = None, **_: 
 
     for tool in ("update_my_ticket", "escalate_my_ticket"):  # both declared before any write
         ctx.tool(tool)
-    conflicts = ctx.workbook.update(
-        "Assignments",
-        [RowUpdate(oid, {"Status": "ESCALATED", "Updated At": stamp}, {"Status": status})],
-    )
-    if conflicts:
-        raise Conflict(
-            f"{oid} changed while you were escalating it (it is now "
-            f"{current_status(ctx, oid)}), so nothing was written. Open it with "
-            f"`order {oid}` and try again."
-        )
+    set_status(ctx, oid, "ESCALATED", status, "escalating")
     ctx.workbook.append(
         "Escalations",
         [

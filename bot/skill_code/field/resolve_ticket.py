@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.clock import hours_between, parse_ts, ts
-from bot.errors import Conflict, InputError
-from bot.skill_code.field.order_details import current_status, open_count, own_ticket, require_open
-from bot.stores.workbook import RowUpdate
+from bot.errors import InputError
+from bot.skill_code.field.tickets import open_count, own_ticket, require_open, set_status
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -72,16 +71,7 @@ def run(ctx: SkillContext, order_id: object = None, notes: object = None, **_: o
 
     for tool in ("update_my_ticket", "write_resolution"):  # both declared before any write
         ctx.tool(tool)
-    conflicts = ctx.workbook.update(
-        "Assignments",
-        [RowUpdate(oid, {"Status": "RESOLVED", "Updated At": stamp}, {"Status": status})],
-    )
-    if conflicts:
-        raise Conflict(
-            f"{oid} changed while you were resolving it (it is now "
-            f"{current_status(ctx, oid)}), so nothing was written. Open it with "
-            f"`order {oid}` and try again."
-        )
+    set_status(ctx, oid, "RESOLVED", status, "resolving")
     resolution = {
         "Order ID": oid,
         "Agent": ctx.caller.email,
