@@ -1,4 +1,4 @@
-"""Validation of identifiers that reach SQL or the workbook: order IDs and emails."""
+"""Validation of user input that reaches SQL or the workbook: order IDs and free text."""
 
 from __future__ import annotations
 
@@ -19,4 +19,15 @@ def order_id(value: object) -> str:
             f"'{shown}' is not an order ID. Order IDs are a two-letter corridor and 8 letters "
             "or digits, like AE136ABC00."
         )
+    return text
+
+
+def free_text(value: object, *, limit: int, usage: str, what: str) -> str:
+    """Required free text (notes, a reason) kept verbatim, as untrusted data; InputError
+    with ``usage`` when it is empty, or a length message when it is over ``limit``."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    if not text.strip():
+        raise InputError(usage)
+    if len(text) > limit:
+        raise InputError(f"That {what} is {len(text):,} characters; keep it under {limit:,}.")
     return text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.clock import ts
-from bot.errors import InputError
+from bot.ids import free_text
 from bot.skill_code.field.tickets import open_count, own_ticket, require_open, set_status
 
 if TYPE_CHECKING:
@@ -22,12 +22,7 @@ USAGE = (
 
 def check_reason(reason: object) -> str:
     """The reason as given (untrusted text, stored verbatim), or InputError."""
-    text = reason if isinstance(reason, str) else ("" if reason is None else str(reason))
-    if not text.strip():
-        raise InputError(USAGE)
-    if len(text) > MAX_REASON:
-        raise InputError(f"That reason is {len(text):,} characters; keep it under {MAX_REASON:,}.")
-    return text
+    return free_text(reason, limit=MAX_REASON, usage=USAGE, what="reason")
 
 
 def run(ctx: SkillContext, order_id: object = None, reason: object = None, **_: object) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.clock import hours_between, parse_ts, ts
-from bot.errors import InputError
+from bot.ids import free_text
 from bot.skill_code.field.tickets import open_count, own_ticket, require_open, set_status
 
 if TYPE_CHECKING:
@@ -23,15 +23,7 @@ USAGE = (
 
 def check_notes(notes: object) -> str:
     """The notes as given (untrusted text, stored verbatim), or InputError."""
-    text = notes if isinstance(notes, str) else ("" if notes is None else str(notes))
-    if not text.strip():
-        raise InputError(USAGE)
-    if len(text) > MAX_NOTES:
-        raise InputError(
-            f"That note is {len(text):,} characters; keep it under {MAX_NOTES:,} "
-            "(what you did and the partner reference)."
-        )
-    return text
+    return free_text(notes, limit=MAX_NOTES, usage=USAGE, what="note")
 
 
 def duration(minutes: float) -> str:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from bot.clock import ts
 from bot.errors import Conflict, InputError, NotFound
+from bot.ids import free_text
 from bot.runtime.context import SkillContext
 from bot.runtime.roster import Roster
 from bot.stores.workbook import RowUpdate
 
 MAX_REASON = 500
+USAGE = (
+    "Please give a reason for the reassignment, e.g. `assign AE136ABC00 @sarah.ops KYC backlog`."
+)
 
 
 def run(
@@ -18,14 +22,7 @@ def run(
     for tool in ("assign_orders", "write_assignments", "read_roster"):
         ctx.tool(tool)
     oid = ctx.order_id(order_id)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InputError(
-            "Please give a reason for the reassignment, e.g. "
-            "`assign AE136ABC00 @sarah.ops KYC backlog`."
-        )
-    if len(reason) > MAX_REASON:
-        raise InputError(f"The reason is too long ({len(reason)} characters; {MAX_REASON} max).")
+    reason = free_text(reason, limit=MAX_REASON, usage=USAGE, what="reason").strip()
     roster = Roster.load(ctx.workbook)
     member = roster.resolve_agent(agent)
     if "field" not in member.roles:
