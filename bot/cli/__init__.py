@@ -60,6 +60,7 @@ def main() -> None:
         demo_cmd,
         observe_cmd,
         ops_cmd,
+        serve_cmd,
         skills_cmd,
     )
 

@@ -41,28 +41,36 @@ def help_text(registry: Registry, roles: tuple[str, ...]) -> str:
 def handle_message(
     registry: Registry, stores: Stores, who: str, text: str, trigger: str = "chat"
 ) -> Reply:
-    """Resolve ``who`` on the roster, match ``text`` to one of their skills and run it."""
+    """Resolve ``who`` (email or Slack ID) on the roster, then route ``text``."""
     caller = Roster.load(stores.workbook).resolve(who)
+    return route(registry, stores, caller, text, trigger)
+
+
+def route(
+    registry: Registry, stores: Stores, caller: Member, text: str, trigger: str = "chat"
+) -> Reply:
+    """Match ``text`` to one of the caller's skills and run it; refuse another role's skill."""
     if text.strip().lower() in ("help", "?", "/help", "ecm help"):
         return Reply(caller, help_text=help_text(registry, caller.roles))
     match = registry.match(text, caller.roles)
     if match is None:
         other = registry.match(text, ("manager", "field"))
         if other is not None:
+            roles = "/".join(caller.roles)
             stores.state.record_denial(
                 caller=caller.email,
                 skill=other.skill.name,
-                role="/".join(caller.roles),
+                role=roles,
                 resource=f"skill:{other.skill.name}",
                 rule=DEC_011,
             )
             raise AccessDenied(
                 skill=other.skill.name,
-                role="/".join(caller.roles),
+                role=roles,
                 resource=f"skill:{other.skill.name}",
                 rule=DEC_011,
                 message=f"Sorry, {other.skill.name} is a {other.skill.role} skill and you are "
-                f"on the ECM roster as {'/'.join(caller.roles)}. {DEC_011}",
+                f"on the ECM roster as {roles}. {DEC_011}",
             )
         return Reply(caller, help_text="I didn't catch that.\n" + help_text(registry, caller.roles))
     result = execute(registry, stores, match.skill.name, caller, match.args, trigger=trigger)

@@ -80,6 +80,11 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migration
+def m002_seen_events(db: Database) -> None:
+    db["seen_events"].create({"key": str, "at": str}, pk="key")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order; return the names applied now."""
     db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)

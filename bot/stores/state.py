@@ -68,10 +68,13 @@ class StateStore:
 
     # -- locks -------------------------------------------------------------------------------
     def acquire_lock(self, name: str, holder: str, ttl_seconds: int) -> None:
-        """Take a named lock, or raise Conflict saying who holds it and since when."""
+        """Take a named lock, or raise Conflict saying who holds it and since when.
+        BEGIN IMMEDIATE makes check-and-take atomic across threads and processes."""
         current = now()
-        with self.db.conn:
-            row = self.db.execute(
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(
                 "SELECT holder, acquired_at, expires_at FROM locks WHERE name = ?", [name]
             ).fetchone()
             if row and parse_ts(row[2]) > current:
@@ -81,11 +84,15 @@ class StateStore:
                     f"{started:%H:%M:%S} UTC ({int((current - started).total_seconds())} s ago). "
                     "Wait for it to finish."
                 )
-            self.db.execute(
+            conn.execute(
                 "INSERT OR REPLACE INTO locks (name, holder, acquired_at, expires_at) "
                 "VALUES (?, ?, ?, ?)",
                 [name, holder, ts(current), ts(current + timedelta(seconds=ttl_seconds))],
             )
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
 
     def release_lock(self, name: str, holder: str) -> None:
         with self.db.conn:
@@ -141,3 +148,12 @@ class StateStore:
             [f"%,{order_id},%"],
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    # -- redelivery dedupe ------------------------------------------------------------------
+    def first_time(self, key: str) -> bool:
+        """Record ``key`` (an event id, message id or action ts); False if already seen."""
+        with self.db.conn:
+            cursor = self.db.conn.execute(
+                "INSERT OR IGNORE INTO seen_events (key, at) VALUES (?, ?)", [key, ts(now())]
+            )
+        return cursor.rowcount == 1

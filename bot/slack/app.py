@@ -1,0 +1,62 @@
+"""Build the Bolt app: a Web API client (SLACK_API_URL honoured, 429s retried), the shared
+context and the listeners."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from slack_bolt import App
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.web import WebClient
+
+from bot.skills.registry import Registry
+from bot.slack.context import SlackContext
+from bot.slack.handlers import register
+from bot.slack.settings import SlackSettings
+from bot.stores.factory import Stores, open_stores
+
+
+def web_client(settings: SlackSettings) -> WebClient:
+    """A WebClient on ``settings.api_url`` that retries 429 (honouring Retry-After) and 5xx."""
+    client = WebClient(token=settings.bot_token or None, base_url=settings.api_url)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def thread_local_stores(factory: Callable[[], Stores] = open_stores) -> Callable[[], Stores]:
+    """One set of store connections per listener thread (SQLite connections are per thread)."""
+    local = threading.local()
+
+    def get() -> Stores:
+        if getattr(local, "stores", None) is None:
+            local.stores = factory()
+        return local.stores
+
+    return get
+
+
+def build_app(
+    settings: SlackSettings,
+    *,
+    registry: Registry | None = None,
+    stores: Callable[[], Stores] | None = None,
+    token_verification: bool = True,
+) -> tuple[App, SlackContext]:
+    """The Bolt app with every listener registered, and the context they share."""
+    client = web_client(settings)
+    app = App(
+        client=client,
+        signing_secret=settings.signing_secret or None,
+        token_verification_enabled=token_verification,
+        raise_error_for_unhandled_request=False,
+    )
+    sc = SlackContext(
+        settings, client, registry or Registry.load(), stores or thread_local_stores()
+    )
+    register(app, sc)
+    return app, sc

@@ -1,0 +1,57 @@
+"""What every Slack listener shares: settings, the Web API client, the registry, the stores
+and caller identity, plus small Web API conveniences that never raise."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import WebClient
+
+from bot.runtime.roster import Roster
+from bot.skills.registry import Registry
+from bot.slack.identity import SlackIdentity
+from bot.slack.settings import SlackSettings
+from bot.stores.factory import Stores
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SlackContext:
+    settings: SlackSettings
+    client: WebClient
+    registry: Registry
+    stores: Callable[[], Stores]
+    identity: SlackIdentity = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity = SlackIdentity(self.client, lambda: Roster.load(self.stores().workbook))
+
+    def react(self, channel: str, ts: str, name: str) -> None:
+        try:
+            self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            log.info("reactions.add failed: %s", exc.response.get("error"))
+
+    def unreact(self, channel: str, ts: str, name: str) -> None:
+        try:
+            self.client.reactions_remove(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            log.info("reactions.remove failed: %s", exc.response.get("error"))
+
+    def open_dm(self, user_id: str) -> str:
+        return self.client.conversations_open(users=user_id)["channel"]["id"]
+
+    def dm(self, user_id: str, text: str) -> None:
+        """Send a direct message; a failure is logged, not raised (the main action succeeded)."""
+        if not user_id:
+            return
+        try:
+            self.client.chat_postMessage(
+                channel=self.open_dm(user_id), text=text, unfurl_links=False, unfurl_media=False
+            )
+        except SlackApiError as exc:
+            log.warning("DM to %s failed: %s", user_id, exc.response.get("error"))

@@ -1,0 +1,74 @@
+"""Turn skill results into Slack messages: the triage summary with one thread per agent,
+field queues and orders with buttons, everything else as text sections."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_sdk.web import WebClient
+
+from bot.render import render
+from bot.runtime.executor import SkillResult
+from bot.runtime.roster import Roster
+from bot.slack import blocks
+
+log = logging.getLogger(__name__)
+NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+
+
+def result_messages(result: SkillResult) -> list[list[dict]]:
+    """Block Kit messages (each ≤ 50 blocks) for any skill result except triage."""
+    if result.skill == "my-tickets":
+        return blocks.queue(result.data)
+    if result.skill == "order-details":
+        return blocks.order_details(result.data)
+    return blocks.text_messages(render(result.skill, result.data))
+
+
+def fallback_text(result: SkillResult) -> str:
+    """Notification text for a result (Slack shows it where blocks can't be)."""
+    text = render(result.skill, result.data)
+    first = text.splitlines()[0] if text else result.skill
+    return blocks.escape(first[:300])
+
+
+def post_triage(client: WebClient, channel: str, result: SkillResult, roster: Roster) -> str:
+    """Post the summary in ``channel`` and one thread reply per agent; return the summary ts."""
+    slack_ids = {m.email: m.slack_id for m in roster.members if m.slack_id}
+    summary = client.chat_postMessage(
+        channel=channel,
+        blocks=blocks.triage_summary(result.data, slack_ids),
+        text=fallback_text(result),
+        **NO_UNFURL,
+    )
+    ts = summary["ts"]
+    for agent in result.data["agents"]:
+        for page in blocks.agent_thread(agent, slack_ids.get(agent["agent"])):
+            client.chat_postMessage(
+                channel=channel,
+                thread_ts=ts,
+                blocks=page,
+                text=f"Tickets for {agent['agent'].split('@')[0]}",
+                **NO_UNFURL,
+            )
+    return ts
+
+
+def post_result(post: Callable[..., object], result: SkillResult) -> None:
+    """Send a result through ``post(blocks=..., text=...)`` one page at a time."""
+    text = fallback_text(result)
+    for page in result_messages(result):
+        post(blocks=page, text=text)
+
+
+def post_escalation(client: WebClient, channel: str, result: SkillResult, by_slack_id: str):
+    """Tell the escalation channel who escalated what, with the ticket's context."""
+    if not channel:
+        return
+    d = result.data
+    lines = [f"🚨 <@{by_slack_id}> escalated `{blocks.escape(d.get('order_id'))}`"]
+    for key, label in (("reason_code", "Stuck reason"), ("target", "To"), ("reason", "Why")):
+        if d.get(key):
+            lines.append(f"*{label}:* {blocks.escape(d[key])}")
+    client.chat_postMessage(channel=channel, text="\n".join(lines), **NO_UNFURL)

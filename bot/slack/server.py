@@ -1,0 +1,51 @@
+"""Serving the app: HTTP (a WSGI app with /slack/events and /healthz, served by waitress) or
+Socket Mode (no public URL needed)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+
+def wsgi_app(app: App):
+    """A WSGI callable: Slack requests at /slack/events, health checks at /healthz."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            body = json.dumps({"ok": True}).encode()
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        if path == EVENTS_PATH:
+            return slack(environ, start_response)
+        body = b"not found"
+        start_response(
+            "404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return application
+
+
+def serve_http(app: App, port: int, host: str = "0.0.0.0", threads: int = 8) -> None:
+    """Serve with waitress, a production WSGI server."""
+    import waitress
+
+    log.info("ECM bot listening on http://%s:%d%s", host, port, EVENTS_PATH)
+    waitress.serve(wsgi_app(app), host=host, port=port, threads=threads, ident="ecm-bot")
+
+
+def serve_socket(app: App, app_token: str) -> None:
+    """Socket Mode: an outbound WebSocket to Slack; no public URL."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    SocketModeHandler(app, app_token).start()

@@ -1,0 +1,130 @@
+"""A fake Slack Web API on 127.0.0.1 for tests: records every call, answers the methods the
+bot uses, can answer with 429 on demand, and also receives response_url posts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+JSON_FIELDS = ("blocks", "view", "attachments")
+
+
+class FakeSlack:
+    def __init__(self, users: dict[str, str] | None = None):
+        self.users = dict(users or {})  # user id -> email
+        self.calls: list[tuple[str, dict]] = []
+        self.failures: dict[str, list[tuple[int, dict]]] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                path = urlparse(self.path).path
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                for key in JSON_FIELDS:
+                    if isinstance(params.get(key), str):
+                        params[key] = json.loads(params[key])
+                method = (
+                    "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
+                )
+                status, headers, body = fake.answer(method, params)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/response/{name}"
+
+    def start(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, method: str, status: int = 429, times: int = 1, retry_after: int = 0):
+        """Answer the next ``times`` calls of ``method`` with ``status``."""
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        self.failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def answer(self, method: str, params: dict) -> tuple[int, dict, dict]:
+        with self._lock:
+            pending = self.failures.get(method)
+            if pending:
+                status, headers = pending.pop(0)
+                self.calls.append((f"{method}!{status}", params))
+                return status, headers, {"ok": False, "error": "ratelimited"}
+            self.calls.append((method, params))
+            if method == "auth.test":
+                return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
+            if method == "users.info":
+                email = self.users.get(params.get("user"))
+                if email is None:
+                    return 200, {}, {"ok": False, "error": "user_not_found"}
+                return (
+                    200,
+                    {},
+                    {"ok": True, "user": {"id": params["user"], "profile": {"email": email}}},
+                )
+            if method == "chat.postMessage":
+                return (
+                    200,
+                    {},
+                    {
+                        "ok": True,
+                        "channel": params.get("channel"),
+                        "ts": f"1700000000.{next(self._ts):06d}",
+                    },
+                )
+            if method == "conversations.open":
+                return 200, {}, {"ok": True, "channel": {"id": "D" + str(params.get("users"))}}
+            return 200, {}, {"ok": True}
+
+    # -- assertions helpers --------------------------------------------------------------
+    def of(self, method: str) -> list[dict]:
+        with self._lock:
+            return [p for m, p in self.calls if m == method]
+
+    def wait_for(self, predicate, timeout: float = 10.0):
+        """Poll until ``predicate(self)`` is truthy (listeners run after the ack)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate(self)
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting; calls so far: {[m for m, _ in self.calls]}")
+
+    def all_text(self) -> str:
+        with self._lock:
+            return json.dumps([p for _, p in self.calls], ensure_ascii=False)

@@ -1,0 +1,352 @@
+"""The Slack app end to end over HTTP: the real Bolt app on 127.0.0.1, signed requests, and a
+fake Slack Web API that records every call."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import SARAH
+from fake_slack import FakeSlack
+from slack_harness import SECRET, ServedApp
+
+from bot.slack.app import build_app, thread_local_stores
+from bot.slack.settings import SlackSettings
+from bot.stores.factory import open_stores
+from bot.stores.workbook import RowUpdate
+
+MAYA, SARAH_ID, OMAR, DINESH_ID = "U0MAYA0001", "U0SARAH003", "U0OMAR0002", "U0DINESH04"
+
+
+@pytest.fixture
+def slack(triaged, monkeypatch):
+    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    fake = FakeSlack(users={"UALTSARAH": SARAH, "UNOBODY": "nobody@example.com"}).start()
+    settings = SlackSettings(
+        bot_token="xoxb-test",
+        signing_secret=SECRET,
+        api_url=fake.url,
+        triage_channel="CTRIAGE",
+        escalation_channel="CESC",
+    )
+    app, _ = build_app(
+        settings,
+        registry=triaged.registry,
+        stores=thread_local_stores(lambda: open_stores(triaged.path)),
+    )
+    served = ServedApp(app, fake)
+    served.demo = triaged
+    yield served
+    served.stop()
+    fake.stop()
+
+
+def summaries(fake):
+    return [
+        p
+        for p in fake.of("chat.postMessage")
+        if "ECM Triage" in json.dumps(p.get("blocks", ""), ensure_ascii=False)
+    ]
+
+
+def sarah_ticket(demo) -> str:
+    return demo.tickets_of(SARAH)[0]["Order ID"]
+
+
+def walk(blocks):
+    for block in blocks:
+        yield block
+        for key in ("elements", "fields"):
+            for child in block.get(key, []) or []:
+                if isinstance(child, dict):
+                    yield child
+
+
+def assert_block_kit_limits(fake):
+    for method, params in fake.calls:
+        blocks = params.get("blocks") or (params.get("view") or {}).get("blocks") or []
+        limit = 100 if params.get("view") else 50
+        assert len(blocks) <= limit, f"{method} sent {len(blocks)} blocks"
+        for block in walk(blocks):
+            text = block.get("text")
+            if isinstance(text, dict):
+                assert len(text.get("text", "")) <= 3000
+
+
+# -- triage by mention ---------------------------------------------------------------------
+def test_a_manager_mention_runs_triage_and_posts_one_summary_with_a_thread_per_agent(slack):
+    assert slack.mention(MAYA, "triage").status == 200
+    fake = slack.fake
+    summary = fake.wait_for(lambda f: summaries(f))[0]
+    assert summary["channel"] == "COPS"
+    text = json.dumps(summary["blocks"], ensure_ascii=False)
+    assert "Override Assignment" in text and "View Dashboard" in text
+    runs = [e for e in slack.demo.stores.state.executions() if e["skill"] == "triage-and-assign"]
+    assert len(runs) == 2  # the fixture's triage and this one
+    fake.wait_for(lambda f: len([p for p in f.of("chat.postMessage") if p.get("thread_ts")]) >= 12)
+    fake.wait_for(lambda f: f.of("reactions.remove"))
+    threads = [p for p in fake.of("chat.postMessage") if p.get("thread_ts")]
+    summary_ts = "1700000000.000001"  # the fake's first ts: the summary was the first post
+    assert all(p["channel"] == "COPS" and p["thread_ts"] == summary_ts for p in threads)
+    assert "<@U0SARAH003>" in json.dumps([p["blocks"] for p in threads])
+    assert fake.of("reactions.add")
+    assert_block_kit_limits(fake)
+
+
+def test_a_field_agent_asking_for_triage_gets_a_threaded_refusal_naming_the_rule(slack):
+    slack.mention(SARAH_ID, "triage")
+    post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+    assert post["thread_ts"] and "Field NEVER computes priority scores" in post["text"]
+    assert not summaries(slack.fake)
+
+
+def test_someone_not_on_the_roster_is_refused_politely_and_nothing_runs(slack):
+    before = slack.demo.rows("Assignments")
+    slack.mention("UNOBODY", "triage")
+    post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+    assert "not on the ECM roster" in post["text"]
+    assert slack.demo.rows("Assignments") == before
+
+
+def test_a_redelivered_event_is_handled_once(slack):
+    slack.mention(MAYA, "triage", event_id="EvSAME")
+    slack.mention(MAYA, "triage", event_id="EvSAME")
+    slack.fake.wait_for(lambda f: summaries(f))
+    slack.dm(SARAH_ID, "my tickets")  # a later event proves the second one was processed
+    slack.fake.wait_for(
+        lambda f: [p for p in f.of("chat.postMessage") if p["channel"] == f"D{SARAH_ID}"]
+    )
+    assert len(summaries(slack.fake)) == 1
+
+
+def test_a_second_triage_while_one_runs_is_told_it_is_already_running(slack):
+    slack.demo.stores.state.acquire_lock("triage", "omar.lead@example.com", 240)
+    slack.mention(MAYA, "run triage")
+    post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+    assert "already running" in post["text"] and "omar.lead@example.com" in post["text"]
+    assert not summaries(slack.fake)
+
+
+# -- /ecm ------------------------------------------------------------------------------------
+def test_the_slash_command_acks_at_once_and_answers_personal_requests_ephemerally(slack):
+    reply = slack.command(SARAH_ID, "my-tickets")
+    assert reply.status == 200 and "Working on" in reply.json()["text"]
+    answer = slack.fake.wait_for(lambda f: f.of("response_url"))[0]
+    assert answer["response_type"] == "ephemeral"
+    actions = {
+        e["action_id"]
+        for b in answer["blocks"]
+        for e in b.get("elements", [])
+        if isinstance(e, dict) and "action_id" in e
+    }
+    assert {"ticket_details", "ticket_resolve", "ticket_escalate"} <= actions
+
+
+def test_slash_help_answers_in_the_ack(slack):
+    reply = slack.command(SARAH_ID, "help")
+    assert "/ecm my-tickets" in reply.json()["text"]
+
+
+def test_slash_resolve_resolves_the_ticket(slack):
+    oid = sarah_ticket(slack.demo)
+    slack.command(SARAH_ID, f"resolve {oid} replayed webhook, LULU confirmed")
+    answer = slack.fake.wait_for(lambda f: f.of("response_url"))[0]
+    assert "Resolved in" in json.dumps(answer, ensure_ascii=False)
+    row = next(r for r in slack.demo.rows("Assignments") if r["Order ID"] == oid)
+    assert row["Status"] == "RESOLVED"
+
+
+def test_slash_assign_by_a_manager_dms_the_new_assignee(slack):
+    oid = sarah_ticket(slack.demo)
+    slack.command(MAYA, f"assign {oid} <@U0JAMES007|james.ops> partner backlog")
+    slack.fake.wait_for(
+        lambda f: [p for p in f.of("chat.postMessage") if p["channel"] == "DU0JAMES007"]
+    )
+    row = next(r for r in slack.demo.rows("Assignments") if r["Order ID"] == oid)
+    assert row["Assigned Agent"] == "james.ops@example.com"
+
+
+# -- DMs -------------------------------------------------------------------------------------
+def test_a_dm_my_tickets_shows_the_queue_with_buttons(slack):
+    slack.dm(SARAH_ID, "my queue")
+    post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+    assert post["channel"] == f"D{SARAH_ID}"
+    assert "ticket_resolve" in json.dumps(post["blocks"])
+    assert post["unfurl_links"] in (False, "0", "false", 0)
+
+
+def test_the_email_fallback_finds_a_member_whose_slack_id_is_not_on_the_roster(slack):
+    slack.dm("UALTSARAH", "my tickets")
+    post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+    assert "ticket_resolve" in json.dumps(post["blocks"])
+    assert slack.fake.of("users.info")
+
+
+# -- buttons and modals ----------------------------------------------------------------------
+def test_a_field_agent_clicking_override_gets_an_ephemeral_refusal(slack):
+    slack.click(SARAH_ID, "override_open", "run1")
+    refusal = slack.fake.wait_for(lambda f: f.of("chat.postEphemeral"))[0]
+    assert refusal["user"] == SARAH_ID and "Only ECM managers" in refusal["text"]
+    assert not slack.fake.of("views.open")
+
+
+def test_a_manager_clicking_override_opens_the_modal_with_only_active_field_agents(slack):
+    slack.click(MAYA, "override_open", "run1")
+    view = slack.fake.wait_for(lambda f: f.of("views.open"))[0]["view"]
+    assert view["callback_id"] == "override_submit"
+    text = json.dumps(view)
+    assert "sarah.ops@example.com" in text and "tom.away" not in text
+    assert "maya.manager" not in text
+
+
+def test_the_reassign_overflow_prefills_the_ticket(slack):
+    slack.click(MAYA, "ticket_overflow", overflow="reassign:AE136ABC00")
+    view = slack.fake.wait_for(lambda f: f.of("views.open"))[0]["view"]
+    assert "AE136ABC00" in json.dumps(view)
+
+
+def override_values(oid, agent, reason):
+    return {
+        "ticket": {"order_id": {"type": "plain_text_input", "value": oid}},
+        "agent": {"agent": {"type": "static_select", "selected_option": {"value": agent}}},
+        "reason": {"reason": {"type": "plain_text_input", "value": reason}},
+    }
+
+
+def test_a_managers_override_updates_the_row_audits_posts_in_thread_and_dms(slack):
+    oid = sarah_ticket(slack.demo)
+    reply = slack.submit(
+        MAYA,
+        "override_submit",
+        override_values(oid, "james.ops@example.com", "LuLu desk backlog"),
+        {"channel": "COPS", "thread_ts": "1700000000.000001"},
+    )
+    assert reply.status == 200 and not reply.body
+    fake = slack.fake
+    fake.wait_for(lambda f: [p for p in f.of("chat.postMessage") if p["channel"] == "DU0JAMES007"])
+    thread = [p for p in fake.of("chat.postMessage") if p.get("thread_ts") == "1700000000.000001"]
+    assert thread and oid in thread[0]["text"]
+    row = next(r for r in slack.demo.rows("Assignments") if r["Order ID"] == oid)
+    assert row["Assigned Agent"] == "james.ops@example.com"
+    assert slack.demo.stores.state.audit_entries(oid)[-1]["actor"] == "maya.manager@example.com"
+
+
+def test_an_override_submitted_by_a_field_agent_is_refused_again(slack):
+    oid = sarah_ticket(slack.demo)
+    before = slack.demo.rows("Assignments")
+    reply = slack.submit(
+        SARAH_ID, "override_submit", override_values(oid, "james.ops@example.com", "mine now"), {}
+    )
+    assert reply.json()["response_action"] == "errors"
+    assert slack.demo.rows("Assignments") == before
+
+
+def test_an_override_to_an_inactive_agent_shows_the_error_in_the_form(slack):
+    oid = sarah_ticket(slack.demo)
+    reply = slack.submit(
+        MAYA, "override_submit", override_values(oid, "tom.away@example.com", "back from leave"), {}
+    )
+    assert reply.json()["response_action"] == "errors"
+    assert "inactive" in json.dumps(reply.json()["errors"])
+
+
+def test_resolve_button_opens_a_modal_that_requires_notes(slack):
+    oid = sarah_ticket(slack.demo)
+    slack.click(SARAH_ID, "ticket_resolve", oid, channel=f"D{SARAH_ID}")
+    view = slack.fake.wait_for(lambda f: f.of("views.open"))[0]["view"]
+    assert view["callback_id"] == "resolve_submit"
+    meta = json.loads(view["private_metadata"])
+    empty = slack.submit(
+        SARAH_ID,
+        "resolve_submit",
+        {"notes": {"notes": {"type": "plain_text_input", "value": "  "}}},
+        meta,
+    )
+    assert empty.json()["response_action"] == "errors"
+    done = slack.submit(
+        SARAH_ID,
+        "resolve_submit",
+        {"notes": {"notes": {"type": "plain_text_input", "value": "Replayed webhook <!channel>"}}},
+        meta,
+    )
+    assert done.status == 200
+    post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+    assert "Resolved in" in json.dumps(post, ensure_ascii=False)
+    assert "<!channel>" not in slack.fake.all_text()
+
+
+def test_an_escalation_posts_to_the_escalation_channel_with_who_escalated(slack):
+    oid = sarah_ticket(slack.demo)
+    slack.submit(
+        SARAH_ID,
+        "escalate_submit",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "partner down"}}},
+        {"channel": f"D{SARAH_ID}", "order_id": oid},
+    )
+    post = slack.fake.wait_for(
+        lambda f: [p for p in f.of("chat.postMessage") if p["channel"] == "CESC"]
+    )[0]
+    assert SARAH_ID in post["text"] and oid in post["text"]
+
+
+def test_view_dashboard_is_ephemeral(slack):
+    slack.click(MAYA, "dashboard_view")
+    post = slack.fake.wait_for(lambda f: f.of("chat.postEphemeral"))[0]
+    assert post["user"] == MAYA and "dashboard" in json.dumps(post).lower()
+
+
+def test_app_home_shows_queue_and_dashboard_to_someone_with_both_roles(slack):
+    slack.event({"type": "app_home_opened", "user": OMAR, "tab": "home"})
+    view = slack.fake.wait_for(lambda f: f.of("views.publish"))[0]["view"]
+    text = json.dumps(view)
+    assert view["type"] == "home" and "run_triage" in text and "ticket_resolve" in text
+
+
+def test_run_triage_from_home_posts_to_the_triage_channel(slack):
+    slack.click(MAYA, "run_triage", channel="")
+    summary = slack.fake.wait_for(lambda f: summaries(f))[0]
+    assert summary["channel"] == "CTRIAGE"
+
+
+# -- reliability -----------------------------------------------------------------------------
+def test_rate_limited_posts_are_retried_honouring_retry_after(slack):
+    slack.fake.fail_next("chat.postMessage", 429, times=1, retry_after=0)
+    slack.dm(SARAH_ID, "my tickets")
+    slack.fake.wait_for(lambda f: f.of("chat.postMessage"))
+    assert [m for m, _ in slack.fake.calls].count("chat.postMessage!429") == 1
+
+
+def test_a_crash_inside_a_skill_is_an_apology_with_a_reference_and_no_trace(slack):
+    (slack.demo.path / "warehouse.db").write_bytes(b"this is not a database" * 100)
+    slack.dm(SARAH_ID, "my tickets")
+    slack.dm(MAYA, "dashboard")
+    post = slack.fake.wait_for(
+        lambda f: [p for p in f.of("chat.postMessage") if p["channel"] == f"D{MAYA}"]
+    )[0]
+    assert "Sorry, something went wrong" in post["text"] and "ref" in post["text"]
+    assert "Traceback" not in slack.fake.all_text()
+
+
+@pytest.mark.parametrize(
+    ("secret", "age"), [("wrong-secret", 0), (SECRET, 600)], ids=["forged", "stale"]
+)
+def test_forged_or_stale_signatures_are_rejected(slack, secret, age):
+    import time
+
+    reply = slack.command(SARAH_ID, "my-tickets", secret=secret, timestamp=int(time.time()) - age)
+    assert reply.status == 401
+    assert not slack.fake.of("response_url")
+
+
+def test_health_check_answers(slack):
+    reply = slack.get("/healthz")
+    assert reply.status == 200 and reply.json() == {"ok": True}
+
+
+def test_escalated_status_change_is_seen_by_the_queue(slack):
+    oid = sarah_ticket(slack.demo)
+    slack.demo.stores.workbook.update("Assignments", [RowUpdate(oid, {"Status": "ESCALATED"})])
+    slack.dm(SARAH_ID, "my tickets")
+    post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+    assert oid not in json.dumps(post["blocks"])
