@@ -22,6 +22,7 @@ test: setup  ## run the whole test suite
 
 bench: setup  ## print context, triage and field figures
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/slack_ack.py
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
