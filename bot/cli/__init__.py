@@ -52,16 +52,28 @@ def cli(ctx: click.Context, debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
 
 
+COMMAND_MODULES = (
+    "chat_cmd",
+    "context_cmd",
+    "demo_cmd",
+    "observe_cmd",
+    "ops_cmd",
+    "scheduler_cmd",
+    "serve_cmd",
+    "sheets_cmd",
+    "skills_cmd",
+)
+
+
+def load_commands() -> click.Group:
+    """Import every command module (each registers its commands on ``cli``)."""
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"bot.cli.{name}")
+    return cli
+
+
 def main() -> None:
     """Entry point of the ``ecm-bot`` script."""
-    from bot.cli import (  # noqa: F401 - registers commands
-        chat_cmd,
-        context_cmd,
-        demo_cmd,
-        observe_cmd,
-        ops_cmd,
-        serve_cmd,
-        skills_cmd,
-    )
-
-    cli(prog_name="ecm-bot")
+    load_commands()(prog_name="ecm-bot")

@@ -72,3 +72,17 @@ def post_escalation(client: WebClient, channel: str, result: SkillResult, by_sla
         if d.get(key):
             lines.append(f"*{label}:* {blocks.escape(d[key])}")
     client.chat_postMessage(channel=channel, text="\n".join(lines), **NO_UNFURL)
+
+
+def channel_publisher(client: WebClient, channel: str, roster: Callable[[], Roster]):
+    """A scheduler publisher that posts results to ``channel`` (triage with its threads)."""
+
+    def publish(result: SkillResult) -> None:
+        if result.skill == "triage-and-assign":
+            post_triage(client, channel, result, roster())
+        else:
+            post_result(
+                lambda **kw: client.chat_postMessage(channel=channel, **kw, **NO_UNFURL), result
+            )
+
+    return publish

@@ -85,6 +85,13 @@ def m002_seen_events(db: Database) -> None:
     db["seen_events"].create({"key": str, "at": str}, pk="key")
 
 
+@migration
+def m003_schedule_slots(db: Database) -> None:
+    db["schedule_slots"].create(
+        {"skill": str, "slot": str, "claimed_at": str}, pk=("skill", "slot")
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order; return the names applied now."""
     db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)

@@ -157,3 +157,13 @@ class StateStore:
                 "INSERT OR IGNORE INTO seen_events (key, at) VALUES (?, ?)", [key, ts(now())]
             )
         return cursor.rowcount == 1
+
+    # -- scheduled slots ---------------------------------------------------------------------
+    def claim_slot(self, skill: str, slot: str) -> bool:
+        """Claim one cron slot for ``skill``; False if it was already claimed (never twice)."""
+        with self.db.conn:
+            cursor = self.db.conn.execute(
+                "INSERT OR IGNORE INTO schedule_slots (skill, slot, claimed_at) VALUES (?, ?, ?)",
+                [skill, slot, ts(now())],
+            )
+        return cursor.rowcount == 1

@@ -1,0 +1,59 @@
+"""``ecm-bot scheduler``: the clock process that runs the manager skills' cron triggers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import click
+
+from bot.cli import cli
+from bot.render import render
+from bot.runtime.roster import Roster
+from bot.scheduling.runner import Scheduler
+from bot.skills.registry import Registry
+from bot.stores.factory import open_stores
+
+
+def _publisher():
+    from bot.slack.settings import SlackSettings
+
+    settings = SlackSettings.from_env()
+    if settings.bot_token and settings.triage_channel:
+        from bot.slack.app import web_client
+        from bot.slack.posting import channel_publisher
+
+        return channel_publisher(
+            web_client(settings),
+            settings.triage_channel,
+            lambda: Roster.load(open_stores().workbook),
+        ), (f"Slack channel {settings.triage_channel}")
+    return (lambda result: click.echo(render(result.skill, result.data))), "standard output"
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run what is due now (catch-up included) and exit.")
+@click.option(
+    "--grace-minutes",
+    default=30,
+    show_default=True,
+    type=click.IntRange(0, 720),
+    help="A slot missed while the process was down still runs within this window.",
+)
+def scheduler(once: bool, grace_minutes: int) -> None:
+    """Run the manager skills' cron triggers (triage at 07:00, 14:00 and 20:00 Asia/Dubai),
+    posting to ECM_TRIAGE_CHANNEL when Slack is configured. Each slot runs at most once, even
+    across restarts.
+
+    Example: ecm-bot scheduler
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    publish, where = _publisher()
+    sched = Scheduler(Registry.load(), open_stores, publish, timedelta(minutes=grace_minutes))
+    jobs = ", ".join(f"{j.skill} '{j.schedule}' {j.timezone}" for j in sched.jobs)
+    click.echo(f"Scheduling {jobs}; publishing to {where}.", err=True)
+    if once:
+        ran = sched.tick()
+        click.echo(f"Ran: {', '.join(ran) or 'nothing due'}", err=True)
+        return
+    sched.run_forever()

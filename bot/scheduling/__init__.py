@@ -1,0 +1,1 @@
+"""Scheduled skill runs from the manager skills' cron triggers."""
