@@ -17,7 +17,8 @@ setup: $(STAMP)
 demo: setup  ## seed the embedded demo data and run the whole flow
 	$(BIN)/ecm-bot demo
 
-test: setup  ## run the whole test suite
+test: setup  ## run the whole test suite (starts a local PostgreSQL for the warehouse tests)
+	bash scripts/start-postgres.sh
 	$(BIN)/pytest
 
 bench: setup  ## print context, triage and field figures

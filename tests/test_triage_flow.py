@@ -103,6 +103,9 @@ class ResolveDuringTriage:
     def read(self, tab):
         return self.inner.read(tab)
 
+    def read_many(self, tabs):
+        return self.inner.read_many(tabs)
+
     def append(self, tab, rows):
         return self.inner.append(tab, rows)
 

@@ -36,6 +36,9 @@ class SqliteWorkbook:
         cursor = self.db.execute(sql)
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
+    def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:
+        return {tab: self.read(tab) for tab in tabs}
+
     def append(self, tab: str, rows: list[dict]) -> None:
         columns = self._check_tab(tab)
         if not rows:
@@ -75,8 +78,9 @@ class SqliteWorkbook:
 
 
 def _cell(value: object) -> str | None:
-    """Sheets hold text: store every value as its text form (None stays empty)."""
-    if value is None:
+    """Sheets hold text: store every value as its text form. None and "" are both an empty
+    cell, as in Google Sheets, so both workbooks read back the same values."""
+    if value is None or value == "":
         return None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"

@@ -59,6 +59,10 @@ class Workbook(Protocol):
         """Every row of a tab, as dicts keyed by header, in sheet order."""
         ...
 
+    def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:
+        """Several tabs at once (one request where the backend allows it)."""
+        ...
+
     def append(self, tab: str, rows: list[dict]) -> None:
         """Add rows at the end of a tab."""
         ...

@@ -40,12 +40,13 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     reasons = ctx.resources.stuck_reasons()
     scoring = ctx.resources.scoring()
     scorer = Scorer(scoring)
-    roster = Roster.load(ctx.workbook)
+    tabs = ctx.workbook.read_many(["Agents", "Assignments", "Escalations"])  # one request
+    roster = Roster(tabs["Agents"])
     agents = [
         Agent(m.email, m.specializations, m.capacity, m.active) for m in roster.field_agents()
     ]
-    rows = {r["Order ID"]: r for r in ctx.workbook.read("Assignments")}
-    escalated_before = {r["Order ID"] for r in ctx.workbook.read("Escalations")}
+    rows = {r["Order ID"]: r for r in tabs["Assignments"]}
+    escalated_before = {r["Order ID"] for r in tabs["Escalations"]}
 
     orders, tickets, current, skipped_field = {}, [], {}, []
     for o in pending:

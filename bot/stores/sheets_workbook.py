@@ -1,0 +1,528 @@
+"""The team's Google Sheets workbook, through gspread (Sheets API v4).
+
+Used when GOOGLE_SHEETS_CREDENTIALS (a service-account JSON key, as a path or as content) and
+ECM_SPREADSHEET_ID are both set; otherwise the embedded ``SqliteWorkbook`` is used.
+
+Same contract as ``SqliteWorkbook``: every value is text (``_cell``), an empty cell reads as
+None, tabs and columns are those of ``TAB_COLUMNS`` (located by header name, so humans may
+reorder or add columns), and an update is applied only where the row still holds the values the
+caller expected.
+
+Request budget (quota: 60 write requests per minute per user):
+- ``read(tab)``: one ``values.get`` of the whole tab.
+- ``append(tab, rows)``: one ``values:append`` for all rows.
+- ``update(tab, updates)``: one ``values.get`` of the tab right before writing (rows are located
+  by key column in that fresh read, so rows a human inserted or sorted meanwhile do not matter,
+  and a row whose ``expect`` values changed is left alone and reported), then one
+  ``values:batchUpdate`` with a whole-row range per changed row. Cells the update does not
+  change are sent as JSON null, which the API skips, so a human's numbers, dates or formulas
+  in other columns of that row are left as they are.
+Every write uses valueInputOption=RAW: text that begins with "=" stays text.
+
+429 and 5xx answers are retried by urllib3 on the client's requests session (Retry-After is
+honoured, capped), and give up after ``retries`` retries with a ``SheetsError``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import gspread
+import requests
+from gspread.exceptions import APIError, SpreadsheetNotFound
+from gspread.utils import rowcol_to_a1
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from bot.errors import EcmError, NotConfigured
+from bot.stores.sqlite_workbook import _cell
+from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate
+
+log = logging.getLogger(__name__)
+
+CREDENTIALS_ENV = "GOOGLE_SHEETS_CREDENTIALS"
+SPREADSHEET_ENV = "ECM_SPREADSHEET_ID"
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+INIT_HINT = "Run `ecm-bot sheets init` to create the missing tabs and headers."
+
+
+class SheetsError(EcmError):
+    """Google Sheets refused or failed a request (after retries); the message says which."""
+
+
+class _Retry(Retry):
+    """urllib3 Retry that honours Retry-After but never sleeps longer than RETRY_AFTER_MAX."""
+
+    RETRY_AFTER_MAX = 60.0
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.RETRY_AFTER_MAX)
+
+
+def _quote(tab: str) -> str:
+    """A tab name as an A1 sheet reference."""
+    return "'" + tab.replace("'", "''") + "'"
+
+
+def _column(n: int) -> str:
+    """The letters of 1-based column ``n`` (1 -> A, 27 -> AA)."""
+    return rowcol_to_a1(1, n)[:-1]
+
+
+def _text(value: object) -> str:
+    """A value as written to a cell (RAW): its text form, None as an empty string."""
+    text = _cell(value)
+    return "" if text is None else text
+
+
+def _empty_as_none(value: object) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else _cell(value)
+    return text if text != "" else None
+
+
+class SheetsWorkbook:
+    """The workbook tabs in one Google spreadsheet."""
+
+    def __init__(self, spreadsheet: gspread.Spreadsheet, *, retries: int = 5):
+        self.spreadsheet = spreadsheet
+        self.retries = retries
+        self._counter = _counter(spreadsheet.client.session)
+        self._headers: dict[str, list[str]] = {}
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests made through the client's session so far (retries not counted)."""
+        return self._counter.count
+
+    @requests.setter
+    def requests(self, value: int) -> None:
+        self._counter.count = value
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_client(
+        cls,
+        client: gspread.Client,
+        spreadsheet_id: str,
+        *,
+        retries: int = 5,
+        backoff_factor: float = 1.0,
+        check: bool = True,
+    ) -> SheetsWorkbook:
+        """Open ``spreadsheet_id`` with ``client`` and check its tabs and headers.
+
+        Mounts a retrying adapter and a request counter on the client's requests session
+        (``client.http_client.session``).
+        """
+        _instrument(client.http_client.session, retries, backoff_factor)
+        if client.http_client.timeout is None:
+            client.set_timeout((10, 120))
+        try:
+            spreadsheet = client.open_by_key(spreadsheet_id)
+        except SpreadsheetNotFound:
+            raise NotConfigured(
+                f"Google spreadsheet {spreadsheet_id!r} ({SPREADSHEET_ENV}) was not found. "
+                "Check the ID (the part of the sheet URL after /d/)."
+            ) from None
+        except PermissionError:
+            raise NotConfigured(
+                f"The service account may not open Google spreadsheet {spreadsheet_id!r}. "
+                f"Share the sheet (as Editor) with the client_email of {CREDENTIALS_ENV}."
+            ) from None
+        except (APIError, requests.RequestException) as exc:
+            raise _sheets_error(exc, "open the spreadsheet", retries) from None
+        workbook = cls(spreadsheet, retries=retries)
+        if check:
+            workbook.check_headers()
+        return workbook
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, **options: Any
+    ) -> SheetsWorkbook | None:
+        """The configured Google Sheets workbook, or None when the settings are absent."""
+        env = os.environ if env is None else env
+        raw = (env.get(CREDENTIALS_ENV) or "").strip()
+        spreadsheet_id = (env.get(SPREADSHEET_ENV) or "").strip()
+        if not raw or not spreadsheet_id:
+            if raw or spreadsheet_id:
+                missing = SPREADSHEET_ENV if raw else CREDENTIALS_ENV
+                log.warning("%s is not set: using the embedded workbook", missing)
+            return None
+        info = _service_account_info(raw)
+        try:
+            client = gspread.service_account_from_dict(info, scopes=list(SCOPES))
+        except Exception as exc:  # google-auth raises ValueError and key-parsing errors
+            raise NotConfigured(
+                f"{CREDENTIALS_ENV} is not a usable service-account key "
+                f"({type(exc).__name__}: {exc}). Download a new JSON key for the service "
+                "account from the Google Cloud console."
+            ) from None
+        return cls.from_client(client, spreadsheet_id, **options)
+
+    # ------------------------------------------------------------------ schema
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except APIError as exc:
+            message = str(exc.error.get("message", ""))
+            if exc.code == 400 and "Unable to parse range" in message:
+                raise NotConfigured(
+                    f"Google Sheets: {message} (while trying to {what}). {INIT_HINT}"
+                ) from None
+            raise _sheets_error(exc, what, self.retries) from None
+        except requests.RequestException as exc:
+            raise _sheets_error(exc, what, self.retries) from None
+
+    def _titles(self) -> list[str]:
+        meta = self._call(
+            "read the spreadsheet's tabs",
+            lambda: self.spreadsheet.fetch_sheet_metadata(
+                {"includeGridData": "false", "fields": "sheets.properties.title"}
+            ),
+        )
+        return [s["properties"]["title"] for s in meta.get("sheets", [])]
+
+    def _header_rows(self, tabs: list[str]) -> dict[str, list[str]]:
+        if not tabs:
+            return {}
+        ranges = [f"{_quote(t)}!1:1" for t in tabs]
+        answer = self._call(
+            "read the header rows",
+            lambda: self.spreadsheet.values_batch_get(
+                ranges, {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
+            ),
+        )
+        found = answer.get("valueRanges", [])
+        headers = {}
+        for tab, value_range in zip(tabs, found, strict=False):
+            values = value_range.get("values") or [[]]
+            headers[tab] = [str(h).strip() for h in values[0]]
+        return headers
+
+    def _problems(self) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
+        """(missing tabs, missing headers per tab, header rows of the present tabs)."""
+        titles = set(self._titles())
+        missing_tabs = [t for t in TAB_COLUMNS if t not in titles]
+        headers = self._header_rows([t for t in TAB_COLUMNS if t in titles])
+        missing_headers = {
+            tab: [c for c in TAB_COLUMNS[tab] if c not in row]
+            for tab, row in headers.items()
+            if any(c not in row for c in TAB_COLUMNS[tab])
+        }
+        return missing_tabs, missing_headers, headers
+
+    def check_headers(self) -> None:
+        """Raise NotConfigured naming every missing tab and header (two requests)."""
+        missing_tabs, missing_headers, headers = self._problems()
+        problems = [f"tab {t!r} is missing" for t in missing_tabs]
+        problems += [
+            f"tab {tab!r} has no header {', '.join(repr(c) for c in cols)} in row 1"
+            for tab, cols in missing_headers.items()
+        ]
+        if problems:
+            raise NotConfigured(
+                f"Google spreadsheet {self.spreadsheet.id!r}: {'; '.join(problems)}. {INIT_HINT}"
+            )
+        self._headers.update(headers)
+
+    def init_tabs(self) -> list[str]:
+        """Create missing tabs with their headers and add missing headers to existing tabs
+        (after their last header). Returns one line per thing created (empty: nothing to do)."""
+        missing_tabs, missing_headers, headers = self._problems()
+        created: list[str] = []
+        if missing_tabs:
+            body = {
+                "requests": [
+                    {
+                        "addSheet": {
+                            "properties": {
+                                "title": tab,
+                                "gridProperties": {
+                                    "rowCount": 1000,
+                                    "columnCount": max(26, len(TAB_COLUMNS[tab])),
+                                    "frozenRowCount": 1,
+                                },
+                            }
+                        }
+                    }
+                    for tab in missing_tabs
+                ]
+            }
+            self._call("create tabs", lambda: self.spreadsheet.batch_update(body))
+        data = []
+        for tab in missing_tabs:
+            data.append({"range": f"{_quote(tab)}!A1", "values": [list(TAB_COLUMNS[tab])]})
+            headers[tab] = list(TAB_COLUMNS[tab])
+            created.append(f"tab {tab!r} with headers {', '.join(TAB_COLUMNS[tab])}")
+        for tab, cols in missing_headers.items():
+            row = headers[tab]
+            while row and not row[-1]:
+                row.pop()
+            start = rowcol_to_a1(1, len(row) + 1)
+            data.append({"range": f"{_quote(tab)}!{start}", "values": [cols]})
+            headers[tab] = row + cols
+            created.append(f"headers {', '.join(cols)} on tab {tab!r}")
+        if data:
+            body = {"valueInputOption": "RAW", "data": data}
+            self._call("write headers", lambda: self.spreadsheet.values_batch_update(body))
+        self._headers.update(headers)
+        return created
+
+    # ------------------------------------------------------------------ Workbook
+
+    def _check_tab(self, tab: str) -> tuple[str, ...]:
+        if tab not in TAB_COLUMNS:
+            raise KeyError(f"unknown tab {tab!r}")
+        return TAB_COLUMNS[tab]
+
+    def _get_tab(self, tab: str) -> tuple[list[list[Any]], dict[str, int]]:
+        """The whole tab (one request): its rows (row 1 is the header) and column positions."""
+        answer = self._call(
+            f"read tab {tab!r}",
+            lambda: self.spreadsheet.values_get(
+                _quote(tab), {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
+            ),
+        )
+        values = answer.get("values") or []
+        header = [str(h).strip() for h in (values[0] if values else [])]
+        self._headers[tab] = header
+        return values, self._positions(tab, header)
+
+    def _positions(self, tab: str, header: list[str]) -> dict[str, int]:
+        positions: dict[str, int] = {}
+        for i, name in enumerate(header):
+            positions.setdefault(name, i)
+        missing = [c for c in TAB_COLUMNS[tab] if c not in positions]
+        if missing:
+            raise NotConfigured(
+                f"Google Sheets tab {tab!r} has no header {', '.join(repr(c) for c in missing)} "
+                f"in row 1. {INIT_HINT}"
+            )
+        return positions
+
+    def read(self, tab: str) -> list[dict]:
+        self._check_tab(tab)
+        values, pos = self._get_tab(tab)
+        return self._rows(tab, values, pos)
+
+    def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:
+        """Several whole tabs in one values:batchGet request."""
+        for tab in tabs:
+            self._check_tab(tab)
+        answer = self._call(
+            f"read tabs {', '.join(tabs)}",
+            lambda: self.spreadsheet.values_batch_get(
+                [_quote(t) for t in tabs],
+                {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"},
+            ),
+        )
+        out = {}
+        for tab, value_range in zip(tabs, answer.get("valueRanges", []), strict=True):
+            values = value_range.get("values") or []
+            header = [str(h).strip() for h in (values[0] if values else [])]
+            self._headers[tab] = header
+            out[tab] = self._rows(tab, values, self._positions(tab, header))
+        return out
+
+    def _rows(self, tab: str, values: list[list[Any]], pos: dict[str, int]) -> list[dict]:
+        columns = TAB_COLUMNS[tab]
+        rows = []
+        for raw in values[1:]:
+            row = {c: _empty_as_none(raw[pos[c]] if pos[c] < len(raw) else None) for c in columns}
+            if any(v is not None for v in row.values()):
+                rows.append(row)
+        return rows
+
+    def append(self, tab: str, rows: list[dict]) -> None:
+        columns = self._check_tab(tab)
+        if not rows:
+            return
+        unknown = {k for r in rows for k in r} - set(columns)
+        if unknown:
+            raise KeyError(f"unknown columns for {tab}: {sorted(unknown)}")
+        header = self._headers.get(tab)
+        if header is None:
+            header = self._header_rows([tab])[tab]
+            self._headers[tab] = header
+        pos = self._positions(tab, header)
+        width = max(pos[c] for c in columns) + 1
+        values = []
+        for r in rows:
+            line = [""] * width
+            for c in columns:
+                line[pos[c]] = _text(r.get(c))
+            values.append(line)
+        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
+        body = {"majorDimension": "ROWS", "values": values}
+        self._call(
+            f"append {len(rows)} rows to tab {tab!r}",
+            lambda: self.spreadsheet.values_append(f"{_quote(tab)}!A1", params, body),
+        )
+
+    def update(self, tab: str, updates: list[RowUpdate]) -> list[str]:
+        columns = self._check_tab(tab)
+        key = TAB_KEYS[tab]
+        conflicts: list[str] = []
+        if not updates:
+            return conflicts
+        for up in updates:
+            unknown = (set(up.changes) | set(up.expect)) - set(columns)
+            if unknown:
+                raise KeyError(f"unknown columns for {tab}: {sorted(unknown)}")
+        values, pos = self._get_tab(tab)  # the fresh read, right before writing
+        width = max(len(values[0]), max(pos.values()) + 1)
+        rows = [list(r) + [""] * (width - len(r)) for r in values]
+        by_key: dict[str, list[int]] = {}
+        for i in range(1, len(rows)):
+            by_key.setdefault(str(rows[i][pos[key]]), []).append(i)
+        changed: dict[int, dict[int, str]] = {}
+        for up in updates:
+            expect = {pos[c]: _text(v) for c, v in up.expect.items()}
+            hit = False
+            for i in by_key.get(str(up.key), []):
+                if all(str(rows[i][col]) == want for col, want in expect.items()):
+                    hit = True
+                    cells = changed.setdefault(i, {})
+                    for c, v in up.changes.items():
+                        cells[pos[c]] = rows[i][pos[c]] = _text(v)
+            if not hit:
+                conflicts.append(str(up.key))
+        if changed:
+            last = _column(width)
+            data = []
+            for i in sorted(changed):
+                cells: list[str | None] = [None] * width
+                for col, text in changed[i].items():
+                    cells[col] = text
+                data.append({"range": f"{_quote(tab)}!A{i + 1}:{last}{i + 1}", "values": [cells]})
+            body = {"valueInputOption": "RAW", "data": data}
+            self._call(
+                f"update {len(data)} rows of tab {tab!r}",
+                lambda: self.spreadsheet.values_batch_update(body),
+            )
+        return conflicts
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+class _Counter:
+    count = 0
+
+
+def _counter(session: requests.Session) -> _Counter:
+    """The request counter of ``session`` (a zero counter when it was not instrumented)."""
+    counter = getattr(session, "_ecm_counter", None)
+    return counter if isinstance(counter, _Counter) else _Counter()
+
+
+def _instrument(session: requests.Session, retries: int, backoff: float) -> None:
+    """Count every request made through ``session`` and retry 429/5xx with backoff."""
+    retry = _Retry(
+        total=retries,
+        connect=retries,
+        read=0,  # a request that reached Google may have been applied: do not resend it
+        status=retries,
+        status_forcelist=list(RETRY_STATUSES),
+        allowed_methods=None,  # retry POST/PUT too (429/5xx answers are refusals)
+        backoff_factor=backoff,
+        backoff_max=30,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    if isinstance(getattr(session, "_ecm_counter", None), _Counter):
+        return  # already counting
+    counter = _Counter()
+    inner = session.request
+
+    def counted(method, url, *args, **kwargs):
+        counter.count += 1
+        return inner(method, url, *args, **kwargs)
+
+    session._ecm_counter = counter  # type: ignore[attr-defined]
+    session.request = counted  # type: ignore[method-assign]
+
+
+def _sheets_error(exc: Exception, what: str, retries: int) -> SheetsError:
+    if isinstance(exc, APIError):
+        code = exc.code if exc.code != -1 else exc.response.status_code
+        message = str(exc.error.get("message", "")).strip()[:300]
+        if code in RETRY_STATUSES:
+            advice = (
+                f"Gave up after {retries} retries. Google Sheets is rate-limiting or "
+                "unavailable; try again in a minute."
+            )
+        elif code in (401, 403):
+            advice = (
+                f"Check that the sheet is shared (as Editor) with the service account of "
+                f"{CREDENTIALS_ENV}."
+            )
+        else:
+            advice = "Check the spreadsheet and its tabs."
+        return SheetsError(
+            f"Google Sheets answered HTTP {code} when trying to {what}: {message}. {advice}"
+        )
+    if isinstance(exc, requests.exceptions.RetryError):
+        return SheetsError(
+            f"Google Sheets kept failing when trying to {what}; gave up after {retries} "
+            "retries. Try again in a minute."
+        )
+    return SheetsError(
+        f"Could not reach Google Sheets to {what} ({type(exc).__name__}). "
+        "Check the network and try again."
+    )
+
+
+def _service_account_info(raw: str) -> dict:
+    """The service-account key from GOOGLE_SHEETS_CREDENTIALS (JSON content or a path)."""
+    if raw.startswith("{"):
+        source, text = "its JSON content", raw
+    else:
+        path = Path(raw).expanduser()
+        shown = raw if len(raw) <= 200 and "\n" not in raw else "the given path"
+        if not path.is_file():
+            raise NotConfigured(
+                f"{CREDENTIALS_ENV} must be a service-account JSON key or the path to one; "
+                f"there is no file at {shown!r}."
+            )
+        try:
+            source, text = f"the file {str(path)!r}", path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NotConfigured(
+                f"{CREDENTIALS_ENV}: cannot read {str(path)!r} ({type(exc).__name__})."
+            ) from None
+    try:
+        info = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotConfigured(
+            f"{CREDENTIALS_ENV}: {source} is not valid JSON (line {exc.lineno}, column "
+            f"{exc.colno}: {exc.msg}). It must be a service-account key file."
+        ) from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise NotConfigured(
+            f'{CREDENTIALS_ENV}: {source} is not a service-account key (no "type": '
+            '"service_account"). Create a JSON key for a service account in the Google Cloud '
+            "console."
+        )
+    missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
+    if missing:
+        raise NotConfigured(
+            f"{CREDENTIALS_ENV}: the service-account key lacks {', '.join(missing)}. "
+            "Download a new JSON key."
+        )
+    return info

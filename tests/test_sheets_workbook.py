@@ -1,0 +1,369 @@
+"""The Google Sheets workbook, through gspread itself, against a fake Sheets v4 on loopback:
+batched requests per triage, RAW writes, no lost updates, retries, missing tabs and headers,
+and the same read/append/update contract as the embedded workbook."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from urllib.parse import unquote
+
+import pytest
+from conftest import MANAGER
+from fake_sheets import FakeSheets, Formula
+
+from bot.clock import now
+from bot.demo.seed import generate_orders, write_roster, write_warehouse
+from bot.errors import NotConfigured
+from bot.runtime.executor import execute
+from bot.runtime.roster import Roster
+from bot.stores.factory import Stores
+from bot.stores.sheets_workbook import SheetsError, SheetsWorkbook
+from bot.stores.sqlite_warehouse import SqliteWarehouse
+from bot.stores.sqlite_workbook import SqliteWorkbook
+from bot.stores.state import StateStore
+from bot.stores.workbook import TAB_COLUMNS, RowUpdate
+
+BAD_KEY = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"
+HYPERLINK = '=HYPERLINK("https://example.com/x","click me")'
+
+
+@pytest.fixture
+def fake():
+    with FakeSheets() as server:
+        yield server
+
+
+def open_workbook(fake: FakeSheets, **options) -> SheetsWorkbook:
+    options.setdefault("backoff_factor", 0.01)
+    return SheetsWorkbook.from_client(fake.client(), fake.spreadsheet_id, **options)
+
+
+@pytest.fixture
+def sheets(fake) -> SheetsWorkbook:
+    """A workbook on a fake spreadsheet whose four tabs have just been created."""
+    for tab, columns in TAB_COLUMNS.items():
+        fake.add_sheet(tab, [list(columns)])
+    return open_workbook(fake)
+
+
+# ---------------------------------------------------------------------- triage end to end
+
+
+class Triage:
+    def __init__(self, tmp_path, registry, workbook: SheetsWorkbook, orders: int):
+        write_warehouse(tmp_path / "warehouse.db", *generate_orders(orders, 3, now()))
+        write_roster(workbook)
+        self.path = tmp_path
+        self.registry = registry
+        self.workbook = workbook
+        self.stores = Stores(
+            warehouse=SqliteWarehouse(tmp_path / "warehouse.db"),
+            workbook=workbook,
+            state=StateStore(tmp_path / "state.db"),
+        )
+        self.caller = Roster.load(workbook).resolve(MANAGER)
+
+    def run(self, fake: FakeSheets) -> tuple[dict, list[str]]:
+        """Run triage-and-assign; return its data and the kinds of requests it made."""
+        before, seen = self.workbook.requests, len(fake.requests)
+        data = execute(self.registry, self.stores, "triage-and-assign", self.caller, {}).data
+        kinds = fake.kinds(seen)
+        assert self.workbook.requests - before == len(kinds)  # the counter sees every request
+        return data, kinds
+
+
+FIRST = ["batchGet", "append", "append"]  # 3 tabs in one read, Assignments + Escalations
+AGAIN = ["batchGet", "get", "batchUpdate"]  # + the fresh re-read right before writing
+
+
+@pytest.mark.parametrize("orders", [200, 2000])
+def test_a_triage_makes_a_constant_handful_of_requests(tmp_path, registry, fake, sheets, orders):
+    triage = Triage(tmp_path, registry, sheets, orders)
+    data, kinds = triage.run(fake)
+    assert data["counts"]["pending"] == orders and data["counts"]["new"] > 100
+    assert data["counts"]["escalated"] > 0
+    assert kinds == FIRST  # 3 requests, whatever the number of orders
+    assert len(sheets.read("Assignments")) == data["counts"]["assigned"]
+
+    data, kinds = triage.run(fake)  # a re-triage updates every open row in one batchUpdate
+    assert data["counts"]["kept"] == data["counts"]["assigned"] > 100
+    assert kinds == AGAIN  # 3 requests
+    update = fake.requests[-1].body
+    assert update["valueInputOption"] == "RAW"
+    assert len(update["data"]) == data["counts"]["kept"]  # one whole-row range per changed row
+    assert all(len(d["values"]) == 1 and len(d["values"][0]) == 13 for d in update["data"])
+
+
+def test_a_triage_that_appends_and_updates_still_batches(tmp_path, registry, fake, sheets):
+    triage = Triage(tmp_path, registry, sheets, 200)
+    triage.run(fake)
+    done = [r["Order ID"] for r in sheets.read("Assignments")][:20]
+    with sqlite3.connect(tmp_path / "warehouse.db") as conn:
+        conn.executemany(
+            "UPDATE orders SET status = 'COMPLETED' WHERE order_id = ?", [[o] for o in done]
+        )
+    data, kinds = triage.run(fake)
+    assert data["counts"]["closed"] == 20 and data["counts"]["new"] > 0
+    assert kinds == ["batchGet", "append", "get", "batchUpdate"]
+    assert sum(k in ("append", "batchUpdate") for k in kinds) == 2
+
+
+def test_a_status_changed_during_triage_is_kept_and_reported(tmp_path, registry, fake, sheets):
+    triage = Triage(tmp_path, registry, sheets, 200)
+    first, _ = triage.run(fake)
+    target = sheets.read("Assignments")[5]["Order ID"]
+    human_row = ["HUMAN0001", "P3", "", "added by hand", "", "", "", "", "x@example.com"]
+
+    def human_edits(record):  # after the triage read the tabs, before its pre-write re-read
+        if record.kind == "get" and "Assignments" in unquote(record.path) and not edited:
+            edited.append(True)
+            row = fake.find_row("Assignments", "Order ID", target)
+            fake.set_cell("Assignments", row, 11, "IN_PROGRESS")
+            fake.insert_row("Assignments", 2, human_row)  # every row moves down by one
+
+    edited: list[bool] = []
+    fake.on_request = human_edits
+    data, kinds = triage.run(fake)
+    assert edited and kinds == AGAIN
+    assert data["counts"]["skipped_changed_during_triage"] == 1
+    rows = {r["Order ID"]: r for r in sheets.read("Assignments")}
+    assert rows[target]["Status"] == "IN_PROGRESS"  # not overwritten
+    assert rows[target]["Triage Run"] == first["run_id"]
+    assert rows["HUMAN0001"]["Why"] == "added by hand" and rows["HUMAN0001"]["Triage Run"] is None
+    others = [r for oid, r in rows.items() if oid not in (target, "HUMAN0001")]
+    assert others and all(r["Triage Run"] == data["run_id"] for r in others)
+
+
+# ---------------------------------------------------------------------- writes are RAW
+
+
+def test_text_starting_with_equals_stays_text(fake, sheets):
+    sheets.append("Escalations", [{"Order ID": "AE123ABC45", "Reason": HYPERLINK}])
+    sheets.append("Assignments", [{"Order ID": "AE123ABC45", "Status": "ASSIGNED"}])
+    sheets.update("Assignments", [RowUpdate("AE123ABC45", {"Why": "=1+1"})])
+    assert sheets.read("Escalations")[0]["Reason"] == HYPERLINK
+    assert sheets.read("Assignments")[0]["Why"] == "=1+1"
+    assert fake.cell("Escalations", 2, 3) == HYPERLINK  # stored as a string, not a formula
+    for r in fake.requests:
+        if r.kind == "append":
+            assert r.query["valueInputOption"] == ["RAW"]
+        if r.kind == "batchUpdate":
+            assert r.body["valueInputOption"] == "RAW"
+    # the fake does model USER_ENTERED, so the checks above would catch a non-RAW write
+    params = {"valueInputOption": "USER_ENTERED"}
+    sheets.spreadsheet.values_append("'Escalations'!A1", params, {"values": [["X", "", HYPERLINK]]})
+    assert fake.cell("Escalations", 3, 3) == Formula(HYPERLINK)
+
+
+def test_update_writes_only_changed_cells_and_follows_moved_columns(fake):
+    header = ["email", "note", "active", "name", "Slack user ID", "role"]
+    header += ["specializations", "capacity"]
+    fake.add_sheet("Agents", [header, ["a@example.com", "", "TRUE", "Ann", "U1", "field"]])
+    for tab in ("Assignments", "Resolutions", "Escalations"):
+        fake.add_sheet(tab, [list(TAB_COLUMNS[tab])])
+    fake.set_cell("Agents", 2, 2, Formula("=NOW()"))  # a human's formula in their own column
+    fake.set_cell("Agents", 2, 8, 12.0)  # a number typed by hand
+    wb = open_workbook(fake)
+    assert wb.read("Agents") == [
+        {
+            "email": "a@example.com",
+            "name": "Ann",
+            "Slack user ID": "U1",
+            "role": "field",
+            "specializations": None,
+            "capacity": "12",
+            "active": "TRUE",
+        }
+    ]
+    assert wb.update("Agents", [RowUpdate("a@example.com", {"active": False})]) == []
+    assert fake.cell("Agents", 2, 2) == Formula("=NOW()")  # untouched cells are sent as null
+    assert fake.cell("Agents", 2, 8) == 12.0
+    assert fake.cell("Agents", 2, 3) == "FALSE"
+    wb.append("Agents", [{"email": "b@example.com", "name": "Bo", "capacity": 3}])
+    assert fake.sheet("Agents").rows[2] == ["b@example.com", "", "", "Bo", "", "", "", "3"]
+
+
+# ---------------------------------------------------------------------- retries
+
+
+def test_429_is_retried_and_succeeds(fake, sheets):
+    before, seen = sheets.requests, len(fake.requests)
+    fake.fail_next(2, 429)
+    assert sheets.read("Agents") == []
+    fake.fail_next(1, 429)
+    sheets.append("Agents", [{"email": "a@example.com"}])
+    assert fake.kinds(seen) == ["get", "get", "get", "append", "append"]
+    assert sheets.requests - before == 2  # the counter counts calls, not retried attempts
+    assert [r["email"] for r in sheets.read("Agents")] == ["a@example.com"]  # appended once
+
+
+def test_retry_after_is_honoured(fake, sheets):
+    fake.fail_next(1, 429, retry_after="1")
+    started = time.monotonic()
+    assert sheets.read("Agents") == []
+    assert time.monotonic() - started >= 0.9
+
+
+def test_persistent_503_gives_up_after_the_bound(fake):
+    for tab, columns in TAB_COLUMNS.items():
+        fake.add_sheet(tab, [list(columns)])
+    wb = open_workbook(fake, retries=2)
+    seen = len(fake.requests)
+    fake.fail_next(50, 503)
+    with pytest.raises(SheetsError, match=r"HTTP 503 .*read tab 'Assignments'.*after 2 retries"):
+        wb.read("Assignments")
+    assert len(fake.requests) - seen == 3  # the first attempt and 2 retries
+
+
+# ---------------------------------------------------------------------- tabs and headers
+
+
+def test_a_missing_tab_fails_at_start_naming_it(fake):
+    for tab in ("Agents", "Assignments", "Resolutions"):
+        fake.add_sheet(tab, [list(TAB_COLUMNS[tab])])
+    with pytest.raises(NotConfigured, match=r"'Escalations' is missing.*ecm-bot sheets init"):
+        open_workbook(fake)
+
+
+def test_a_missing_header_fails_at_start_naming_it(fake):
+    for tab, columns in TAB_COLUMNS.items():
+        fake.add_sheet(tab, [[c for c in columns if c != "Status"]])
+    with pytest.raises(NotConfigured, match=r"'Assignments' has no header 'Status'.*sheets init"):
+        open_workbook(fake)
+
+
+def test_an_unknown_spreadsheet_id_fails_at_start(fake):
+    with pytest.raises(NotConfigured, match=r"'nope' \(ECM_SPREADSHEET_ID\) was not found"):
+        SheetsWorkbook.from_client(fake.client(), "nope")
+
+
+def test_init_tabs_creates_missing_tabs_and_headers(fake):
+    fake.add_sheet("Agents", [list(TAB_COLUMNS["Agents"]), ["a@example.com"]])
+    fake.add_sheet("Assignments", [list(TAB_COLUMNS["Assignments"][:-1])])
+    wb = open_workbook(fake, check=False)
+    created = wb.init_tabs()
+    assert created == [
+        "tab 'Resolutions' with headers " + ", ".join(TAB_COLUMNS["Resolutions"]),
+        "tab 'Escalations' with headers " + ", ".join(TAB_COLUMNS["Escalations"]),
+        "headers Triage Run on tab 'Assignments'",
+    ]
+    assert fake.sheet("Escalations").rows == [list(TAB_COLUMNS["Escalations"])]
+    assert fake.sheet("Assignments").rows[0] == list(TAB_COLUMNS["Assignments"])
+    assert fake.sheet("Agents").rows[1] == ["a@example.com"]  # existing rows untouched
+    wb.check_headers()
+    assert wb.init_tabs() == []
+    open_workbook(fake)  # starts cleanly now
+
+
+# ---------------------------------------------------------------------- configuration
+
+
+def test_from_env_is_none_without_both_settings():
+    assert SheetsWorkbook.from_env({}) is None
+    assert SheetsWorkbook.from_env({"ECM_SPREADSHEET_ID": "abc"}) is None
+    assert SheetsWorkbook.from_env({"GOOGLE_SHEETS_CREDENTIALS": "{}"}) is None
+
+
+@pytest.mark.parametrize(
+    "credentials, message",
+    [
+        ('{"type": "service_account", "client_email": ', "not valid JSON"),
+        ("/nonexistent/key.json", "no file at '/nonexistent/key.json'"),
+        ('{"type": "authorized_user"}', "not a service-account key"),
+        ('{"type": "service_account", "client_email": "x@y"}', "lacks private_key, token_uri"),
+        (
+            json.dumps(
+                {
+                    "type": "service_account",
+                    "client_email": "bot@project.iam.gserviceaccount.com",
+                    "private_key": BAD_KEY,
+                    "token_uri": "https://oauth2.googleapis.com/token",
+                }
+            ),
+            "not a usable service-account key",
+        ),
+    ],
+)
+def test_malformed_credentials_give_a_clear_error(credentials, message):
+    env = {"GOOGLE_SHEETS_CREDENTIALS": credentials, "ECM_SPREADSHEET_ID": "abc"}
+    with pytest.raises(NotConfigured, match="GOOGLE_SHEETS_CREDENTIALS") as caught:
+        SheetsWorkbook.from_env(env)
+    assert message in str(caught.value)
+    assert "not a key" not in str(caught.value)  # never echoes the key
+    error = caught.value  # one clear line: no chained exception to print as a traceback
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+
+
+def test_credentials_may_be_a_path(tmp_path):
+    path = tmp_path / "key.json"
+    path.write_text("{oops")
+    env = {"GOOGLE_SHEETS_CREDENTIALS": str(path), "ECM_SPREADSHEET_ID": "abc"}
+    with pytest.raises(NotConfigured, match=r"the file .*key\.json' is not valid JSON"):
+        SheetsWorkbook.from_env(env)
+
+
+# ---------------------------------------------------------------------- one contract, two stores
+
+
+def exercise(wb) -> list:
+    """The same read/append/update script; returns everything the workbook answered."""
+    out: list = [wb.read("Assignments")]
+    wb.append(
+        "Assignments",
+        [
+            {"Order ID": "AE001", "Status": "ASSIGNED", "Assigned Agent": "a@x", "Score": 87.5},
+            {"Order ID": "AE002", "Status": "ASSIGNED", "Why": HYPERLINK, "Amount": 1200.0},
+            {"Order ID": "AE003", "Status": "IN_PROGRESS", "Hours Stuck at triage": 3},
+        ],
+    )
+    wb.append("Assignments", [])
+    out.append(wb.read("Assignments"))
+    out.append(
+        wb.update(
+            "Assignments",
+            [
+                RowUpdate(
+                    "AE001", {"Status": "CLOSED", "Updated At": "t1"}, {"Status": "ASSIGNED"}
+                ),
+                RowUpdate("AE002", {"Status": "CLOSED"}, {"Status": "IN_PROGRESS"}),  # stale
+                RowUpdate("ZZ999", {"Status": "CLOSED"}),  # no such row
+                RowUpdate("AE003", {"Assigned Agent": "c@x"}, {"Assigned Agent": None}),
+                RowUpdate("AE003", {"Status": "ASSIGNED"}, {"Assigned Agent": "c@x"}),
+                RowUpdate("AE001", {"Score": None, "Priority": "P2"}),
+            ],
+        )
+    )
+    out.append(wb.update("Assignments", []))
+    out.append(wb.read("Assignments"))
+    for bad in (
+        lambda: wb.read("Nope"),
+        lambda: wb.append("Assignments", [{"Order ID": "X", "Bogus": 1}]),
+        lambda: wb.update("Assignments", [RowUpdate("AE001", {"Status": "X", "Bogus": 1})]),
+        lambda: wb.update("Assignments", [RowUpdate("AE001", {}, {"Bogus": 1})]),
+    ):
+        with pytest.raises(KeyError):
+            bad()
+    wb.append("Agents", [{"email": "z@example.com", "capacity": 5, "active": True}])
+    out.append(wb.read("Agents"))
+    out.append(wb.read("Assignments"))
+    return out
+
+
+def test_sqlite_and_sheets_workbooks_answer_the_same(tmp_path, sheets):
+    embedded = exercise(SqliteWorkbook(tmp_path / "workbook.db"))
+    assert exercise(sheets) == embedded
+    before, conflicts, after = embedded[1], embedded[2], embedded[4]
+    assert [r["Score"] for r in before] == ["87.5", None, None]
+    assert before[1]["Amount"] == "1200" and before[1]["Why"] == HYPERLINK
+    assert before[2]["Hours Stuck at triage"] == "3"
+    assert conflicts == ["AE002", "ZZ999"]
+    assert [(r["Status"], r["Assigned Agent"]) for r in after] == [
+        ("CLOSED", "a@x"),
+        ("ASSIGNED", None),
+        ("ASSIGNED", "c@x"),
+    ]
+    assert after[0]["Score"] is None and after[0]["Priority"] == "P2"
+    assert embedded[5][0]["capacity"] == "5" and embedded[5][0]["active"] == "TRUE"
+    assert embedded[6] == after  # refused writes changed nothing
