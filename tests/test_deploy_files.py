@@ -44,3 +44,31 @@ def test_the_procfile_processes_are_real_commands():
         args = command.split()[1:]
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0, f"{command}: {result.output}"
+
+
+def test_the_kubernetes_cronjob_matches_the_triage_trigger():
+    job = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "triage-cronjob.yaml").read_text())
+    config = yaml.safe_load(
+        (ROOT / "skills" / "manager" / "triage-and-assign" / "aspora.config.yaml").read_text()
+    )
+    cron = next(t["cron"] for t in config["triggers"] if "cron" in t)
+    assert job["kind"] == "CronJob" and job["spec"]["concurrencyPolicy"] == "Forbid"
+    assert job["spec"]["schedule"] == cron["schedule"]
+    assert job["spec"]["timeZone"] == cron["timezone"]
+    container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"][:2] == ["ecm-bot", "triage"]
+
+
+def test_env_example_lists_every_variable_the_code_reads():
+    import re
+
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    used = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        used |= set(
+            re.findall(r"""env(?:iron)?\.get\(\s*["']([A-Z][A-Z0-9_]+)["']""", path.read_text())
+        )
+        used |= set(re.findall(r"""os\.environ\[["']([A-Z][A-Z0-9_]+)["']\]""", path.read_text()))
+    used -= {"ECM_PROJECT_ROOT", "PATH_INFO"}  # a test seam; a WSGI key
+    missing = sorted(used - documented)
+    assert not missing, f".env.example lacks {missing}"

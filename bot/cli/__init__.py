@@ -56,6 +56,7 @@ COMMAND_MODULES = (
     "chat_cmd",
     "context_cmd",
     "demo_cmd",
+    "doctor_cmd",
     "observe_cmd",
     "ops_cmd",
     "scheduler_cmd",

@@ -8,10 +8,10 @@ from bot.cli import cli
 from bot.errors import NotConfigured
 
 
-def _workbook():
+def _workbook(check: bool = True):
     from bot.stores.sheets_workbook import SheetsWorkbook
 
-    workbook = SheetsWorkbook.from_env()
+    workbook = SheetsWorkbook.from_env(check=check)
     if workbook is None:
         raise NotConfigured(
             "Google Sheets is not configured: set GOOGLE_SHEETS_CREDENTIALS (a service-account "
@@ -35,8 +35,11 @@ def init() -> None:
 
     Example: ecm-bot sheets init
     """
-    created = _workbook().init_tabs()
-    click.echo(f"Created: {', '.join(created)}." if created else "All tabs and headers exist.")
+    created = _workbook(check=False).init_tabs()
+    for line in created:
+        click.echo(f"Created {line}")
+    if not created:
+        click.echo("All tabs and headers exist.")
 
 
 @sheets.command("check")
@@ -45,5 +48,5 @@ def check() -> None:
 
     Example: ecm-bot sheets check
     """
-    _workbook().check_headers()
+    _workbook(check=False).check_headers()
     click.echo("OK: every tab and header is present.")

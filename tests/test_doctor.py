@@ -1,0 +1,62 @@
+"""`ecm-bot doctor` reports each system as ok, embedded, missing or failing, with a fix."""
+
+from __future__ import annotations
+
+import socket
+
+from fake_slack import FakeSlack
+
+from bot.doctor import run_checks
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def by_system(checks):
+    return {c.system: c for c in checks}
+
+
+def test_nothing_configured_is_embedded_or_missing_and_nothing_fails(demo):
+    checks = by_system(run_checks({}))
+    assert checks["slack"].status == "missing" and "SLACK_BOT_TOKEN" in checks["slack"].fix
+    assert checks["warehouse"].status == "embedded"
+    assert checks["sheet"].status == "embedded"
+    assert checks["llm"].status == "missing"
+
+
+def test_configured_systems_are_checked_for_real(demo):
+    fake = FakeSlack().start()
+    try:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-t",
+            "SLACK_API_URL": fake.url,
+            "SLACK_APP_TOKEN": "xapp",
+            "REDSHIFT_HOST": "127.0.0.1",
+            "REDSHIFT_PORT": str(closed_port()),
+            "REDSHIFT_DATABASE": "db",
+            "REDSHIFT_USER": "u",
+            "REDSHIFT_PASSWORD": "secret-pw",
+            "REDSHIFT_SSL": "false",
+            "ANTHROPIC_API_KEY": "k",
+            "OPENAI_API_KEY": "k",
+        }
+        checks = by_system(run_checks(env))
+    finally:
+        fake.stop()
+    assert checks["slack"].status == "ok" and "UBOT" in checks["slack"].detail
+    assert checks["warehouse"].status == "failing" and "secret-pw" not in checks["warehouse"].detail
+    assert checks["warehouse"].fix
+    assert checks["llm"].status == "ok"
+
+
+def test_a_rejected_slack_token_is_failing_with_a_fix(demo):
+    fake = FakeSlack().start()
+    fake.answer = lambda method, params: (200, {}, {"ok": False, "error": "invalid_auth"})
+    try:
+        check = by_system(run_checks({"SLACK_BOT_TOKEN": "xoxb-bad", "SLACK_API_URL": fake.url}))
+    finally:
+        fake.stop()
+    assert check["slack"].status == "failing" and "invalid_auth" in check["slack"].detail
