@@ -12,7 +12,7 @@ from bot.stores.state import StateStore
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 VENDORS = ("slack_bolt", "slack_sdk", "anthropic", "openai", "gspread", "redshift_connector")
-CORE = ("skills", "access", "triage", "runtime", "skill_code", "context", "render")
+CORE = ("skills", "access", "triage", "runtime", "skill_code", "context", "render", "agents")
 
 
 def imports(path: Path) -> set[str]:

@@ -32,6 +32,7 @@ def slack(triaged, monkeypatch):
     )
     app, _ = build_app(
         settings,
+        assistant=None,
         registry=triaged.registry,
         stores=thread_local_stores(lambda: open_stores(triaged.path)),
     )

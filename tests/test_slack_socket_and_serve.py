@@ -31,6 +31,7 @@ def socket_app(triaged, monkeypatch):
     settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-test", api_url=fake.url)
     app, _ = build_app(
         settings,
+        assistant=None,
         registry=triaged.registry,
         stores=thread_local_stores(lambda: open_stores(triaged.path)),
     )

@@ -55,6 +55,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 COMMAND_MODULES = (
     "chat_cmd",
     "context_cmd",
+    "costs_cmd",
     "demo_cmd",
     "doctor_cmd",
     "observe_cmd",

@@ -16,6 +16,13 @@ def load() -> tuple[Registry, Stores]:
     return Registry.load(), open_stores()
 
 
+def assistant():
+    """The language-model assistant when a key is configured (alerts go to stderr), else None."""
+    from bot.agents.assistant import Assistant
+
+    return Assistant.from_env(notify=lambda message: click.secho(message, fg="yellow", err=True))
+
+
 def operator(stores: Stores, as_email: str | None) -> Member:
     """The roster member a command acts as; without --as, the CLI operator as a manager."""
     if as_email:
@@ -26,5 +33,9 @@ def operator(stores: Stores, as_email: str | None) -> Member:
 def show(result: SkillResult, as_json: bool) -> None:
     if as_json:
         emit_json(result.data)
-    else:
-        click.echo(render(result.skill, result.data))
+        return
+    click.echo(render(result.skill, result.data))
+    if result.data.get("narrative"):
+        click.echo("\n💬 " + result.data["narrative"])
+    if result.data.get("assistant_note"):
+        click.secho("\n" + result.data["assistant_note"], fg="yellow")

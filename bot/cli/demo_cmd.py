@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli import cli
-from bot.cli.common import load
+from bot.cli.common import assistant, load, show
 from bot.demo.seed import seed_demo
 from bot.paths import data_dir
 from bot.render import render
@@ -29,12 +29,18 @@ def demo() -> None:
     Example: ecm-bot demo
     """
     registry, stores = load()
+    helper = assistant()
     if not stores.workbook.read("Agents") or not (data_dir() / "warehouse.db").exists():
         click.echo("Seeding demo data (200 stuck orders)…", err=True)
         seed_demo(data_dir(), stores.workbook)
     _section(f"{MANAGER} in #ecm-ops: @ecm-manager triage")
-    triage = handle_message(registry, stores, MANAGER, "@ecm-manager triage").result
+    triage = handle_message(
+        registry, stores, MANAGER, "@ecm-manager triage", assistant=helper
+    ).result
     click.echo(triage_summary(triage.data))
+    for key in ("narrative", "assistant_note"):
+        if triage.data.get(key):
+            click.echo("\n💬 " + triage.data[key])
     for agent in triage.data["agents"]:
         _section(f"thread reply for @{agent['agent'].split('@')[0]}")
         click.echo(agent_thread(agent))
@@ -45,8 +51,8 @@ def demo() -> None:
     if tickets:
         oid = tickets[0]["order_id"]
         _section(f"{AGENT} in a DM: order {oid}")
-        detail = handle_message(registry, stores, AGENT, f"order {oid}").result
-        click.echo(render(detail.skill, detail.data))
+        detail = handle_message(registry, stores, AGENT, f"order {oid}", assistant=helper).result
+        show(detail, as_json=False)
     _section("go further")
     click.echo(
         "Data lives in " + str(data_dir()) + ". Try:\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli import cli
-from bot.cli.common import load, operator, show
+from bot.cli.common import assistant, load, operator, show
 from bot.cli.output import emit_json
 from bot.demo.seed import seed_demo
 from bot.paths import data_dir
@@ -67,6 +67,7 @@ def triage(dry_run: bool, as_email: str | None, as_json: bool) -> None:
         operator(stores, as_email),
         {"dry_run": dry_run},
         trigger="cli",
+        assistant=assistant(),
     )
     show(result, as_json)
 
@@ -94,7 +95,12 @@ def patterns(as_email: str | None, as_json: bool) -> None:
     registry, stores = load()
     show(
         execute(
-            registry, stores, "pattern-intelligence", operator(stores, as_email), trigger="cli"
+            registry,
+            stores,
+            "pattern-intelligence",
+            operator(stores, as_email),
+            trigger="cli",
+            assistant=assistant(),
         ),
         as_json,
     )

@@ -5,21 +5,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.errors import AccessDenied
-from bot.runtime.executor import SkillResult, execute
+from bot.clock import now, parse_ts
+from bot.errors import AccessDenied, Conflict
+from bot.runtime.executor import SkillResult, execute, new_id
 from bot.runtime.roster import Member, Roster
 from bot.skills.registry import Registry
 from bot.skills.tools import DEC_011
 from bot.stores.factory import Stores
 
+PROPOSAL_TTL_SECONDS = 15 * 60
+
 
 @dataclass
 class Reply:
-    """A routed answer: either a skill's result or a help text."""
+    """A routed answer: a skill's result, a help text, or a proposed write to confirm."""
 
     caller: Member
     result: SkillResult | None = None
     help_text: str | None = None
+    proposal: dict | None = None
 
 
 def help_text(registry: Registry, roles: tuple[str, ...]) -> str:
@@ -39,15 +43,25 @@ def help_text(registry: Registry, roles: tuple[str, ...]) -> str:
 
 
 def handle_message(
-    registry: Registry, stores: Stores, who: str, text: str, trigger: str = "chat"
+    registry: Registry,
+    stores: Stores,
+    who: str,
+    text: str,
+    trigger: str = "chat",
+    assistant=None,
 ) -> Reply:
     """Resolve ``who`` (email or Slack ID) on the roster, then route ``text``."""
     caller = Roster.load(stores.workbook).resolve(who)
-    return route(registry, stores, caller, text, trigger)
+    return route(registry, stores, caller, text, trigger, assistant)
 
 
 def route(
-    registry: Registry, stores: Stores, caller: Member, text: str, trigger: str = "chat"
+    registry: Registry,
+    stores: Stores,
+    caller: Member,
+    text: str,
+    trigger: str = "chat",
+    assistant=None,
 ) -> Reply:
     """Match ``text`` to one of the caller's skills and run it; refuse another role's skill."""
     if text.strip().lower() in ("help", "?", "/help", "ecm help"):
@@ -72,6 +86,86 @@ def route(
                 message=f"Sorry, {other.skill.name} is a {other.skill.role} skill and you are "
                 f"on the ECM roster as {roles}. {DEC_011}",
             )
-        return Reply(caller, help_text="I didn't catch that.\n" + help_text(registry, caller.roles))
-    result = execute(registry, stores, match.skill.name, caller, match.args, trigger=trigger)
+        if assistant is None:
+            return Reply(
+                caller, help_text="I didn't catch that.\n" + help_text(registry, caller.roles)
+            )
+        return free_text(registry, stores, caller, text, trigger, assistant)
+    result = execute(
+        registry, stores, match.skill.name, caller, match.args, trigger=trigger, assistant=assistant
+    )
+    return Reply(caller, result=result)
+
+
+def free_text(
+    registry: Registry, stores: Stores, caller: Member, text: str, trigger: str, assistant
+) -> Reply:
+    """Let the model pick one of the caller's skills; a write becomes a proposal to confirm."""
+    from bot.agents.assistant import DEGRADED, MonthlyLimitReached
+    from bot.agents.router import WRITE_SKILLS, choose
+    from bot.agents.session import BudgetExceeded
+    from bot.llm.types import LlmUnavailable
+
+    try:
+        pick = choose(assistant, registry, stores, caller, text)
+    except (LlmUnavailable, BudgetExceeded, MonthlyLimitReached):
+        return Reply(caller, help_text=DEGRADED + "\n" + help_text(registry, caller.roles))
+    if pick is None:
+        return Reply(
+            caller,
+            help_text="I'm not sure which of your tasks that is.\n"
+            + help_text(registry, caller.roles),
+        )
+    if pick.skill in WRITE_SKILLS:
+        proposal_id = new_id()
+        stores.state.save_proposal(proposal_id, caller.email, pick.skill, pick.args)
+        return Reply(
+            caller,
+            proposal={
+                "id": proposal_id,
+                "skill": pick.skill,
+                "args": pick.args,
+                "summary": describe(pick.skill, pick.args),
+            },
+        )
+    result = execute(
+        registry, stores, pick.skill, caller, pick.args, trigger=trigger, assistant=assistant
+    )
+    return Reply(caller, result=result)
+
+
+def describe(skill: str, args: dict) -> str:
+    """A one-line description of a proposed write, for the confirmation prompt."""
+    oid = args.get("order_id", "?")
+    if skill == "resolve-ticket":
+        return f"Resolve {oid} with the note: {args.get('notes', '')!r}"
+    if skill == "escalate-ticket":
+        return f"Escalate {oid} because: {args.get('reason', '')!r}"
+    return f"Assign {oid} to {args.get('agent', '?')} because: {args.get('reason', '')!r}"
+
+
+def confirm(
+    registry: Registry,
+    stores: Stores,
+    caller: Member,
+    proposal_id: str,
+    trigger: str = "confirmed",
+    assistant=None,
+) -> Reply:
+    """Carry out a proposal the caller confirmed (once; within 15 minutes)."""
+    taken = stores.state.take_proposal(proposal_id, caller.email)
+    if taken is None:
+        raise Conflict("That proposed action was already handled, or it isn't yours.")
+    age = (now() - parse_ts(taken["created_at"])).total_seconds()
+    if age > PROPOSAL_TTL_SECONDS:
+        raise Conflict("That proposal has expired; please ask again.")
+    result = execute(
+        registry,
+        stores,
+        taken["skill"],
+        caller,
+        taken["args"],
+        trigger=trigger,
+        assistant=assistant,
+    )
     return Reply(caller, result=result)

@@ -53,6 +53,7 @@ def execute(
     trigger: str = "chat",
     workflow_id: str | None = None,
     parent_id: str | None = None,
+    assistant=None,
 ) -> SkillResult:
     """Run ``skill_name`` for ``caller``; raise EcmError for refusals and bad input."""
     skill = registry.get(skill_name)
@@ -79,9 +80,11 @@ def execute(
         parent_id=parent_id,
         trigger=trigger,
     )
-    started, outcome, error = time.perf_counter(), "ok", None
+    started, outcome, error, usage = time.perf_counter(), "ok", None, {}
     try:
         data = entry_point(skill)(ctx, **(args or {}))
+        if assistant is not None:
+            usage = assistant.narrate(ctx, data)
         return SkillResult(skill.name, data, execution_id, ctx.workflow_id)
     except AccessDenied as exc:
         outcome, error = "denied", str(exc)
@@ -109,6 +112,7 @@ def execute(
                 "error": error,
                 "metrics": ctx.metrics,
                 "order_ids": ctx.order_ids,
+                **usage,
             }
         )
 

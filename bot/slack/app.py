@@ -46,6 +46,7 @@ def build_app(
     registry: Registry | None = None,
     stores: Callable[[], Stores] | None = None,
     token_verification: bool = True,
+    assistant: object | None | bool = True,
 ) -> tuple[App, SlackContext]:
     """The Bolt app with every listener registered, and the context they share."""
     client = web_client(settings)
@@ -58,5 +59,10 @@ def build_app(
     sc = SlackContext(
         settings, client, registry or Registry.load(), stores or thread_local_stores()
     )
+    if assistant is True:  # default: from the environment, budget alerts DM'd to managers
+        from bot.agents.assistant import Assistant
+
+        assistant = Assistant.from_env(notify=sc.notify_managers)
+    sc.assistant = assistant or None
     register(app, sc)
     return app, sc

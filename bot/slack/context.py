@@ -25,6 +25,7 @@ class SlackContext:
     client: WebClient
     registry: Registry
     stores: Callable[[], Stores]
+    assistant: object | None = None
     identity: SlackIdentity = field(init=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +45,12 @@ class SlackContext:
 
     def open_dm(self, user_id: str) -> str:
         return self.client.conversations_open(users=user_id)["channel"]["id"]
+
+    def notify_managers(self, text: str) -> None:
+        """DM every active manager on the roster (budget alerts)."""
+        for member in Roster.load(self.stores().workbook).members:
+            if "manager" in member.roles and member.active:
+                self.dm(member.slack_id, text)
 
     def dm(self, user_id: str, text: str) -> None:
         """Send a direct message; a failure is logged, not raised (the main action succeeded)."""

@@ -12,13 +12,19 @@ from slack_bolt.response import BoltResponse
 
 from bot.errors import AccessDenied, EcmError, InputError
 from bot.render import render
-from bot.runtime.dispatch import help_text, route
+from bot.runtime.dispatch import confirm, help_text, route
 from bot.runtime.executor import SkillResult, execute, new_id
 from bot.runtime.roster import Member, Roster
 from bot.skills.tools import DEC_011
 from bot.slack import blocks
 from bot.slack.context import SlackContext
-from bot.slack.posting import NO_UNFURL, post_escalation, post_result, post_triage
+from bot.slack.posting import (
+    NO_UNFURL,
+    post_escalation,
+    post_result,
+    post_triage,
+    proposal_blocks,
+)
 
 log = logging.getLogger(__name__)
 TRIGGER = "slack"
@@ -106,8 +112,16 @@ def register(app: App, sc: SlackContext) -> None:
 
     def answer(caller: Member, text: str, channel: str, thread: str | None, reply) -> None:
         stores = sc.stores()
-        routed = route(sc.registry, stores, caller, text, trigger=TRIGGER)
-        if routed.result is None:
+        routed = route(sc.registry, stores, caller, text, trigger=TRIGGER, assistant=sc.assistant)
+        if routed.proposal is not None:
+            sc.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread,
+                blocks=proposal_blocks(routed.proposal),
+                text=blocks.escape(routed.proposal["summary"]),
+                **NO_UNFURL,
+            )
+        elif routed.result is None:
             reply(blocks.escape(routed.help_text))
         elif routed.result.skill == "triage-and-assign":
             post_triage(sc.client, channel, routed.result, Roster.load(stores.workbook))
@@ -139,8 +153,17 @@ def register(app: App, sc: SlackContext) -> None:
         def work() -> None:
             caller = sc.identity.resolve(command["user_id"])
             stores = sc.stores()
-            routed = route(sc.registry, stores, caller, text, trigger=TRIGGER)
-            if routed.result is None:
+            routed = route(
+                sc.registry, stores, caller, text, trigger=TRIGGER, assistant=sc.assistant
+            )
+            if routed.proposal is not None:
+                respond(
+                    blocks=proposal_blocks(routed.proposal),
+                    response_type="ephemeral",
+                    replace_original=False,
+                    text=blocks.escape(routed.proposal["summary"]),
+                )
+            elif routed.result is None:
                 reply(blocks.escape(routed.help_text))
             elif routed.result.skill == "triage-and-assign":
                 ts = post_triage(
@@ -344,6 +367,37 @@ def register(app: App, sc: SlackContext) -> None:
     def on_escalate_submit(ack, body, view):
         submit_note(ack, body, view, "escalate-ticket", "reason")
 
+    # -- proposed writes (from free text) -----------------------------------------------
+    @app.action("proposal_confirm")
+    def on_proposal_confirm(ack, body, action, respond):
+        ack()
+
+        def reply(text: str) -> None:
+            respond(text=text, replace_original=False)
+
+        def work() -> None:
+            caller = sc.identity.resolve(body["user"]["id"])
+            done = confirm(
+                sc.registry,
+                sc.stores(),
+                caller,
+                action["value"],
+                trigger=TRIGGER,
+                assistant=sc.assistant,
+            )
+            respond(text="✅ Confirmed.", replace_original=True)
+            post_result(lambda **kw: respond(replace_original=False, **kw), done.result)
+            after(done.result, caller)
+            if done.result.skill == "assign-tickets":
+                sc.dm(done.result.data["to_slack_id"], _assigned_note(done.result, caller))
+
+        safely(reply, work)
+
+    @app.action("proposal_cancel")
+    def on_proposal_cancel(ack, respond):
+        ack()
+        respond(text="👍 Cancelled — nothing was changed.", replace_original=True)
+
     # -- App Home ------------------------------------------------------------------------
     @app.event("app_home_opened")
     def on_home(event):
@@ -379,7 +433,14 @@ def register(app: App, sc: SlackContext) -> None:
         def work() -> None:
             caller = sc.identity.resolve(body["user"]["id"])
             stores = sc.stores()
-            result = execute(sc.registry, stores, "triage-and-assign", caller, trigger=TRIGGER)
+            result = execute(
+                sc.registry,
+                stores,
+                "triage-and-assign",
+                caller,
+                trigger=TRIGGER,
+                assistant=sc.assistant,
+            )
             channel = sc.settings.triage_channel or sc.open_dm(
                 caller.slack_id or body["user"]["id"]
             )

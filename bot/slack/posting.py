@@ -17,13 +17,58 @@ log = logging.getLogger(__name__)
 NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 
 
+def assistant_text(data: dict) -> str:
+    """The model's narrative and/or the assistant's status note, if any."""
+    parts = []
+    if data.get("narrative"):
+        parts.append("💬 " + data["narrative"])
+    if data.get("assistant_note"):
+        parts.append(data["assistant_note"])
+    return "\n\n".join(parts)
+
+
 def result_messages(result: SkillResult) -> list[list[dict]]:
     """Block Kit messages (each ≤ 50 blocks) for any skill result except triage."""
     if result.skill == "my-tickets":
-        return blocks.queue(result.data)
-    if result.skill == "order-details":
-        return blocks.order_details(result.data)
-    return blocks.text_messages(render(result.skill, result.data))
+        pages = blocks.queue(result.data)
+    elif result.skill == "order-details":
+        pages = blocks.order_details(result.data)
+    else:
+        pages = blocks.text_messages(render(result.skill, result.data))
+    extra = assistant_text(result.data)
+    return pages + blocks.text_messages(extra) if extra else pages
+
+
+def proposal_blocks(proposal: dict) -> list[dict]:
+    """A proposed write with Confirm / Cancel buttons (the id is all the buttons carry)."""
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"🤔 I think you want me to: *{blocks.escape(proposal['summary'])[:2800]}*",
+            },
+        },
+        {
+            "type": "actions",
+            "block_id": f"proposal:{proposal['id']}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "proposal_confirm",
+                    "style": "primary",
+                    "text": {"type": "plain_text", "text": "Confirm"},
+                    "value": proposal["id"],
+                },
+                {
+                    "type": "button",
+                    "action_id": "proposal_cancel",
+                    "text": {"type": "plain_text", "text": "Cancel"},
+                    "value": proposal["id"],
+                },
+            ],
+        },
+    ]
 
 
 def fallback_text(result: SkillResult) -> str:
@@ -36,9 +81,18 @@ def fallback_text(result: SkillResult) -> str:
 def post_triage(client: WebClient, channel: str, result: SkillResult, roster: Roster) -> str:
     """Post the summary in ``channel`` and one thread reply per agent; return the summary ts."""
     slack_ids = {m.email: m.slack_id for m in roster.members if m.slack_id}
+    summary_blocks = blocks.triage_summary(result.data, slack_ids)
+    extra = assistant_text(result.data)
+    if extra and len(summary_blocks) < blocks.MAX_BLOCKS:
+        summary_blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": blocks.escape(extra)[: blocks.MAX_SECTION]},
+            }
+        )
     summary = client.chat_postMessage(
         channel=channel,
-        blocks=blocks.triage_summary(result.data, slack_ids),
+        blocks=summary_blocks,
         text=fallback_text(result),
         **NO_UNFURL,
     )

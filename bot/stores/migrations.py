@@ -92,6 +92,25 @@ def m003_schedule_slots(db: Database) -> None:
     )
 
 
+@migration
+def m004_llm_usage(db: Database) -> None:
+    table = db["executions"]
+    for column, kind in (
+        ("model", str),
+        ("fallback_used", int),
+        ("tokens_in", int),
+        ("tokens_out", int),
+        ("cost", float),
+        ("tool_calls", str),
+    ):
+        table.add_column(column, kind)
+    db["alerts"].create({"key": str, "at": str, "message": str}, pk="key")
+    db["proposals"].create(
+        {"id": str, "caller": str, "skill": str, "args": str, "created_at": str, "used_at": str},
+        pk="id",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order; return the names applied now."""
     db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)

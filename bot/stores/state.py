@@ -128,6 +128,7 @@ class StateStore:
     def record_execution(self, record: dict) -> None:
         row = dict(record)
         row["metrics"] = json.dumps(row.get("metrics") or {}, default=str)
+        row["tool_calls"] = json.dumps(row.get("tool_calls") or [], default=str)
         row["order_ids"] = ",".join(row.get("order_ids") or [])
         self.db["executions"].insert(row, pk="id", replace=True)
 
@@ -136,6 +137,7 @@ class StateStore:
         rows = list(self.db["executions"].rows_where(where, args, order_by="started_at"))
         for r in rows:
             r["metrics"] = json.loads(r["metrics"] or "{}")
+            r["tool_calls"] = json.loads(r.get("tool_calls") or "[]")
             r["order_ids"] = [x for x in (r["order_ids"] or "").split(",") if x]
         return rows
 
@@ -167,3 +169,46 @@ class StateStore:
                 [skill, slot, ts(now())],
             )
         return cursor.rowcount == 1
+
+    # -- language-model spend, alerts and proposed actions -----------------------------------
+    def spend(self, skill: str, since: str) -> float:
+        """Model cost recorded for ``skill`` since the timestamp text ``since``."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(cost), 0) FROM executions WHERE skill = ? AND started_at >= ?",
+            [skill, since],
+        ).fetchone()
+        return float(row[0])
+
+    def alert_once(self, key: str, message: str) -> bool:
+        """Record an alert; False if this key was already alerted (so it is sent once)."""
+        with self.db.conn:
+            cursor = self.db.conn.execute(
+                "INSERT OR IGNORE INTO alerts (key, at, message) VALUES (?, ?, ?)",
+                [key, ts(now()), message],
+            )
+        return cursor.rowcount == 1
+
+    def save_proposal(self, proposal_id: str, caller: str, skill: str, args: dict) -> None:
+        self.db["proposals"].insert(
+            {
+                "id": proposal_id,
+                "caller": caller,
+                "skill": skill,
+                "args": json.dumps(args),
+                "created_at": ts(now()),
+            }
+        )
+
+    def take_proposal(self, proposal_id: str, caller: str) -> dict | None:
+        """The caller's unused proposal, marked used (so a double click acts once)."""
+        with self.db.conn:
+            cursor = self.db.conn.execute(
+                "UPDATE proposals SET used_at = ? WHERE id = ? AND caller = ? AND used_at IS NULL",
+                [ts(now()), proposal_id, caller],
+            )
+            if cursor.rowcount != 1:
+                return None
+            row = self.db.execute(
+                "SELECT skill, args, created_at FROM proposals WHERE id = ?", [proposal_id]
+            ).fetchone()
+        return {"skill": row[0], "args": json.loads(row[1]), "created_at": row[2]}

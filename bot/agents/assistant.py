@@ -1,0 +1,82 @@
+"""The assistant: which models serve a skill run, its monthly limit (with one alert to the
+managers when it is reached), and narration that never fails the skill."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+
+from bot.agents.narrate import NARRATED, narrate
+from bot.agents.session import BudgetExceeded, LlmSession
+from bot.clock import now, ts
+from bot.llm.types import LlmUnavailable
+from bot.skills.loader import Skill
+from bot.stores.state import StateStore
+
+log = logging.getLogger(__name__)
+DEGRADED = (
+    "⚠️ The assistant is degraded right now (no language model answered), so this is "
+    "the standard answer; every figure above is complete."
+)
+NARRATION_MAX_TOKENS = 300
+
+
+class MonthlyLimitReached(Exception):
+    """The skill has spent its monthly_limit this month: deterministic path only."""
+
+
+class Assistant:
+    """Language models for the agents, or None when no key is configured (see from_env)."""
+
+    def __init__(self, models, notify: Callable[[str], None] | None = None):
+        self.models = models
+        self.notify = notify or (lambda message: log.warning("%s", message))
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] = os.environ, notify: Callable[[str], None] | None = None
+    ) -> Assistant | None:
+        from bot.llm.pair import ModelPair
+
+        models = ModelPair.from_env(env)
+        return cls(models, notify) if models else None
+
+    def session(self, skill: Skill, state: StateStore, max_output: int | None = None) -> LlmSession:
+        """A session for one run of ``skill``; MonthlyLimitReached once its month is spent."""
+        budget = skill.config.model.cost_budget
+        month = ts(now())[:7]
+        spent = state.spend(skill.name, month)
+        if spent >= budget.monthly_limit:
+            message = (
+                f"💸 The {skill.name} skill has spent ${spent:.2f} of its "
+                f"${budget.monthly_limit:.2f} monthly model budget; it runs without the "
+                "language model until next month."
+            )
+            if state.alert_once(f"monthly:{skill.name}:{month}", message):
+                self.notify(message)
+            raise MonthlyLimitReached(message)
+        return LlmSession(self.models, skill.config.model, max_output=max_output)
+
+    def narrate(self, ctx, data: dict) -> dict:
+        """Add ``narrative`` (or an ``assistant_note``) to ``data``; return the usage."""
+        if ctx.skill.name not in NARRATED:
+            return {}
+        try:
+            session = self.session(ctx.skill, ctx.stores.state, NARRATION_MAX_TOKENS)
+        except MonthlyLimitReached:
+            data["assistant_note"] = (
+                "The assistant is paused for this skill: its monthly model budget is spent."
+            )
+            return {}
+        try:
+            data["narrative"] = narrate(ctx, session, data)
+        except LlmUnavailable as exc:
+            log.warning("narration for %s unavailable: %s", ctx.skill.name, exc)
+            data["assistant_note"] = DEGRADED
+        except BudgetExceeded as exc:
+            data["assistant_note"] = f"The assistant stopped early: {exc}."
+        except Exception:  # noqa: BLE001 - the skill's own result must still reach the user
+            log.exception("narration for %s failed", ctx.skill.name)
+            data["assistant_note"] = DEGRADED
+        return session.usage()

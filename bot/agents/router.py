@@ -1,0 +1,118 @@
+"""Free text to a skill: the model picks one of the caller's role's skills with a tool call
+whose skill parameter admits only that role's skills (the other role's are not in the catalog
+at all), and extracts its arguments. Write skills come back as proposals for the user to
+confirm; the model never writes."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from bot.access.guard import Guard
+from bot.agents.assistant import Assistant
+from bot.agents.prompts import system_prompt, untrusted
+from bot.clock import now, ts
+from bot.context.builder import build_context
+from bot.llm.types import ToolSpec
+from bot.runtime.executor import new_id
+from bot.runtime.roster import Member
+from bot.skills.registry import Registry
+from bot.stores.factory import Stores
+
+ROUTER_SKILL = {"field": "my-tickets", "manager": "run-ecm"}  # whose model block and budget
+WRITE_SKILLS = frozenset({"resolve-ticket", "escalate-ticket", "assign-tickets"})
+ARG_DOCS = {
+    "order_id": "Order ID, two letters and 8 letters or digits, e.g. AE136ABC00",
+    "notes": "Resolution note: what was done and any partner reference",
+    "reason": "Why (escalation reason or reassignment reason)",
+    "agent": "The agent to assign to: email or @handle",
+}
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:\.\.\.)?\}")
+
+
+@dataclass(frozen=True)
+class Pick:
+    skill: str
+    args: dict
+    text: str
+
+
+def accepted_args(registry: Registry, skill: str) -> set[str]:
+    """The argument names a skill's trigger patterns capture."""
+    s = registry.get(skill)
+    return {
+        m
+        for t in s.config.triggers
+        for p in ((t.command or t.message).patterns if (t.command or t.message) else [])
+        for m in _PLACEHOLDER.findall(p)
+    }
+
+
+def choose(
+    assistant: Assistant, registry: Registry, stores: Stores, caller: Member, text: str
+) -> Pick | None:
+    """Ask the model which of the caller's skills ``text`` wants; None if none fits."""
+    role = caller.roles[0]
+    router = registry.get(ROUTER_SKILL[role])
+    guard = Guard(router, caller=caller.email, denials=stores.state)
+    names = [s.name for s in registry.for_role(role)]
+    parts = build_context(registry, router.name, guard)[:3]  # guardrails, charter, catalog
+    tool = ToolSpec(
+        "activate_skill",
+        f"Run one of your skills for the {role} who wrote the message.",
+        {
+            "type": "object",
+            "required": ["skill"],
+            "properties": {
+                "skill": {"type": "string", "enum": names},
+                **{k: {"type": "string", "description": d} for k, d in ARG_DOCS.items()},
+            },
+        },
+    )
+    session = assistant.session(router, stores.state, max_output=200)
+    started = time.perf_counter()
+    prompt = (
+        "Pick the skill that answers this message and extract its arguments with "
+        f"activate_skill. If none fits, answer briefly without a tool.\n{untrusted(text)}"
+    )
+    outcome = "ok"
+    try:
+        reply = session.complete(
+            system_prompt(parts), [{"role": "user", "content": prompt}], [tool]
+        )
+    except Exception as exc:
+        outcome = type(exc).__name__
+        raise
+    finally:
+        stores.state.record_execution(
+            {
+                "id": new_id(),
+                "workflow_id": new_id(),
+                "parent_id": None,
+                "skill": "agent-router",
+                "role": role,
+                "caller": caller.email,
+                "trigger": "free-text",
+                "started_at": ts(now()),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "outcome": outcome,
+                "error": None,
+                "metrics": {},
+                "order_ids": [],
+                **session.usage(),
+            }
+        )
+    call = next((c for c in reply.tool_calls if c.name == "activate_skill"), None)
+    if call is None:
+        return None
+    skill = str(call.arguments.get("skill", ""))
+    if skill not in names:
+        guard.deny(
+            f"skill:{skill}",
+            f"the {role} agent has no such skill",
+            message=f"Sorry, that isn't something the {role} agent can do.",
+        )
+    wanted = accepted_args(registry, skill)
+    args = {k: str(v) for k, v in call.arguments.items() if k in wanted and v is not None}
+    return Pick(skill, args, reply.text)

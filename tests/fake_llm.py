@@ -1,0 +1,323 @@
+"""Fake language-model APIs on 127.0.0.1 for tests: the Anthropic Messages API
+(POST /v1/messages) and the OpenAI Chat Completions API (POST /v1/chat/completions).
+
+Each fake records every request body in ``.requests`` (and headers in ``.request_headers``)
+and answers from a scripted queue, then with the text "ok" once the queue is empty::
+
+    fake = FakeAnthropic().start()
+    fake.script(overloaded(), tool_use("lookup_order", {"order_id": "A1"}), text("done"))
+    ...
+    fake.stop()
+
+Responses: ``text(s)``, ``tool_use(name, args)`` / ``tool_use([(name, args), ...])``,
+``overloaded()`` (Anthropic 529, OpenAI 503), ``server_error()`` (500), ``rate_limited()``
+(429), ``unauthorized()`` (401), ``error(status, kind, message)``, and
+``slow(seconds, then=response)``. With ``api_key=...`` a fake answers 401 to requests that do
+not carry that key (as x-api-key or a Bearer token). Usage is realistic: input tokens are
+about len(request body) / 4, output tokens about len(text) / 4 plus 20 per tool call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlparse
+
+MAX_DELAY = 5.0  # a slow() response never sleeps longer than this
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    calls: tuple[tuple[str, Any], ...]
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Error:
+    status: int | None  # None: the provider's own "overloaded" status
+    kind: str  # "overloaded", "server", "rate_limit", "auth" or a provider error type
+    message: str
+
+
+@dataclass(frozen=True)
+class Slow:
+    seconds: float
+    then: Any = field(default_factory=lambda: Text("ok"))
+
+
+def text(value: str) -> Text:
+    return Text(value)
+
+
+def tool_use(name_or_calls: str | list[tuple[str, Any]], args: Any = None, *, text: str = ""):
+    """One tool call (``tool_use(name, args)``) or several in one response
+    (``tool_use([(name, args), ...])``). A string ``args`` is sent verbatim as OpenAI
+    ``arguments`` (to exercise invalid JSON)."""
+    if isinstance(name_or_calls, str):
+        calls = ((name_or_calls, {} if args is None else args),)
+    else:
+        calls = tuple((name, a) for name, a in name_or_calls)
+    return ToolUse(calls, text)
+
+
+def overloaded() -> Error:
+    return Error(None, "overloaded", "Overloaded")
+
+
+def server_error() -> Error:
+    return Error(500, "server", "Internal server error")
+
+
+def rate_limited() -> Error:
+    return Error(429, "rate_limit", "Rate limit exceeded")
+
+
+def unauthorized() -> Error:
+    return Error(401, "auth", "invalid x-api-key")
+
+
+def error(status: int, kind: str = "invalid_request_error", message: str = "bad request") -> Error:
+    return Error(status, kind, message)
+
+
+def slow(seconds: float, then: Any = None) -> Slow:
+    return Slow(min(float(seconds), MAX_DELAY), Text("ok") if then is None else then)
+
+
+def _tokens(chars: int) -> int:
+    return max(1, chars // 4)
+
+
+class _FakeApi:
+    """The shared server: recording, scripting, auth and delays. Subclasses render
+    responses in their provider's shape."""
+
+    path = ""
+
+    def __init__(self, api_key: str | None = None):
+        self.api_key = api_key
+        self.requests: list[dict] = []
+        self.request_headers: list[dict[str, str]] = []
+        self.responses: list[tuple[int, dict]] = []  # what was sent back, in order
+        self._queue: deque = deque()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._request_ids = itertools.count(1)
+        self._stopping = threading.Event()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                try:
+                    body = json.loads(raw or "{}")
+                except ValueError:
+                    body = {"_raw": raw}
+                status, payload = fake.handle(
+                    urlparse(self.path).path, dict(self.headers.items()), body, raw
+                )
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("request-id", f"req_fake_{next(fake._request_ids)}")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self.server.server_port
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wake any slow() response
+        self.server.shutdown()
+        self.server.server_close()
+
+    def script(self, *responses) -> None:
+        with self._lock:
+            self._queue.extend(responses)
+
+    @property
+    def models(self) -> list[str]:
+        """The model named by each recorded request."""
+        return [r.get("model", "") for r in self.requests]
+
+    def handle(self, path: str, headers: dict, body: dict, raw: str) -> tuple[int, dict]:
+        with self._lock:
+            self.requests.append(body)
+            self.request_headers.append(headers)
+            if path != self.path:
+                answer: Any = Error(404, "not_found_error", f"no route {path}")
+            elif self.api_key is not None and not self._authorized(headers):
+                answer = unauthorized()
+            else:
+                answer = self._queue.popleft() if self._queue else Text("ok")
+        while isinstance(answer, Slow):
+            self._stopping.wait(answer.seconds)
+            answer = answer.then
+        model = str(body.get("model") or "fake-model")
+        if isinstance(answer, Error):
+            result = self.render_error(answer)
+        elif isinstance(answer, ToolUse):
+            result = self.render_reply(model, answer.text, answer.calls, raw)
+        else:
+            result = self.render_reply(model, answer.text, (), raw)
+        with self._lock:
+            self.responses.append(result)
+        return result
+
+    def _authorized(self, headers: dict) -> bool:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        bearer = lowered.get("authorization", "")
+        return self.api_key in (lowered.get("x-api-key"), bearer.removeprefix("Bearer "))
+
+    def render_reply(self, model: str, text: str, calls, raw: str) -> tuple[int, dict]:
+        raise NotImplementedError
+
+    def render_error(self, error: Error) -> tuple[int, dict]:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class FakeAnthropic(_FakeApi):
+    """POST /v1/messages. ``url`` is the SDK's base_url (``http://127.0.0.1:PORT``)."""
+
+    path = "/v1/messages"
+    _error_types = {
+        "overloaded": (529, "overloaded_error"),
+        "server": (500, "api_error"),
+        "rate_limit": (429, "rate_limit_error"),
+        "auth": (401, "authentication_error"),
+    }
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def render_reply(self, model, text, calls, raw):
+        n = next(self._ids)
+        content: list[dict] = [{"type": "text", "text": text}] if text or not calls else []
+        for i, (name, args) in enumerate(calls):
+            arguments = args if isinstance(args, dict) else {"raw": args}
+            content.append(
+                {"type": "tool_use", "id": f"toolu_fake{n}_{i}", "name": name, "input": arguments}
+            )
+        return 200, {
+            "id": f"msg_fake{n}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": "tool_use" if calls else "end_turn",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": _tokens(len(raw)),
+                "output_tokens": _tokens(len(text)) + 20 * len(calls),
+            },
+        }
+
+    def render_error(self, error):
+        status, kind = self._error_types.get(error.kind, (error.status, error.kind))
+        status = error.status or status
+        return status, {
+            "type": "error",
+            "error": {"type": kind, "message": error.message},
+            "request_id": f"req_fake_{next(self._request_ids)}",
+        }
+
+
+class FakeOpenAI(_FakeApi):
+    """POST /v1/chat/completions. ``url`` is the SDK's base_url (``http://127.0.0.1:PORT/v1``)."""
+
+    path = "/v1/chat/completions"
+    _error_types = {
+        "overloaded": (503, "server_error", None),
+        "server": (500, "server_error", None),
+        "rate_limit": (429, "requests", "rate_limit_exceeded"),
+        "auth": (401, "invalid_request_error", "invalid_api_key"),
+    }
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def render_reply(self, model, text, calls, raw):
+        n = next(self._ids)
+        tool_calls = [
+            {
+                "id": f"call_fake{n}_{i}",
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+            }
+            for i, (name, args) in enumerate(calls)
+        ]
+        message: dict = {
+            "role": "assistant",
+            "content": text if text or not calls else None,
+            "refusal": None,
+        }
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        prompt = _tokens(len(raw))
+        completion = _tokens(len(text)) + 20 * len(calls)
+        return 200, {
+            "id": f"chatcmpl-fake{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": "tool_calls" if calls else "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
+        }
+
+    def render_error(self, error):
+        status, kind, code = self._error_types.get(error.kind, (error.status, error.kind, None))
+        status = error.status or status
+        message = "Incorrect API key provided." if error.kind == "auth" else error.message
+        return status, {"error": {"message": message, "type": kind, "param": None, "code": code}}
