@@ -79,7 +79,10 @@ def main(n: int = 50) -> None:
         fake = FakeSlack().start()
         settings = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.url)
         app, _ = build_app(
-            settings, registry=registry, stores=thread_local_stores(lambda: open_stores(Path(tmp)))
+            settings,
+            assistant=None,
+            registry=registry,
+            stores=thread_local_stores(lambda: open_stores(Path(tmp))),
         )
         server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=8)
         threading.Thread(target=server.run, daemon=True).start()
