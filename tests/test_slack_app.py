@@ -351,3 +351,52 @@ def test_escalated_status_change_is_seen_by_the_queue(slack):
     slack.dm(SARAH_ID, "my tickets")
     post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
     assert oid not in json.dumps(post["blocks"])
+
+
+def test_a_free_text_write_in_a_dm_waits_for_the_confirm_button(triaged, monkeypatch):
+    from fake_llm import FakeAnthropic, tool_use
+
+    from bot.agents.assistant import Assistant
+
+    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    model = FakeAnthropic().start()
+    fake = FakeSlack().start()
+    oid = sarah_ticket(triaged)
+    model.script(
+        tool_use(
+            "activate_skill",
+            {"skill": "escalate-ticket", "order_id": oid, "reason": "partner portal down"},
+        )
+    )
+    assistant = Assistant.from_env({"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": model.url})
+    settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.url)
+    app, _ = build_app(
+        settings,
+        assistant=assistant,
+        registry=triaged.registry,
+        stores=thread_local_stores(lambda: open_stores(triaged.path)),
+    )
+    served = ServedApp(app, fake)
+    try:
+        before = triaged.rows("Assignments")
+        served.dm(SARAH_ID, f"can you push {oid} up the chain, the partner portal is down")
+        post = fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+        proposal_id = next(
+            e["value"]
+            for b in post["blocks"]
+            for e in b.get("elements", [])
+            if e.get("action_id") == "proposal_confirm"
+        )
+        assert triaged.rows("Assignments") == before  # proposed, not done
+        served.click("U0DINESH04", "proposal_confirm", proposal_id, channel=f"D{SARAH_ID}")
+        fake.wait_for(lambda f: f.of("response_url"))
+        assert triaged.rows("Assignments") == before  # someone else can't confirm it
+        served.click(SARAH_ID, "proposal_confirm", proposal_id, channel=f"D{SARAH_ID}")
+        fake.wait_for(lambda f: len(f.of("response_url")) >= 3)
+        row = next(r for r in triaged.rows("Assignments") if r["Order ID"] == oid)
+        assert row["Status"] == "ESCALATED"
+    finally:
+        served.stop()
+        fake.stop()
+        model.stop()
