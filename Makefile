@@ -24,6 +24,7 @@ test: setup  ## run the whole test suite (starts a local PostgreSQL for the ware
 bench: setup  ## print context, triage and field figures
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/stores_io.py
+	$(BIN)/python benchmarks/llm_cost.py
 	$(BIN)/python benchmarks/slack_ack.py
 
 lint: setup

@@ -19,7 +19,7 @@ DEGRADED = (
     "⚠️ The assistant is degraded right now (no language model answered), so this is "
     "the standard answer; every figure above is complete."
 )
-NARRATION_MAX_TOKENS = 300
+NARRATION_MAX_TOKENS = {"field": 150, "manager": 400}  # a few sentences or bullets
 
 
 class MonthlyLimitReached(Exception):
@@ -63,7 +63,9 @@ class Assistant:
         if ctx.skill.name not in NARRATED:
             return {}
         try:
-            session = self.session(ctx.skill, ctx.stores.state, NARRATION_MAX_TOKENS)
+            session = self.session(
+                ctx.skill, ctx.stores.state, NARRATION_MAX_TOKENS[ctx.skill.role]
+            )
         except MonthlyLimitReached:
             data["assistant_note"] = (
                 "The assistant is paused for this skill: its monthly model budget is spent."

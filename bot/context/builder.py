@@ -34,7 +34,7 @@ class ContextPart:
 
 def catalog_text(registry: Registry, role: str) -> str:
     """The name and description of every skill of ``role`` (nothing of the other role)."""
-    return "\n".join(f"- {s.name}: {s.description}" for s in registry.for_role(role))
+    return "\n".join(f"- {s.name}: {s.config.skill.description}" for s in registry.for_role(role))
 
 
 def reason_entry(guard: Guard, path: Path, reason: str) -> str:

@@ -1,7 +1,8 @@
 """Which shared resources one request of each skill needs (progressive disclosure).
 
 Whole files are listed by path; for the per-reason YAML files only the entry of the
-request's stuck reason is included, and for order-details only that reason's runbook.
+request's stuck reason is included, and for order-details only that reason's runbook. Field
+requests get no SQL: their queries were run by code, and the agent explains, it doesn't query.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ NEEDS = {
     ),
     "pattern-intelligence": ([Q / "ecm-stuck-trends.sql", C / "patterns.yaml"], []),
     "run-ecm": ([Q / "ecm-dashboard-counts.sql", Q / "ecm-pending-list.sql"], [STUCK]),
-    "my-tickets": ([Q / "ecm-orders-live-status.sql"], [STUCK, KG]),
-    "order-details": ([Q / "ecm-order-detail-v2.sql", Q / "ecm-order-timeline.sql"], [STUCK, KG]),
-    "resolve-ticket": ([Q / "ecm-order-detail-v2.sql"], [STUCK]),
+    # field requests: code has already run their queries; the agent explains, it doesn't query
+    "my-tickets": ([], [STUCK, KG]),
+    "order-details": ([], [STUCK, KG]),
+    "resolve-ticket": ([], [STUCK]),
     "escalate-ticket": ([], [STUCK]),
 }
 NEEDS_RUNBOOK = {"order-details"}
