@@ -23,6 +23,7 @@ import itertools
 import json
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -99,7 +100,7 @@ def _tokens(chars: int) -> int:
     return max(1, chars // 4)
 
 
-class _FakeApi:
+class _FakeApi(ABC):
     """The shared server: recording, scripting, auth and delays. Subclasses render
     responses in their provider's shape."""
 
@@ -199,11 +200,13 @@ class _FakeApi:
         bearer = lowered.get("authorization", "")
         return self.api_key in (lowered.get("x-api-key"), bearer.removeprefix("Bearer "))
 
+    @abstractmethod
     def render_reply(self, model: str, text: str, calls, raw: str) -> tuple[int, dict]:
-        raise NotImplementedError
+        """A successful response in the provider's shape."""
 
+    @abstractmethod
     def render_error(self, error: Error) -> tuple[int, dict]:
-        raise NotImplementedError
+        """An error response in the provider's shape."""
 
     def __enter__(self):
         return self.start()
