@@ -13,6 +13,7 @@ from conftest import MANAGER, SARAH
 from bot.render import render
 from bot.runtime.roster import Roster
 from bot.slack import blocks as kit
+from bot.slack import views
 
 HOSTILE = "<!here> <@U999> <http://evil.example|click>"
 
@@ -336,9 +337,9 @@ def test_hostile_ticket_text_never_reaches_slack_unescaped(triaged):
         kit.order_details(order),
         kit.order_details({**order, "runbook": None, "runbook_missing": HOSTILE}),
         kit.text_messages(HOSTILE),
-        kit.override_modal([(HOSTILE, "a@example.com")], oid, ""),
-        kit.note_modal("resolve", HOSTILE, ""),
-        kit.home_view(("manager", "field"), queue_data, HOSTILE),
+        views.override_modal([(HOSTILE, "a@example.com")], oid, ""),
+        views.note_modal("resolve", HOSTILE, ""),
+        views.home_view(("manager", "field"), queue_data, HOSTILE),
     ]
     text = json.dumps(rendered, ensure_ascii=False)
     assert "&lt;!here&gt;" in text
@@ -351,7 +352,7 @@ def test_hostile_ticket_text_never_reaches_slack_unescaped(triaged):
 
 def test_override_modal_has_its_callback_blocks_and_at_most_100_agents():
     agents = [(f"Agent {i}", f"agent{i}@example.com") for i in range(150)]
-    view = kit.override_modal(agents, "AE136ABC00", '{"channel": "C1"}')
+    view = views.override_modal(agents, "AE136ABC00", '{"channel": "C1"}')
     assert_view_within_limits(view)
     assert view["callback_id"] == "override_submit"
     assert view["title"]["text"] == "Override assignment"
@@ -370,7 +371,7 @@ def test_override_modal_has_its_callback_blocks_and_at_most_100_agents():
         "action_id": "reason",
         "multiline": True,
     }
-    assert "initial_value" not in kit.override_modal(agents, None, "")["blocks"][0]["element"]
+    assert "initial_value" not in views.override_modal(agents, None, "")["blocks"][0]["element"]
 
 
 @pytest.mark.parametrize(
@@ -384,7 +385,7 @@ def test_override_modal_has_its_callback_blocks_and_at_most_100_agents():
 def test_note_modal_asks_for_a_required_note_on_one_order(
     kind, callback_id, title, block_id, label
 ):
-    view = kit.note_modal(kind, "AE136ABC00", "meta")
+    view = views.note_modal(kind, "AE136ABC00", "meta")
     assert_view_within_limits(view)
     assert (view["callback_id"], view["title"]["text"]) == (callback_id, title)
     assert "AE136ABC00" in view["blocks"][0]["text"]["text"]
@@ -397,16 +398,16 @@ def test_note_modal_asks_for_a_required_note_on_one_order(
 
 def test_a_note_modal_of_an_unknown_kind_is_refused():
     with pytest.raises(ValueError):
-        kit.note_modal("delete", "AE136ABC00", "")
+        views.note_modal("delete", "AE136ABC00", "")
 
 
 def test_private_metadata_over_3000_characters_is_refused():
     agents = [("Sarah", SARAH)]
-    assert kit.override_modal(agents, None, "m" * 3000)["private_metadata"] == "m" * 3000
+    assert views.override_modal(agents, None, "m" * 3000)["private_metadata"] == "m" * 3000
     with pytest.raises(ValueError):
-        kit.override_modal(agents, None, "m" * 3001)
+        views.override_modal(agents, None, "m" * 3001)
     with pytest.raises(ValueError):
-        kit.note_modal("resolve", "AE136ABC00", "m" * 3001)
+        views.note_modal("resolve", "AE136ABC00", "m" * 3001)
 
 
 # ---------------------------------------------------------------- App Home
@@ -415,7 +416,7 @@ def test_private_metadata_over_3000_characters_is_refused():
 def test_home_view_for_both_roles_shows_dashboard_and_queue_within_100_blocks(triaged):
     dashboard = render("run-ecm", triaged.run(MANAGER, "run-ecm").data)
     queue_data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
-    view = kit.home_view(("manager", "field"), queue_data, dashboard)
+    view = views.home_view(("manager", "field"), queue_data, dashboard)
     assert view["type"] == "home"
     assert_view_within_limits(view)
     sdk_validates(view["blocks"])
@@ -431,18 +432,18 @@ def test_home_view_shows_each_role_only_its_own_part(triaged):
     dashboard = render("run-ecm", triaged.run(MANAGER, "run-ecm").data)
     queue_data = triaged.run(SARAH, "my-tickets").data
     field_ids = [
-        e["action_id"] for e in elements(kit.home_view(("field",), queue_data, None)["blocks"])
+        e["action_id"] for e in elements(views.home_view(("field",), queue_data, None)["blocks"])
     ]
-    manager = kit.home_view(("manager",), None, dashboard)
+    manager = views.home_view(("manager",), None, dashboard)
     assert_view_within_limits(manager)
     assert "run_triage" not in field_ids and "ticket_resolve" in field_ids
     assert [e["action_id"] for e in elements(manager["blocks"])] == ["run_triage"]
-    assert kit.home_view((), None, None)["blocks"]  # never an empty Home tab
+    assert views.home_view((), None, None)["blocks"]  # never an empty Home tab
 
 
 def test_home_view_keeps_a_huge_dashboard_within_100_blocks(triaged):
     queue_data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
-    view = kit.home_view(("manager", "field"), queue_data, "x" * 400_000)
+    view = views.home_view(("manager", "field"), queue_data, "x" * 400_000)
     assert_view_within_limits(view)
     ids = [e["action_id"] for e in elements(view["blocks"])]
     assert "run_triage" in ids and "ticket_resolve" in ids

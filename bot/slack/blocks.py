@@ -112,11 +112,11 @@ def _counts(by_priority: dict) -> str:
 # ---------------------------------------------------------------- block helpers
 
 
-def _plain(text: str, limit: int) -> dict:
+def plain(text: str, limit: int) -> dict:
     return {"type": "plain_text", "text": _clip(text, limit), "emoji": True}
 
 
-def _section(text: str, block_id: str | None = None, accessory: dict | None = None) -> dict:
+def section(text: str, block_id: str | None = None, accessory: dict | None = None) -> dict:
     block: dict = {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, MAX_SECTION)}}
     if block_id:
         block["block_id"] = _block_id(block_id)
@@ -125,21 +125,21 @@ def _section(text: str, block_id: str | None = None, accessory: dict | None = No
     return block
 
 
-def _context(*texts: str) -> dict:
+def context(*texts: str) -> dict:
     elements = [{"type": "mrkdwn", "text": _clip(t, MAX_SECTION)} for t in texts if t][:10]
     return {"type": "context", "elements": elements}
 
 
-def _header(text: str) -> dict:
-    return {"type": "header", "text": _plain(text, MAX_HEADER)}
+def header(text: str) -> dict:
+    return {"type": "header", "text": plain(text, MAX_HEADER)}
 
 
 def _block_id(*parts: object) -> str:
     return ":".join(str(p) for p in parts)[:MAX_ID]
 
 
-def _button(text: str, action_id: str, value: object = None, style: str | None = None) -> dict:
-    button: dict = {"type": "button", "text": _plain(text, MAX_BUTTON_TEXT), "action_id": action_id}
+def button(text: str, action_id: str, value: object = None, style: str | None = None) -> dict:
+    button: dict = {"type": "button", "text": plain(text, MAX_BUTTON_TEXT), "action_id": action_id}
     if value not in (None, ""):
         button["value"] = str(value)[:MAX_VALUE]
     if style:
@@ -147,17 +147,17 @@ def _button(text: str, action_id: str, value: object = None, style: str | None =
     return button
 
 
-def _actions(block_id: str, *buttons: dict) -> dict:
+def actions(block_id: str, *buttons: dict) -> dict:
     return {"type": "actions", "block_id": _block_id(block_id), "elements": list(buttons)}
 
 
 def _ticket_buttons(order_id: str, block_id: str, details: bool = True) -> dict:
-    buttons = [_button("Details", "ticket_details", order_id)] if details else []
+    buttons = [button("Details", "ticket_details", order_id)] if details else []
     buttons += [
-        _button("Resolve", "ticket_resolve", order_id, "primary"),
-        _button("Escalate", "ticket_escalate", order_id, "danger"),
+        button("Resolve", "ticket_resolve", order_id, "primary"),
+        button("Escalate", "ticket_escalate", order_id, "danger"),
     ]
-    return _actions(block_id, *buttons)
+    return actions(block_id, *buttons)
 
 
 def paginate(blocks: list[dict], limit: int = MAX_BLOCKS) -> list[list[dict]]:
@@ -180,7 +180,7 @@ def _paginate_groups(groups: list[list[dict]], limit: int = MAX_BLOCKS) -> list[
 
 def text_messages(text: str) -> list[list[dict]]:
     """Already-rendered plain text (a dashboard, a digest) as escaped mrkdwn sections, paged."""
-    return paginate([_section(c) for c in _chunks(text or "")])
+    return paginate([section(c) for c in _chunks(text or "")])
 
 
 # ---------------------------------------------------------------- manager: triage
@@ -190,9 +190,9 @@ def triage_summary(data: dict, slack_ids: dict[str, str]) -> list[dict]:
     """The triage channel post: headline, one line per agent, counts, and two buttons."""
     c = data["counts"]
     title = f"🎯 ECM Triage — {c['assigned']} tickets assigned"
-    head = [_header(title + (" (dry run)" if data.get("dry_run") else ""))]
+    head = [header(title + (" (dry run)" if data.get("dry_run") else ""))]
     if data.get("dry_run"):
-        head.append(_context("🧪 Dry run — nothing was written to the sheet."))
+        head.append(context("🧪 Dry run — nothing was written to the sheet."))
     lines = [
         f"👤 {_mention(a['agent'], _slack_id(slack_ids, a['agent']))} — "
         f"{len(a['tickets'])} tickets ({escape(_counts(a['by_priority']))})"
@@ -200,15 +200,15 @@ def triage_summary(data: dict, slack_ids: dict[str, str]) -> list[dict]:
     ] or ["Nobody was assigned a ticket."]
     changed = c.get("skipped_changed_during_triage")
     tail = [
-        _context(
+        context(
             f"⚠️ Unassigned: {c['unassigned']} · 🚨 Escalated: {c['escalated']}",
             f"New {c['new']} · kept {c['kept']} · moved {c['moved']} · closed {c['closed']}"
             + (f" · left alone (changed during triage) {changed}" if changed else ""),
         ),
-        _actions(
+        actions(
             "triage_actions",
-            _button("View Dashboard", "dashboard_view", "dashboard"),
-            _button("Override Assignment", "override_open", data.get("run_id")),
+            button("View Dashboard", "dashboard_view", "dashboard"),
+            button("Override Assignment", "override_open", data.get("run_id")),
         ),
     ]
     groups = _pack(lines)
@@ -217,7 +217,7 @@ def triage_summary(data: dict, slack_ids: dict[str, str]) -> list[dict]:
         groups = groups[: budget - 1]
         more = len(lines) - sum(len(g) for g in groups)
         groups.append([f"… and {more} more agents (see the dashboard)"])
-    return [*head, *(_section("\n".join(g)) for g in groups), *tail]
+    return [*head, *(section("\n".join(g)) for g in groups), *tail]
 
 
 def _slack_id(slack_ids: dict[str, str], email: object) -> str | None:
@@ -244,7 +244,7 @@ def agent_thread(agent: dict, slack_id: str | None) -> list[list[dict]]:
     """The thread reply for one agent: a mention, then one section per ticket with a menu."""
     tickets = agent["tickets"]
     blocks = [
-        _section(
+        section(
             f"{_mention(agent['agent'], slack_id)} — your {len(tickets)} tickets from this triage"
         )
     ]
@@ -255,34 +255,34 @@ def agent_thread(agent: dict, slack_id: str | None) -> list[list[dict]]:
             "action_id": "ticket_overflow",
             "options": [
                 {
-                    "text": _plain("Reassign…", MAX_OPTION_TEXT),
+                    "text": plain("Reassign…", MAX_OPTION_TEXT),
                     "value": f"reassign:{oid}"[:MAX_OPTION_VALUE],
                 }
             ],
         }
-        blocks.append(_section(_ticket_text(t), _block_id("thread", i, oid), menu if oid else None))
+        blocks.append(section(_ticket_text(t), _block_id("thread", i, oid), menu if oid else None))
     return paginate(blocks)
 
 
 # ---------------------------------------------------------------- field: queue and order
 
 
-def _queue_groups(data: dict) -> tuple[list[dict], list[list[dict]]]:
+def queue_groups(data: dict) -> tuple[list[dict], list[list[dict]]]:
     """The queue's heading blocks and one group of blocks per ticket."""
     head = [
-        _section(
+        section(
             f"📋 *Your queue* — {data.get('count', len(data['tickets']))} open "
             f"({escape(_counts(data.get('by_priority') or {}))})"
         )
     ]
     if data.get("live_error"):
-        head.append(_context(f"⚠️ {escape(data['live_error'])}."))
+        head.append(context(f"⚠️ {escape(data['live_error'])}."))
     groups = []
     for i, t in enumerate(data["tickets"]):
         oid = str(t.get("order_id") or "")
-        group = [_section(_ticket_text(t), _block_id("ticket", i, oid))]
+        group = [section(_ticket_text(t), _block_id("ticket", i, oid))]
         if t.get("diagnosis"):
-            group.append(_context(f"↳ {escape(t['diagnosis'])}"))
+            group.append(context(f"↳ {escape(t['diagnosis'])}"))
         if oid:
             group.append(_ticket_buttons(oid, _block_id("ticket_actions", i, oid)))
         groups.append(group)
@@ -295,9 +295,9 @@ EMPTY_QUEUE = "🎉 No open tickets — nice work."
 def queue(data: dict) -> list[list[dict]]:
     """A field agent's my-tickets result: a heading, then each ticket with its buttons."""
     if not data.get("tickets"):
-        return [[_section(EMPTY_QUEUE)]]
-    head, groups = _queue_groups(data)
-    footer = [_context("Open one with *Details*, or say `order ORDER_ID`.")]
+        return [[section(EMPTY_QUEUE)]]
+    head, groups = queue_groups(data)
+    footer = [context("Open one with *Details*, or say `order ORDER_ID`.")]
     return _paginate_groups([head, *groups, footer])
 
 
@@ -357,137 +357,25 @@ def _timeline(events: list[dict]) -> str:
 def order_details(data: dict) -> list[list[dict]]:
     """The order-details result: facts, timeline, diagnosis, the runbook, Resolve/Escalate."""
     oid, r = str(data["order_id"]), data["reason"]
-    blocks = [_section("\n".join(_order_header(data))), _context(_timeline(data["timeline"]))]
+    blocks = [section("\n".join(_order_header(data))), context(_timeline(data["timeline"]))]
     found = []
     if data.get("diagnosis"):
         found.append(f"*Diagnosis:* {escape(data['diagnosis'])}")
     if data.get("checks"):
         found.append(f"*Checks:* {escape(actions_line([str(c) for c in data['checks']]))}")
     if found:
-        blocks.append(_section("\n".join(found)))
+        blocks.append(section("\n".join(found)))
     if data.get("runbook"):
-        blocks.append(_section(f"📘 *Runbook — {escape(r['code'])}*"))
-        blocks += [_section(c) for c in _chunks(_markdown_to_mrkdwn(str(data["runbook"])))]
+        blocks.append(section(f"📘 *Runbook — {escape(r['code'])}*"))
+        blocks += [section(c) for c in _chunks(_markdown_to_mrkdwn(str(data["runbook"])))]
     else:
         steps = actions_line([str(a) for a in r.get("actions") or []]) or "ask an ECM manager"
         missing = data.get("runbook_missing") or "missing"
-        blocks.append(_section(escape(f"No runbook ({missing}); steps: {steps}")))
+        blocks.append(section(escape(f"No runbook ({missing}); steps: {steps}")))
     if r.get("escalate_to"):
-        blocks.append(_context(f"Escalates to: {escape(r['escalate_to'])}"))
+        blocks.append(context(f"Escalates to: {escape(r['escalate_to'])}"))
     blocks.append(_ticket_buttons(oid, _block_id("order_actions", oid), details=False))
     return paginate(blocks)
 
 
 # ---------------------------------------------------------------- modals and App Home
-
-
-def _modal(callback_id: str, title: str, submit: str, blocks: list[dict], metadata: str) -> dict:
-    metadata = metadata or ""
-    if len(metadata) > MAX_METADATA:
-        raise ValueError(f"private_metadata is {len(metadata)} characters; at most {MAX_METADATA}")
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": _plain(title, MAX_TITLE),
-        "submit": _plain(submit, MAX_TITLE),
-        "close": _plain("Cancel", MAX_TITLE),
-        "private_metadata": metadata,
-        "blocks": blocks,
-    }
-
-
-def _input(block_id: str, label: str, element: dict) -> dict:
-    return {"type": "input", "block_id": block_id, "label": _plain(label, 2000), "element": element}
-
-
-def _text_input(action_id: str, multiline: bool = False, initial: str | None = None) -> dict:
-    element: dict = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline}
-    if initial:
-        element["initial_value"] = initial[:MAX_INPUT]
-    return element
-
-
-def override_modal(
-    agents: list[tuple[str, str]], order_id: str | None, private_metadata: str
-) -> dict:
-    """The manager's reassign form: order id, new agent (from agents as (label, email)), reason.
-
-    Raises ValueError when there is no agent to offer or private_metadata is too long."""
-    options = [
-        {"text": _plain(escape(label), MAX_OPTION_TEXT), "value": str(email)}
-        for label, email in agents
-        if email and len(str(email)) <= MAX_OPTION_VALUE
-    ][:MAX_OPTIONS]
-    if not options:
-        raise ValueError("no agents to offer in the override form")
-    select = {
-        "type": "static_select",
-        "action_id": "agent",
-        "placeholder": _plain("Choose an agent", MAX_OPTION_TEXT),
-        "options": options,
-    }
-    blocks = [
-        _input("ticket", "Order ID", _text_input("order_id", initial=order_id)),
-        _input("agent", "Assign to", select),
-        _input("reason", "Reason", _text_input("reason", multiline=True)),
-    ]
-    return _modal("override_submit", "Override assignment", "Reassign", blocks, private_metadata)
-
-
-_NOTE_KINDS = {
-    # kind: (callback_id, title, submit, block/action id, label)
-    "resolve": ("resolve_submit", "Resolve ticket", "Resolve", "notes", "Resolution note"),
-    "escalate": ("escalate_submit", "Escalate ticket", "Escalate", "reason", "Why escalate?"),
-}
-
-
-def note_modal(kind: str, order_id: str, private_metadata: str) -> dict:
-    """The Resolve or Escalate form for one order: a required multiline note."""
-    if kind not in _NOTE_KINDS:
-        raise ValueError(f"kind must be one of {sorted(_NOTE_KINDS)}, not {kind!r}")
-    callback_id, title, submit, field, label = _NOTE_KINDS[kind]
-    blocks = [
-        _section(f"Order `{escape(order_id)}`"),
-        _input(field, label, _text_input(field, multiline=True)),
-    ]
-    return _modal(callback_id, title, submit, blocks, private_metadata)
-
-
-def home_view(roles: tuple[str, ...], queue_data: dict | None, dashboard_text: str | None) -> dict:
-    """App Home: the dashboard and a Run triage button for managers, the queue for field agents."""
-    blocks: list[dict] = []
-    field_reserve = 12 if "field" in roles else 0
-    if "manager" in roles:
-        blocks.append(_header("📊 ECM dashboard"))
-        sections = [b for page in text_messages(dashboard_text or "") for b in page]
-        if not sections:
-            sections = [_section("Say `dashboard` in a DM for the latest numbers.")]
-        room = MAX_VIEW_BLOCKS - field_reserve - 2
-        if len(sections) > room:
-            sections = [*sections[: room - 1], _context("… the rest: say `dashboard` in a DM.")]
-        blocks += sections
-        blocks.append(
-            _actions("home_manager", _button("Run triage", "run_triage", "run", "primary"))
-        )
-    if "field" in roles:
-        if blocks:
-            blocks.append({"type": "divider"})
-        blocks += _home_queue(queue_data, MAX_VIEW_BLOCKS - len(blocks))
-    if not blocks:
-        blocks.append(_section("You're not on the ECM roster yet — ask an ECM manager."))
-    return {"type": "home", "blocks": blocks}
-
-
-def _home_queue(data: dict | None, budget: int) -> list[dict]:
-    if data is None:
-        return [_section("📋 Say `my tickets` in a DM to see your queue.")]
-    if not data.get("tickets"):
-        return [_section(EMPTY_QUEUE)]
-    head, groups = _queue_groups(data)
-    blocks = list(head)
-    for shown, group in enumerate(groups):
-        if len(blocks) + len(group) > budget - 1:
-            more = len(groups) - shown
-            return [*blocks, _context(f"… {more} more, say `my tickets` in a DM")]
-        blocks += group
-    return blocks

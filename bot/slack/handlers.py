@@ -16,7 +16,7 @@ from bot.runtime.dispatch import confirm, help_text, route
 from bot.runtime.executor import SkillResult, execute, new_id
 from bot.runtime.roster import Member, Roster
 from bot.skills.tools import DEC_011
-from bot.slack import blocks
+from bot.slack import blocks, views
 from bot.slack.context import SlackContext
 from bot.slack.posting import (
     NO_UNFURL,
@@ -229,7 +229,7 @@ def register(app: App, sc: SlackContext) -> None:
             }
             sc.client.views_open(
                 trigger_id=body["trigger_id"],
-                view=blocks.override_modal(agents, order_id, json.dumps(meta)),
+                view=views.override_modal(agents, order_id, json.dumps(meta)),
             )
 
         safely(reply, work)
@@ -316,7 +316,7 @@ def register(app: App, sc: SlackContext) -> None:
         safely(
             ephemeral(body),
             lambda: sc.client.views_open(
-                trigger_id=body["trigger_id"], view=blocks.note_modal(kind, action["value"], meta)
+                trigger_id=body["trigger_id"], view=views.note_modal(kind, action["value"], meta)
             ),
         )
 
@@ -409,7 +409,7 @@ def register(app: App, sc: SlackContext) -> None:
             try:
                 caller = sc.identity.resolve(user)
             except EcmError:
-                view = blocks.home_view((), None, None)
+                view = views.home_view((), None, None)
                 sc.client.views_publish(user_id=user, view=view)
                 return
             stores = sc.stores()
@@ -420,7 +420,7 @@ def register(app: App, sc: SlackContext) -> None:
                 data = execute(sc.registry, stores, "run-ecm", caller, trigger=TRIGGER).data
                 dashboard = render("run-ecm", data)
             sc.client.views_publish(
-                user_id=user, view=blocks.home_view(caller.roles, queue, dashboard)
+                user_id=user, view=views.home_view(caller.roles, queue, dashboard)
             )
 
         safely(lambda text: log.warning("home not published for %s: %s", user, text), work)

@@ -1,0 +1,134 @@
+"""Slack views built from raw dicts: the override and note modals, and App Home. Limits: at
+most MAX_VIEW_BLOCKS blocks, titles of MAX_TITLE characters, private_metadata of MAX_METADATA."""
+
+from __future__ import annotations
+
+from bot.slack.blocks import (
+    EMPTY_QUEUE,
+    MAX_INPUT,
+    MAX_METADATA,
+    MAX_OPTION_TEXT,
+    MAX_OPTION_VALUE,
+    MAX_OPTIONS,
+    MAX_TITLE,
+    MAX_VIEW_BLOCKS,
+    actions,
+    button,
+    context,
+    escape,
+    header,
+    plain,
+    queue_groups,
+    section,
+    text_messages,
+)
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[dict], metadata: str) -> dict:
+    metadata = metadata or ""
+    if len(metadata) > MAX_METADATA:
+        raise ValueError(f"private_metadata is {len(metadata)} characters; at most {MAX_METADATA}")
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, MAX_TITLE),
+        "submit": plain(submit, MAX_TITLE),
+        "close": plain("Cancel", MAX_TITLE),
+        "private_metadata": metadata,
+        "blocks": blocks,
+    }
+
+
+def _input(block_id: str, label: str, element: dict) -> dict:
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
+
+
+def _text_input(action_id: str, multiline: bool = False, initial: str | None = None) -> dict:
+    element: dict = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial[:MAX_INPUT]
+    return element
+
+
+def override_modal(
+    agents: list[tuple[str, str]], order_id: str | None, private_metadata: str
+) -> dict:
+    """The manager's reassign form: order id, new agent (from agents as (label, email)), reason.
+
+    Raises ValueError when there is no agent to offer or private_metadata is too long."""
+    options = [
+        {"text": plain(escape(label), MAX_OPTION_TEXT), "value": str(email)}
+        for label, email in agents
+        if email and len(str(email)) <= MAX_OPTION_VALUE
+    ][:MAX_OPTIONS]
+    if not options:
+        raise ValueError("no agents to offer in the override form")
+    select = {
+        "type": "static_select",
+        "action_id": "agent",
+        "placeholder": plain("Choose an agent", MAX_OPTION_TEXT),
+        "options": options,
+    }
+    blocks = [
+        _input("ticket", "Order ID", _text_input("order_id", initial=order_id)),
+        _input("agent", "Assign to", select),
+        _input("reason", "Reason", _text_input("reason", multiline=True)),
+    ]
+    return _modal("override_submit", "Override assignment", "Reassign", blocks, private_metadata)
+
+
+_NOTE_KINDS = {
+    # kind: (callback_id, title, submit, block/action id, label)
+    "resolve": ("resolve_submit", "Resolve ticket", "Resolve", "notes", "Resolution note"),
+    "escalate": ("escalate_submit", "Escalate ticket", "Escalate", "reason", "Why escalate?"),
+}
+
+
+def note_modal(kind: str, order_id: str, private_metadata: str) -> dict:
+    """The Resolve or Escalate form for one order: a required multiline note."""
+    if kind not in _NOTE_KINDS:
+        raise ValueError(f"kind must be one of {sorted(_NOTE_KINDS)}, not {kind!r}")
+    callback_id, title, submit, field, label = _NOTE_KINDS[kind]
+    blocks = [
+        section(f"Order `{escape(order_id)}`"),
+        _input(field, label, _text_input(field, multiline=True)),
+    ]
+    return _modal(callback_id, title, submit, blocks, private_metadata)
+
+
+def home_view(roles: tuple[str, ...], queue_data: dict | None, dashboard_text: str | None) -> dict:
+    """App Home: the dashboard and a Run triage button for managers, the queue for field agents."""
+    blocks: list[dict] = []
+    field_reserve = 12 if "field" in roles else 0
+    if "manager" in roles:
+        blocks.append(header("📊 ECM dashboard"))
+        sections = [b for page in text_messages(dashboard_text or "") for b in page]
+        if not sections:
+            sections = [section("Say `dashboard` in a DM for the latest numbers.")]
+        room = MAX_VIEW_BLOCKS - field_reserve - 2
+        if len(sections) > room:
+            sections = [*sections[: room - 1], context("… the rest: say `dashboard` in a DM.")]
+        blocks += sections
+        blocks.append(actions("home_manager", button("Run triage", "run_triage", "run", "primary")))
+    if "field" in roles:
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks += _home_queue(queue_data, MAX_VIEW_BLOCKS - len(blocks))
+    if not blocks:
+        blocks.append(section("You're not on the ECM roster yet — ask an ECM manager."))
+    return {"type": "home", "blocks": blocks}
+
+
+def _home_queue(data: dict | None, budget: int) -> list[dict]:
+    if data is None:
+        return [section("📋 Say `my tickets` in a DM to see your queue.")]
+    if not data.get("tickets"):
+        return [section(EMPTY_QUEUE)]
+    head, groups = queue_groups(data)
+    blocks = list(head)
+    for shown, group in enumerate(groups):
+        if len(blocks) + len(group) > budget - 1:
+            more = len(groups) - shown
+            return [*blocks, context(f"… {more} more, say `my tickets` in a DM")]
+        blocks += group
+    return blocks
