@@ -15,7 +15,7 @@ from slack_sdk.web import WebClient
 
 from bot.skills.registry import Registry
 from bot.slack.context import SlackContext
-from bot.slack.handlers import register
+from bot.slack.listeners import register
 from bot.slack.settings import SlackSettings
 from bot.stores.factory import Stores, open_stores
 

@@ -1,0 +1,31 @@
+"""Bolt listeners: thin handlers that parse, call the runtime, and reply. Errors are caught
+here only: a refusal is a polite message, anything else an apology with a reference id."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_bolt.response import BoltResponse
+
+from bot.slack.context import SlackContext
+from bot.slack.listeners import field_actions, home, manager_actions, messages
+from bot.slack.listeners.common import dedupe_key, log
+
+
+def register(app: App, sc: SlackContext) -> None:
+    """Attach the redelivery filter and every listener to ``app``."""
+
+    @app.middleware
+    def handle_once(body, next):  # noqa: A002 - Bolt's argument name
+        key = dedupe_key(body)
+        message_id = (body.get("event") or {}).get("client_msg_id")
+        state = sc.stores().state
+        fresh = key is None or state.first_time(key)
+        if fresh and message_id:
+            fresh = state.first_time(f"msg:{message_id}")
+        if not fresh:
+            log.info("ignoring a redelivery: %s", key)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    for surface in (messages, manager_actions, field_actions, home):
+        surface.register(app, sc)

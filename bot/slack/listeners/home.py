@@ -1,0 +1,44 @@
+"""App Home: field agents see their queue, managers the dashboard and a Run triage button."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.errors import EcmError
+from bot.render import render
+from bot.runtime.executor import execute
+from bot.slack import views
+from bot.slack.context import SlackContext
+from bot.slack.listeners.common import (
+    TRIGGER,
+    log,
+    safely,
+)
+
+
+def register(app: App, sc: SlackContext) -> None:
+    @app.event("app_home_opened")
+    def on_home(event):
+        if event.get("tab") not in (None, "home"):
+            return
+        user = event["user"]
+
+        def work() -> None:
+            try:
+                caller = sc.identity.resolve(user)
+            except EcmError:
+                view = views.home_view((), None, None)
+                sc.client.views_publish(user_id=user, view=view)
+                return
+            stores = sc.stores()
+            queue = dashboard = None
+            if "field" in caller.roles:
+                queue = execute(sc.registry, stores, "my-tickets", caller, trigger=TRIGGER).data
+            if "manager" in caller.roles:
+                data = execute(sc.registry, stores, "run-ecm", caller, trigger=TRIGGER).data
+                dashboard = render("run-ecm", data)
+            sc.client.views_publish(
+                user_id=user, view=views.home_view(caller.roles, queue, dashboard)
+            )
+
+        safely(lambda text: log.warning("home not published for %s: %s", user, text), work)

@@ -1,0 +1,139 @@
+"""Manager buttons: View Dashboard, Override Assignment (a modal, re-checked on submit),
+Reassign…, and Run triage from App Home."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt import App
+
+from bot.errors import EcmError, InputError
+from bot.runtime.executor import execute
+from bot.runtime.roster import Roster
+from bot.slack import views
+from bot.slack.context import SlackContext
+from bot.slack.listeners.common import (
+    TRIGGER,
+    announce_override,
+    assigned_note,
+    ephemeral,
+    require_manager,
+    safely,
+)
+from bot.slack.posting import post_result, post_triage
+
+
+def open_override(sc: SlackContext, body, order_id: str | None) -> None:
+    reply = ephemeral(sc, body)
+
+    def work() -> None:
+        caller = sc.identity.resolve(body["user"]["id"])
+        require_manager(sc, caller, "open the override form")
+        roster = Roster.load(sc.stores().workbook)
+        agents = [
+            (f"{m.name or m.handle} ({m.handle})", m.email)
+            for m in roster.field_agents()
+            if m.active
+        ]
+        if not agents:
+            raise InputError("There are no active field agents on the roster to assign to.")
+        message = body.get("message") or {}
+        meta = {
+            "channel": (body.get("channel") or {}).get("id"),
+            "thread_ts": message.get("thread_ts") or message.get("ts"),
+        }
+        sc.client.views_open(
+            trigger_id=body["trigger_id"],
+            view=views.override_modal(agents, order_id, json.dumps(meta)),
+        )
+
+    safely(reply, work)
+
+
+def register(app: App, sc: SlackContext) -> None:
+    @app.action("dashboard_view")
+    def on_dashboard(ack, body):
+        ack()
+        reply = ephemeral(sc, body)
+
+        def work() -> None:
+            caller = sc.identity.resolve(body["user"]["id"])
+            result = execute(sc.registry, sc.stores(), "run-ecm", caller, trigger=TRIGGER)
+            channel = (body.get("channel") or {}).get("id")
+            post_result(
+                lambda **kw: sc.client.chat_postEphemeral(
+                    channel=channel, user=caller.slack_id or body["user"]["id"], **kw
+                ),
+                result,
+            )
+
+        safely(reply, work)
+
+    @app.action("override_open")
+    def on_override_open(ack, body):
+        ack()
+        open_override(sc, body, None)
+
+    @app.action("ticket_overflow")
+    def on_overflow(ack, body, action):
+        ack()
+        value = (action.get("selected_option") or {}).get("value", "")
+        if value.startswith("reassign:"):
+            open_override(sc, body, value.split(":", 1)[1])
+
+    @app.view("override_submit")
+    def on_override_submit(ack, body, view):
+        values = view["state"]["values"]
+        user_id = body["user"]["id"]
+        order_id = (values["ticket"]["order_id"].get("value") or "").strip()
+        agent = (values["agent"]["agent"].get("selected_option") or {}).get("value", "")
+        reason = values["reason"]["reason"].get("value") or ""
+        try:
+            caller = sc.identity.resolve(user_id)
+            require_manager(sc, caller, "reassign tickets")
+            result = execute(
+                sc.registry,
+                sc.stores(),
+                "assign-tickets",
+                caller,
+                {"order_id": order_id, "agent": agent, "reason": reason},
+                trigger=TRIGGER,
+            )
+        except EcmError as exc:
+            block = "ticket" if "order" in str(exc).lower() else "reason"
+            if "agent" in str(exc).lower() or "roster" in str(exc).lower():
+                block = "agent"
+            ack(response_action="errors", errors={block: str(exc)[:150]})
+            return
+        ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        note = assigned_note(result, caller)
+        safely(lambda t: None, lambda: announce_override(sc, meta, result, note, caller))
+
+    @app.action("run_triage")
+    def on_run_triage(ack, body):
+        ack()
+        reply = ephemeral(sc, body)
+
+        def work() -> None:
+            caller = sc.identity.resolve(body["user"]["id"])
+            stores = sc.stores()
+            result = execute(
+                sc.registry,
+                stores,
+                "triage-and-assign",
+                caller,
+                trigger=TRIGGER,
+                assistant=sc.assistant,
+            )
+            channel = sc.settings.triage_channel or sc.open_dm(
+                caller.slack_id or body["user"]["id"]
+            )
+            post_triage(sc.client, channel, result, Roster.load(stores.workbook))
+
+        safely(
+            lambda text: (
+                sc.dm(body["user"]["id"], text) if not body.get("channel") else reply(text)
+            ),
+            work,
+        )
