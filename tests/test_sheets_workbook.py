@@ -19,7 +19,8 @@ from bot.errors import NotConfigured
 from bot.runtime.executor import execute
 from bot.runtime.roster import Roster
 from bot.stores.factory import Stores
-from bot.stores.sheets_workbook import SheetsError, SheetsWorkbook
+from bot.stores.sheets_http import SheetsError
+from bot.stores.sheets_workbook import SheetsWorkbook
 from bot.stores.sqlite_warehouse import SqliteWarehouse
 from bot.stores.sqlite_workbook import SqliteWorkbook
 from bot.stores.state import StateStore

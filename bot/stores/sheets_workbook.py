@@ -3,7 +3,7 @@
 Used when GOOGLE_SHEETS_CREDENTIALS (a service-account JSON key, as a path or as content) and
 ECM_SPREADSHEET_ID are both set; otherwise the embedded ``SqliteWorkbook`` is used.
 
-Same contract as ``SqliteWorkbook``: every value is text (``_cell``), an empty cell reads as
+Same contract as ``SqliteWorkbook``: every value is text (``cell_text``), an empty cell reads as
 None, tabs and columns are those of ``TAB_COLUMNS`` (located by header name, so humans may
 reorder or add columns), and an update is applied only where the row still holds the values the
 caller expected.
@@ -25,45 +25,31 @@ honoured, capped), and give up after ``retries`` retries with a ``SheetsError``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import gspread
 import requests
 from gspread.exceptions import APIError, SpreadsheetNotFound
 from gspread.utils import rowcol_to_a1
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from bot.errors import EcmError, NotConfigured
-from bot.stores.sqlite_workbook import _cell
-from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate
+from bot.errors import NotConfigured
+from bot.stores.sheets_http import (
+    CREDENTIALS_ENV,
+    counter,
+    instrument,
+    service_account_info,
+    sheets_error,
+)
+from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate, cell_text
 
 log = logging.getLogger(__name__)
 
-CREDENTIALS_ENV = "GOOGLE_SHEETS_CREDENTIALS"
 SPREADSHEET_ENV = "ECM_SPREADSHEET_ID"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 INIT_HINT = "Run `ecm-bot sheets init` to create the missing tabs and headers."
-
-
-class SheetsError(EcmError):
-    """Google Sheets refused or failed a request (after retries); the message says which."""
-
-
-class _Retry(Retry):
-    """urllib3 Retry that honours Retry-After but never sleeps longer than RETRY_AFTER_MAX."""
-
-    RETRY_AFTER_MAX = 60.0
-
-    def get_retry_after(self, response):
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, self.RETRY_AFTER_MAX)
 
 
 def _quote(tab: str) -> str:
@@ -78,14 +64,14 @@ def _column(n: int) -> str:
 
 def _text(value: object) -> str:
     """A value as written to a cell (RAW): its text form, None as an empty string."""
-    text = _cell(value)
+    text = cell_text(value)
     return "" if text is None else text
 
 
 def _empty_as_none(value: object) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else _cell(value)
+    text = value if isinstance(value, str) else cell_text(value)
     return text if text != "" else None
 
 
@@ -95,7 +81,7 @@ class SheetsWorkbook:
     def __init__(self, spreadsheet: gspread.Spreadsheet, *, retries: int = 5):
         self.spreadsheet = spreadsheet
         self.retries = retries
-        self._counter = _counter(spreadsheet.client.session)
+        self._counter = counter(spreadsheet.client.session)
         self._headers: dict[str, list[str]] = {}
 
     @property
@@ -124,7 +110,7 @@ class SheetsWorkbook:
         Mounts a retrying adapter and a request counter on the client's requests session
         (``client.http_client.session``).
         """
-        _instrument(client.http_client.session, retries, backoff_factor)
+        instrument(client.http_client.session, retries, backoff_factor)
         if client.http_client.timeout is None:
             client.set_timeout((10, 120))
         try:
@@ -140,7 +126,7 @@ class SheetsWorkbook:
                 f"Share the sheet (as Editor) with the client_email of {CREDENTIALS_ENV}."
             ) from None
         except (APIError, requests.RequestException) as exc:
-            raise _sheets_error(exc, "open the spreadsheet", retries) from None
+            raise sheets_error(exc, "open the spreadsheet", retries) from None
         workbook = cls(spreadsheet, retries=retries)
         if check:
             workbook.check_headers()
@@ -159,7 +145,7 @@ class SheetsWorkbook:
                 missing = SPREADSHEET_ENV if raw else CREDENTIALS_ENV
                 log.warning("%s is not set: using the embedded workbook", missing)
             return None
-        info = _service_account_info(raw)
+        info = service_account_info(raw)
         try:
             client = gspread.service_account_from_dict(info, scopes=list(SCOPES))
         except Exception as exc:  # google-auth raises ValueError and key-parsing errors
@@ -181,9 +167,9 @@ class SheetsWorkbook:
                 raise NotConfigured(
                     f"Google Sheets: {message} (while trying to {what}). {INIT_HINT}"
                 ) from None
-            raise _sheets_error(exc, what, self.retries) from None
+            raise sheets_error(exc, what, self.retries) from None
         except requests.RequestException as exc:
-            raise _sheets_error(exc, what, self.retries) from None
+            raise sheets_error(exc, what, self.retries) from None
 
     def _titles(self) -> list[str]:
         meta = self._call(
@@ -416,113 +402,3 @@ class SheetsWorkbook:
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-class _Counter:
-    count = 0
-
-
-def _counter(session: requests.Session) -> _Counter:
-    """The request counter of ``session`` (a zero counter when it was not instrumented)."""
-    counter = getattr(session, "_ecm_counter", None)
-    return counter if isinstance(counter, _Counter) else _Counter()
-
-
-def _instrument(session: requests.Session, retries: int, backoff: float) -> None:
-    """Count every request made through ``session`` and retry 429/5xx with backoff."""
-    retry = _Retry(
-        total=retries,
-        connect=retries,
-        read=0,  # a request that reached Google may have been applied: do not resend it
-        status=retries,
-        status_forcelist=list(RETRY_STATUSES),
-        allowed_methods=None,  # retry POST/PUT too (429/5xx answers are refusals)
-        backoff_factor=backoff,
-        backoff_max=30,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    if isinstance(getattr(session, "_ecm_counter", None), _Counter):
-        return  # already counting
-    counter = _Counter()
-    inner = session.request
-
-    def counted(method, url, *args, **kwargs):
-        counter.count += 1
-        return inner(method, url, *args, **kwargs)
-
-    session._ecm_counter = counter  # type: ignore[attr-defined]
-    session.request = counted  # type: ignore[method-assign]
-
-
-def _sheets_error(exc: Exception, what: str, retries: int) -> SheetsError:
-    if isinstance(exc, APIError):
-        code = exc.code if exc.code != -1 else exc.response.status_code
-        message = str(exc.error.get("message", "")).strip()[:300]
-        if code in RETRY_STATUSES:
-            advice = (
-                f"Gave up after {retries} retries. Google Sheets is rate-limiting or "
-                "unavailable; try again in a minute."
-            )
-        elif code in (401, 403):
-            advice = (
-                f"Check that the sheet is shared (as Editor) with the service account of "
-                f"{CREDENTIALS_ENV}."
-            )
-        else:
-            advice = "Check the spreadsheet and its tabs."
-        return SheetsError(
-            f"Google Sheets answered HTTP {code} when trying to {what}: {message}. {advice}"
-        )
-    if isinstance(exc, requests.exceptions.RetryError):
-        return SheetsError(
-            f"Google Sheets kept failing when trying to {what}; gave up after {retries} "
-            "retries. Try again in a minute."
-        )
-    return SheetsError(
-        f"Could not reach Google Sheets to {what} ({type(exc).__name__}). "
-        "Check the network and try again."
-    )
-
-
-def _service_account_info(raw: str) -> dict:
-    """The service-account key from GOOGLE_SHEETS_CREDENTIALS (JSON content or a path)."""
-    if raw.startswith("{"):
-        source, text = "its JSON content", raw
-    else:
-        path = Path(raw).expanduser()
-        shown = raw if len(raw) <= 200 and "\n" not in raw else "the given path"
-        if not path.is_file():
-            raise NotConfigured(
-                f"{CREDENTIALS_ENV} must be a service-account JSON key or the path to one; "
-                f"there is no file at {shown!r}."
-            )
-        try:
-            source, text = f"the file {str(path)!r}", path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise NotConfigured(
-                f"{CREDENTIALS_ENV}: cannot read {str(path)!r} ({type(exc).__name__})."
-            ) from None
-    try:
-        info = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise NotConfigured(
-            f"{CREDENTIALS_ENV}: {source} is not valid JSON (line {exc.lineno}, column "
-            f"{exc.colno}: {exc.msg}). It must be a service-account key file."
-        ) from None
-    if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise NotConfigured(
-            f'{CREDENTIALS_ENV}: {source} is not a service-account key (no "type": '
-            '"service_account"). Create a JSON key for a service account in the Google Cloud '
-            "console."
-        )
-    missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
-    if missing:
-        raise NotConfigured(
-            f"{CREDENTIALS_ENV}: the service-account key lacks {', '.join(missing)}. "
-            "Download a new JSON key."
-        )
-    return info

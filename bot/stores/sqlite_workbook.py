@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate
+from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate, cell_text
 
 
 def _q(name: str) -> str:
@@ -49,7 +49,7 @@ class SqliteWorkbook:
         self.requests += 1
         with self.db.conn:
             self.db[tab].insert_all(
-                [{c: _cell(r.get(c)) for c in columns} for r in rows], alter=False
+                [{c: cell_text(r.get(c)) for c in columns} for r in rows], alter=False
             )
 
     def update(self, tab: str, updates: list[RowUpdate]) -> list[str]:
@@ -69,21 +69,9 @@ class SqliteWorkbook:
                 where = " AND ".join(
                     [f"{_q(key)} = ?"] + [f"COALESCE({_q(c)}, '') = ?" for c in up.expect]
                 )
-                values = [_cell(v) for v in up.changes.values()]
-                values += [str(up.key)] + [_cell(v) or "" for v in up.expect.values()]
+                values = [cell_text(v) for v in up.changes.values()]
+                values += [str(up.key)] + [cell_text(v) or "" for v in up.expect.values()]
                 cursor = conn.execute(f"UPDATE {_q(tab)} SET {sets} WHERE {where}", values)
                 if cursor.rowcount == 0:
                     conflicts.append(str(up.key))
         return conflicts
-
-
-def _cell(value: object) -> str | None:
-    """Sheets hold text: store every value as its text form. None and "" are both an empty
-    cell, as in Google Sheets, so both workbooks read back the same values."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    return str(value)

@@ -70,3 +70,15 @@ class Workbook(Protocol):
     def update(self, tab: str, updates: list[RowUpdate]) -> list[str]:
         """Apply updates by key; return the keys whose expectation failed (left untouched)."""
         ...
+
+
+def cell_text(value: object) -> str | None:
+    """Sheets hold text: store every value as its text form. None and "" are both an empty
+    cell, as in Google Sheets, so both workbooks read back the same values."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return str(value)
