@@ -45,6 +45,17 @@ VERSION=$(for server in /usr/lib/postgresql/*/bin/postgres; do basename "$(dirna
 
 ready() { pg_isready -q -h 127.0.0.1 -p "$PORT" -t 2; }
 
+# Remove the Unix-socket lock file when the process it names is gone or a zombie.
+clear_stale_socket_lock() {
+    local lock="/var/run/postgresql/.s.PGSQL.$PORT.lock" pid state
+    [ -f "$lock" ] || return 0
+    pid=$(head -n 1 "$lock" 2>/dev/null | tr -dc '0-9')
+    state=$(awk '/^State:/ {print $2}' "/proc/${pid:-0}/status" 2>/dev/null || true)
+    if [ -z "$pid" ] || [ -z "$state" ] || [ "$state" = Z ]; then
+        as_root rm -f "$lock" "/var/run/postgresql/.s.PGSQL.$PORT"
+    fi
+}
+
 if ! ready; then
     # Our cluster: the newest version's "main" (created by the package, or here if missing).
     if ! pg_lsclusters -h | awk -v v="$VERSION" '$1 == v && $2 == "main" {found=1} END {exit !found}'; then
@@ -57,7 +68,18 @@ if ! ready; then
             || fail "could not set the port of cluster $VERSION/main to $PORT"
     fi
     if ! pg_lsclusters -h | awk -v v="$VERSION" '$1 == v && $2 == "main" && $4 ~ /online/ {f=1} END {exit !f}'; then
-        as_root pg_ctlcluster "$VERSION" main start >"$LOG" 2>&1 \
+        # A server killed hard (as at the end of a session) can leave a socket lock naming a dead
+        # or not-yet-reaped process; clear it and retry for a while before giving up.
+        started=no
+        for _ in 1 2 3 4 5 6; do
+            if as_root pg_ctlcluster "$VERSION" main start >"$LOG" 2>&1; then
+                started=yes
+                break
+            fi
+            clear_stale_socket_lock
+            sleep 2
+        done
+        [ "$started" = yes ] \
             || fail "pg_ctlcluster $VERSION main start failed (log: /var/log/postgresql/postgresql-$VERSION-main.log)"
     fi
     for _ in $(seq 1 60); do
