@@ -368,3 +368,29 @@ def test_chat_proposes_a_write_and_does_it_only_when_confirmed(triaged, llm):
     )
     spend = {s["skill"]: s for s in json.loads(costs.stdout)["skills"]}
     assert spend["agent-router"]["runs"] == 2 and spend["agent-router"]["month"] > 0
+
+
+def test_a_narrative_quoting_figures_the_system_did_not_compute_is_withheld(triaged, llm):
+    anthropic, _, assistant, _, _ = llm
+    anthropic.script(text("About 4711 orders are stuck on LULU right now, up 93%."))
+    result = execute(
+        triaged.registry,
+        triaged.stores,
+        "pattern-intelligence",
+        member(triaged, MANAGER),
+        {},
+        assistant=assistant,
+    )
+    assert "narrative" not in result.data
+    assert "withheld" in result.data["assistant_note"]
+    observed = result.data["anomalies"][0]["observed"]
+    anthropic.script(text(f"LULU_NOT_CONFIRMED is spiking: {observed} new stuck orders."))
+    again = execute(
+        triaged.registry,
+        triaged.stores,
+        "pattern-intelligence",
+        member(triaged, MANAGER),
+        {},
+        assistant=assistant,
+    )
+    assert again.data["narrative"].endswith(f"{observed} new stuck orders.")

@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 
-from bot.agents.narrate import NARRATED, narrate
+from bot.agents.narrate import NARRATED, invented_figures, narrate
 from bot.agents.session import BudgetExceeded, LlmSession
 from bot.clock import now, ts
 from bot.llm.types import LlmUnavailable
@@ -72,7 +72,20 @@ class Assistant:
             )
             return {}
         try:
-            data["narrative"] = narrate(ctx, session, data)
+            text = narrate(ctx, session, data)
+            invented = invented_figures(text, data)
+            if invented:  # every figure shown must come from code: drop text that adds its own
+                log.warning(
+                    "narration for %s dropped: figures %s not in the result",
+                    ctx.skill.name,
+                    invented[:5],
+                )
+                data["assistant_note"] = (
+                    "The assistant's comment was withheld because it "
+                    "quoted figures the system did not compute."
+                )
+            else:
+                data["narrative"] = text
         except LlmUnavailable as exc:
             log.warning("narration for %s unavailable: %s", ctx.skill.name, exc)
             data["assistant_note"] = DEGRADED

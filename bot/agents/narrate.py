@@ -4,6 +4,9 @@ the role's tools; every figure shown to the user still comes from the code's res
 
 from __future__ import annotations
 
+import json
+import re
+
 from bot.agents.prompts import system_prompt, untrusted
 from bot.agents.session import LlmSession
 from bot.agents.tools import call_tool, tools_for
@@ -57,6 +60,16 @@ def reason_of(skill: str, data: dict) -> str | None:
     if skill == "order-details":
         return (data.get("order") or {}).get("stuck_reason") or data.get("reason_code")
     return None
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def invented_figures(text: str, data: dict) -> list[str]:
+    """Numbers in ``text`` that appear nowhere in the code's result (a model must not compute
+    or guess figures). Thousands separators are ignored when comparing."""
+    known = json.dumps(data, default=str, ensure_ascii=False)
+    return [n for n in _NUMBER.findall(text) if n not in known and n.replace(",", "") not in known]
 
 
 def narrate(ctx: SkillContext, session: LlmSession, data: dict) -> str:
