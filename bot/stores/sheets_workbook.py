@@ -2,6 +2,9 @@
 
 Used when GOOGLE_SHEETS_CREDENTIALS (a service-account JSON key, as a path or as content) and
 ECM_SPREADSHEET_ID are both set; otherwise the embedded ``SqliteWorkbook`` is used.
+ECM_SHEETS_API_URL (optional, default https://sheets.googleapis.com) is the Sheets API base
+URL; requests there carry the service account's bearer token, exchanged at the key's
+``token_uri`` (see ``sheets_http``).
 
 Same contract as ``SqliteWorkbook``: every value is text (``cell_text``), an empty cell reads as
 None, tabs and columns are those of ``TAB_COLUMNS`` (located by header name, so humans may
@@ -32,29 +35,29 @@ from typing import Any
 
 import gspread
 import requests
+from google.auth import exceptions as auth_exceptions
 from gspread.exceptions import APIError, SpreadsheetNotFound
 from gspread.utils import rowcol_to_a1
 
 from bot.errors import NotConfigured
 from bot.stores.sheets_http import (
     CREDENTIALS_ENV,
+    INIT_HINT,
+    authorized_client,
+    call,
     counter,
     instrument,
+    missing_headers,
     service_account_info,
+    sheets_api_url,
     sheets_error,
 )
+from bot.stores.sheets_http import quote as _quote
 from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate, cell_text
 
 log = logging.getLogger(__name__)
 
 SPREADSHEET_ENV = "ECM_SPREADSHEET_ID"
-SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
-INIT_HINT = "Run `ecm-bot sheets init` to create the missing tabs and headers."
-
-
-def _quote(tab: str) -> str:
-    """A tab name as an A1 sheet reference."""
-    return "'" + tab.replace("'", "''") + "'"
 
 
 def _column(n: int) -> str:
@@ -125,7 +128,7 @@ class SheetsWorkbook:
                 f"The service account may not open Google spreadsheet {spreadsheet_id!r}. "
                 f"Share the sheet (as Editor) with the client_email of {CREDENTIALS_ENV}."
             ) from None
-        except (APIError, requests.RequestException) as exc:
+        except (APIError, requests.RequestException, auth_exceptions.GoogleAuthError) as exc:
             raise sheets_error(exc, "open the spreadsheet", retries) from None
         workbook = cls(spreadsheet, retries=retries)
         if check:
@@ -145,31 +148,13 @@ class SheetsWorkbook:
                 missing = SPREADSHEET_ENV if raw else CREDENTIALS_ENV
                 log.warning("%s is not set: using the embedded workbook", missing)
             return None
-        info = service_account_info(raw)
-        try:
-            client = gspread.service_account_from_dict(info, scopes=list(SCOPES))
-        except Exception as exc:  # google-auth raises ValueError and key-parsing errors
-            raise NotConfigured(
-                f"{CREDENTIALS_ENV} is not a usable service-account key "
-                f"({type(exc).__name__}: {exc}). Download a new JSON key for the service "
-                "account from the Google Cloud console."
-            ) from None
+        client = authorized_client(service_account_info(raw), sheets_api_url(env))
         return cls.from_client(client, spreadsheet_id, **options)
 
     # ------------------------------------------------------------------ schema
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except APIError as exc:
-            message = str(exc.error.get("message", ""))
-            if exc.code == 400 and "Unable to parse range" in message:
-                raise NotConfigured(
-                    f"Google Sheets: {message} (while trying to {what}). {INIT_HINT}"
-                ) from None
-            raise sheets_error(exc, what, self.retries) from None
-        except requests.RequestException as exc:
-            raise sheets_error(exc, what, self.retries) from None
+        return call(what, fn, self.retries)
 
     def _titles(self) -> list[str]:
         meta = self._call(
@@ -290,12 +275,8 @@ class SheetsWorkbook:
         positions: dict[str, int] = {}
         for i, name in enumerate(header):
             positions.setdefault(name, i)
-        missing = [c for c in TAB_COLUMNS[tab] if c not in positions]
-        if missing:
-            raise NotConfigured(
-                f"Google Sheets tab {tab!r} has no header {', '.join(repr(c) for c in missing)} "
-                f"in row 1. {INIT_HINT}"
-            )
+        if any(c not in positions for c in TAB_COLUMNS[tab]):
+            raise missing_headers(tab, header, TAB_COLUMNS[tab])
         return positions
 
     def read(self, tab: str) -> list[dict]:
