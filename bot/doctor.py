@@ -88,10 +88,10 @@ def check_warehouse(env: Mapping[str, str]) -> Check:
 
 
 def check_sheet(env: Mapping[str, str]) -> Check:
-    from bot.stores.factory import configured_workbook
+    from bot.stores.factory import configured_sheet
 
     try:
-        workbook = configured_workbook(env)
+        workbook = configured_sheet(env)
     except EcmError as exc:
         return Check(
             "sheet",
@@ -103,8 +103,8 @@ def check_sheet(env: Mapping[str, str]) -> Check:
         return Check(
             "sheet",
             EMBEDDED,
-            f"embedded workbook at {data_dir() / 'workbook.db'}",
-            "Set GOOGLE_SHEETS_CREDENTIALS and ECM_SPREADSHEET_ID for Google Sheets.",
+            "no Google Sheet: the team's tabs live in the bot's database only",
+            "Set GOOGLE_SHEETS_CREDENTIALS and ECM_SPREADSHEET_ID for a synced Google Sheet view.",
         )
     return Check("sheet", OK, "Google Sheet opened; every tab and header is present")
 

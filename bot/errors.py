@@ -46,3 +46,16 @@ class Conflict(EcmError):
 
 class NotConfigured(EcmError):
     """A required setting or data set is missing; the message says how to provide it."""
+
+
+class StoreUnavailable(EcmError):
+    """The bot's database (the system of record) is down, locked or unreachable. Nothing was
+    written: every state change is one transaction."""
+
+    def __init__(self, where: str, detail: str = ""):
+        self.where, self.detail = where, detail
+        why = f" ({detail})" if detail else ""
+        super().__init__(
+            f"The ECM database at {where} is not answering right now{why}. Nothing was "
+            "changed; try again in a minute."
+        )

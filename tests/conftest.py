@@ -62,6 +62,31 @@ class Demo:
         ]
 
 
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database (dropped afterwards), as an ECM_DATABASE_URL."""
+    from pg_databases import create_database, drop_database
+
+    from bot.db import postgres
+
+    url = create_database()
+    yield url
+    for key, db in list(postgres._shared.items()):
+        if key[0] == url:
+            db.close()
+    drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine_env(request, tmp_path) -> dict:
+    """The environment for each engine of the system of record: embedded SQLite in a
+    temporary data directory, or a fresh PostgreSQL database."""
+    env = {"ECM_DATA_DIR": str(tmp_path)}
+    if request.param == "postgres":
+        env["ECM_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    return env
+
+
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     return Registry.load()

@@ -72,9 +72,9 @@ def test_seed_demo_is_idempotent(tmp_path):
         assert ecm(tmp_path, "seed-demo", "--orders", "40", "--seed", "5").returncode == 0
     out = json.loads(ecm(tmp_path, "seed-demo", "--orders", "40", "--seed", "5", "--json").stdout)
     assert out["stuck_orders"] == 40 and out["agents"] == 14
-    from bot.stores.sqlite_workbook import SqliteWorkbook
+    from bot.stores.factory import open_stores
 
-    assert len(SqliteWorkbook(tmp_path / "workbook.db").read("Agents")) == 14
+    assert len(open_stores(tmp_path, env={}).workbook.read("Agents")) == 14
 
 
 def test_metrics_and_json_output(tmp_path):

@@ -27,8 +27,16 @@ class MemoryWorkbook:
     def _full(tab: str, row: dict) -> dict:
         return {col: row.get(col, "") for col in TAB_COLUMNS[tab]}
 
-    def read(self, tab: str) -> list[dict]:
-        return copy.deepcopy(self.tabs[tab])
+    def read(self, tab: str, where: dict | None = None) -> list[dict]:
+        rows = [
+            r
+            for r in self.tabs[tab]
+            if all(
+                str(r.get(k) or "").strip().lower() == str(v or "").strip().lower()
+                for k, v in (where or {}).items()
+            )
+        ]
+        return copy.deepcopy(rows)
 
     def append(self, tab: str, rows: list[dict]) -> None:
         self.tabs[tab].extend(self._full(tab, r) for r in rows)

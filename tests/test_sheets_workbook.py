@@ -1,29 +1,22 @@
-"""The Google Sheets workbook, through gspread itself, against a fake Sheets v4 on loopback:
-batched requests per triage, RAW writes, no lost updates, retries, missing tabs and headers,
-and the same read/append/update contract as the embedded workbook."""
+"""The Google Sheets workbook, through gspread and google-auth themselves, against a fake Sheets
+v4 and a fake Google token endpoint on loopback: the service-account credentials path, batched
+requests, RAW writes, no lost updates, retries, missing tabs and headers, and the same
+read/append/update contract as the database workbook."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from urllib.parse import unquote
 
 import pytest
-from conftest import MANAGER
+from fake_google_token import ACCOUNT, rsa_key
 from fake_sheets import FakeSheets, Formula
 
-from bot.clock import now
-from bot.demo.seed import generate_orders, write_roster, write_warehouse
+from bot.db.sqlite import SqliteDatabase
 from bot.errors import NotConfigured
-from bot.runtime.executor import execute
-from bot.runtime.roster import Roster
-from bot.stores.factory import Stores
+from bot.stores.db_workbook import DatabaseWorkbook
 from bot.stores.sheets_http import SheetsError
 from bot.stores.sheets_workbook import SheetsWorkbook
-from bot.stores.sqlite_warehouse import SqliteWarehouse
-from bot.stores.sqlite_workbook import SqliteWorkbook
-from bot.stores.state import StateStore
 from bot.stores.workbook import TAB_COLUMNS, RowUpdate
 
 BAD_KEY = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"
@@ -37,8 +30,9 @@ def fake():
 
 
 def open_workbook(fake: FakeSheets, **options) -> SheetsWorkbook:
+    """As in production: from the settings, the key exchanged for a token at the fake."""
     options.setdefault("backoff_factor", 0.01)
-    return SheetsWorkbook.from_client(fake.client(), fake.spreadsheet_id, **options)
+    return SheetsWorkbook.from_env(fake.env(), **options)
 
 
 @pytest.fixture
@@ -49,92 +43,52 @@ def sheets(fake) -> SheetsWorkbook:
     return open_workbook(fake)
 
 
-# ---------------------------------------------------------------------- triage end to end
+# ---------------------------------------------------------------------- batched requests
 
 
-class Triage:
-    def __init__(self, tmp_path, registry, workbook: SheetsWorkbook, orders: int):
-        write_warehouse(tmp_path / "warehouse.db", *generate_orders(orders, 3, now()))
-        write_roster(workbook)
-        self.path = tmp_path
-        self.registry = registry
-        self.workbook = workbook
-        self.stores = Stores(
-            warehouse=SqliteWarehouse(tmp_path / "warehouse.db"),
-            workbook=workbook,
-            state=StateStore(tmp_path / "state.db"),
-        )
-        self.caller = Roster.load(workbook).resolve(MANAGER)
-
-    def run(self, fake: FakeSheets) -> tuple[dict, list[str]]:
-        """Run triage-and-assign; return its data and the kinds of requests it made."""
-        before, seen = self.workbook.requests, len(fake.requests)
-        data = execute(self.registry, self.stores, "triage-and-assign", self.caller, {}).data
-        kinds = fake.kinds(seen)
-        assert self.workbook.requests - before == len(kinds)  # the counter sees every request
-        return data, kinds
+def assignment(i: int) -> dict:
+    return {"Order ID": f"AE{i:06d}", "Status": "ASSIGNED", "Assigned Agent": "a@example.com"}
 
 
-FIRST = ["batchGet", "append", "append"]  # 3 tabs in one read, Assignments + Escalations
-AGAIN = ["batchGet", "get", "batchUpdate"]  # + the fresh re-read right before writing
+@pytest.mark.parametrize("rows", [200, 2000])
+def test_reads_appends_and_updates_make_a_constant_handful_of_requests(fake, sheets, rows):
+    seen, before = len(fake.requests), sheets.requests
+    sheets.append("Assignments", [assignment(i) for i in range(rows)])
+    tabs = sheets.read_many(["Agents", "Assignments", "Escalations"])
+    assert len(tabs["Assignments"]) == rows
+    updates = [RowUpdate(f"AE{i:06d}", {"Status": "IN_PROGRESS"}) for i in range(0, rows, 2)]
+    assert sheets.update("Assignments", updates) == []
+    assert fake.kinds(seen) == ["append", "batchGet", "get", "batchUpdate"]
+    assert sheets.requests - before == 4  # the counter sees every request
+    body = fake.requests[-1].body
+    assert body["valueInputOption"] == "RAW" and len(body["data"]) == rows // 2
+    assert all(len(d["values"]) == 1 and len(d["values"][0]) == 13 for d in body["data"])
+    assert fake.sheet("Assignments").row_count == 1000 + rows  # INSERT_ROWS grew the grid
 
 
-@pytest.mark.parametrize("orders", [200, 2000])
-def test_a_triage_makes_a_constant_handful_of_requests(tmp_path, registry, fake, sheets, orders):
-    triage = Triage(tmp_path, registry, sheets, orders)
-    data, kinds = triage.run(fake)
-    assert data["counts"]["pending"] == orders and data["counts"]["new"] > 100
-    assert data["counts"]["escalated"] > 0
-    assert kinds == FIRST  # 3 requests, whatever the number of orders
-    assert len(sheets.read("Assignments")) == data["counts"]["assigned"]
+def test_a_row_changed_before_the_update_is_kept_and_reported(fake, sheets):
+    sheets.append("Assignments", [assignment(i) for i in range(10)])
+    target = "AE000005"
+    human_row = ["HUMAN0001", "P3", "", "added by hand"]
 
-    data, kinds = triage.run(fake)  # a re-triage updates every open row in one batchUpdate
-    assert data["counts"]["kept"] == data["counts"]["assigned"] > 100
-    assert kinds == AGAIN  # 3 requests
-    update = fake.requests[-1].body
-    assert update["valueInputOption"] == "RAW"
-    assert len(update["data"]) == data["counts"]["kept"]  # one whole-row range per changed row
-    assert all(len(d["values"]) == 1 and len(d["values"][0]) == 13 for d in update["data"])
-
-
-def test_a_triage_that_appends_and_updates_still_batches(tmp_path, registry, fake, sheets):
-    triage = Triage(tmp_path, registry, sheets, 200)
-    triage.run(fake)
-    done = [r["Order ID"] for r in sheets.read("Assignments")][:20]
-    with sqlite3.connect(tmp_path / "warehouse.db") as conn:
-        conn.executemany(
-            "UPDATE orders SET status = 'COMPLETED' WHERE order_id = ?", [[o] for o in done]
-        )
-    data, kinds = triage.run(fake)
-    assert data["counts"]["closed"] == 20 and data["counts"]["new"] > 0
-    assert kinds == ["batchGet", "append", "get", "batchUpdate"]
-    assert sum(k in ("append", "batchUpdate") for k in kinds) == 2
-
-
-def test_a_status_changed_during_triage_is_kept_and_reported(tmp_path, registry, fake, sheets):
-    triage = Triage(tmp_path, registry, sheets, 200)
-    first, _ = triage.run(fake)
-    target = sheets.read("Assignments")[5]["Order ID"]
-    human_row = ["HUMAN0001", "P3", "", "added by hand", "", "", "", "", "x@example.com"]
-
-    def human_edits(record):  # after the triage read the tabs, before its pre-write re-read
-        if record.kind == "get" and "Assignments" in unquote(record.path) and not edited:
+    def human_edits(record):  # right before the update's fresh re-read
+        if record.kind == "get" and not edited:
             edited.append(True)
-            row = fake.find_row("Assignments", "Order ID", target)
-            fake.set_cell("Assignments", row, 11, "IN_PROGRESS")
+            fake.set_cell("Assignments", fake.find_row("Assignments", "Order ID", target), 11, "X")
             fake.insert_row("Assignments", 2, human_row)  # every row moves down by one
 
     edited: list[bool] = []
     fake.on_request = human_edits
-    data, kinds = triage.run(fake)
-    assert edited and kinds == AGAIN
-    assert data["counts"]["skipped_changed_during_triage"] == 1
+    updates = [
+        RowUpdate(f"AE{i:06d}", {"Status": "IN_PROGRESS"}, {"Status": "ASSIGNED"})
+        for i in range(10)
+    ]
+    assert sheets.update("Assignments", updates) == [target]
     rows = {r["Order ID"]: r for r in sheets.read("Assignments")}
-    assert rows[target]["Status"] == "IN_PROGRESS"  # not overwritten
-    assert rows[target]["Triage Run"] == first["run_id"]
-    assert rows["HUMAN0001"]["Why"] == "added by hand" and rows["HUMAN0001"]["Triage Run"] is None
+    assert rows[target]["Status"] == "X"  # not overwritten
+    assert rows["HUMAN0001"]["Why"] == "added by hand" and rows["HUMAN0001"]["Status"] is None
     others = [r for oid, r in rows.items() if oid not in (target, "HUMAN0001")]
-    assert others and all(r["Triage Run"] == data["run_id"] for r in others)
+    assert len(others) == 9 and all(r["Status"] == "IN_PROGRESS" for r in others)
 
 
 # ---------------------------------------------------------------------- writes are RAW
@@ -305,6 +259,69 @@ def test_credentials_may_be_a_path(tmp_path):
         SheetsWorkbook.from_env(env)
 
 
+# ---------------------------------------------------------------------- credentials
+
+
+def with_tabs(fake: FakeSheets) -> FakeSheets:
+    for tab, columns in TAB_COLUMNS.items():
+        fake.add_sheet(tab, [list(columns)])
+    return fake
+
+
+@pytest.mark.parametrize("as_path", [False, True], ids=["json-content", "path"])
+def test_the_key_is_exchanged_for_a_bearer_token_sent_on_every_request(fake, tmp_path, as_path):
+    with_tabs(fake)
+    key = json.dumps(fake.service_account_info())
+    if as_path:
+        (tmp_path / "key.json").write_text(key)
+        key = str(tmp_path / "key.json")
+    wb = SheetsWorkbook.from_env(fake.env(key))
+    wb.append("Agents", [{"email": "a@example.com"}])
+    assert [r["email"] for r in wb.read("Agents")] == ["a@example.com"]
+    [grant] = fake.tokens.grants  # one exchange, then the token is reused
+    assert grant.token and grant.account == ACCOUNT
+    assert grant.scope == "https://www.googleapis.com/auth/spreadsheets"
+    assert fake.requests and all(r.account == ACCOUNT for r in fake.requests)
+
+
+def test_an_expired_token_is_refreshed_without_the_caller_noticing(fake):
+    wb = open_workbook(with_tabs(fake))
+    fake.tokens.revoke_all()
+    seen, before = len(fake.requests), wb.requests
+    assert wb.read("Agents") == []
+    assert len(fake.tokens.grants) == 2
+    assert fake.kinds(seen) == ["get", "get"]  # 401, then the same request with a new token
+    assert wb.requests - before == 1
+
+
+def test_a_request_without_a_bearer_token_is_refused_clearly(fake):
+    with_tabs(fake)
+    with pytest.raises(SheetsError, match=r"HTTP 401 .*missing required authentication") as e:
+        SheetsWorkbook.from_client(fake.anonymous_client(), fake.spreadsheet_id)
+    assert "GOOGLE_SHEETS_CREDENTIALS" in str(e.value)
+
+
+def test_a_key_google_does_not_know_is_refused_before_any_sheets_request(fake):
+    with_tabs(fake)
+    fake.service_account_info()  # registers the account with its real key
+    forged = fake.service_account_info(key=rsa_key("stranger"), register=False)
+    with pytest.raises(SheetsError, match=r"refused to issue an access token.*Invalid JWT Sig"):
+        SheetsWorkbook.from_env(fake.env(json.dumps(forged)))
+    assert fake.requests == [] and fake.tokens.grants[-1].error == "invalid_grant"
+
+
+def test_a_sheet_not_shared_with_the_service_account_says_to_share_it(fake):
+    fake.editors = {"someone-else@example.com"}
+    with pytest.raises(NotConfigured, match=r"Share the sheet \(as Editor\)"):
+        open_workbook(with_tabs(fake))
+
+
+def test_a_malformed_sheets_api_url_is_one_clear_line(fake):
+    env = fake.env() | {"ECM_SHEETS_API_URL": "sheets.example.com/v4"}
+    with pytest.raises(NotConfigured, match=r"ECM_SHEETS_API_URL must be a base URL"):
+        SheetsWorkbook.from_env(env)
+
+
 # ---------------------------------------------------------------------- one contract, two stores
 
 
@@ -352,8 +369,8 @@ def exercise(wb) -> list:
     return out
 
 
-def test_sqlite_and_sheets_workbooks_answer_the_same(tmp_path, sheets):
-    embedded = exercise(SqliteWorkbook(tmp_path / "workbook.db"))
+def test_database_and_sheets_workbooks_answer_the_same(tmp_path, sheets):
+    embedded = exercise(DatabaseWorkbook(SqliteDatabase(tmp_path / "ecm.db")))
     assert exercise(sheets) == embedded
     before, conflicts, after = embedded[1], embedded[2], embedded[4]
     assert [r["Score"] for r in before] == ["87.5", None, None]

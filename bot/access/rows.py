@@ -69,13 +69,16 @@ class ScopedWorkbook:
     def _owns(self, tab: str, row: dict) -> bool:
         return _same(row.get(OWNER_COLUMN[tab]), self.caller)
 
-    def read(self, tab: str) -> list[dict]:
-        """Rows of ``tab`` this caller may see."""
+    def read(self, tab: str, where: dict[str, object] | None = None) -> list[dict]:
+        """Rows of ``tab`` this caller may see (``where``: only rows with those values). An
+        "own" rule is part of the query, so a field read costs the caller's rows only."""
         rule = self._rule(tab)
         if rule.read == "none":
             self.guard.deny(f"sheet:{tab}", "this skill may not read that tab")
-        rows = self.inner.read(tab)
-        return rows if rule.read == "all" else [r for r in rows if self._owns(tab, r)]
+        if rule.read == "all":
+            return self.inner.read(tab, where)
+        rows = self.inner.read(tab, {**(where or {}), OWNER_COLUMN[tab]: self.caller})
+        return [r for r in rows if self._owns(tab, r)]
 
     def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:
         """Several tabs through the read rules, fetched together."""
@@ -106,14 +109,18 @@ class ScopedWorkbook:
             self.guard.deny(f"sheet:{tab}", "this skill may not write that tab")
         if rule.write == "all" and rule.statuses is None:
             return self.inner.update(tab, updates)  # unrestricted: the workbook checks `expect`
-        key = TAB_KEYS[tab]
-        current = {str(r[key]): r for r in self.inner.read(tab)}
+        key, guarded = TAB_KEYS[tab], []
         for up in updates:
-            row = current.get(str(up.key))
+            found = self.inner.read(tab, {key: up.key})
+            row = found[0] if found else None
             if row is None:
                 self.guard.deny(f"sheet:{tab}:{up.key}", "no such row")
             self._check_write(tab, rule, row, {**row, **up.changes})
-        return self.inner.update(tab, updates)
+            if rule.write == "own":  # ownership is part of the UPDATE's condition too
+                owner = OWNER_COLUMN[tab]
+                up = RowUpdate(up.key, up.changes, {**up.expect, owner: row.get(owner)})
+            guarded.append(up)
+        return self.inner.update(tab, guarded)
 
     def _check_write(self, tab: str, rule: TabAccess, before: dict, after: dict) -> None:
         where = f"sheet:{tab}:{before.get(TAB_KEYS.get(tab, OWNER_COLUMN[tab]), '?')}"

@@ -1,12 +1,20 @@
-"""Versioned, append-only migrations of the bot-state database. Never edit a released
-migration: add a new one, so an upgrade never loses data."""
+"""Versioned, append-only migrations of the system of record, the same on both engines.
+
+Never edit a released migration: add a new one, so an upgrade never loses data. ``migrate``
+runs every pending migration in one write transaction that concurrent starters wait for
+(``BEGIN IMMEDIATE`` on SQLite, an advisory transaction lock on PostgreSQL), so replicas
+starting at once apply each migration exactly once.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from pathlib import Path
 
-from sqlite_utils import Database
+from bot.db.base import Database
 
+log = logging.getLogger(__name__)
 MIGRATIONS: list[tuple[str, Callable[[Database], None]]] = []
 
 
@@ -15,114 +23,198 @@ def migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
     return fn
 
 
+def _table(db: Database, name: str, columns: str) -> None:
+    """CREATE TABLE with ``{serial}`` standing for the engine's auto-numbered primary key."""
+    db.execute(f"CREATE TABLE {name} ({columns.format(serial=db.serial_pk)})")
+
+
 @migration
 def m001_initial(db: Database) -> None:
-    db["triage_runs"].create(
-        {
-            "id": str,
-            "workflow_id": str,
-            "started_by": str,
-            "started_at": str,
-            "finished_at": str,
-            "status": str,
-            "dry_run": int,
-            "summary": str,
-        },
-        pk="id",
+    _table(
+        db,
+        "triage_runs",
+        "id TEXT PRIMARY KEY, workflow_id TEXT, started_by TEXT, started_at TEXT, "
+        "finished_at TEXT, status TEXT, dry_run BIGINT, summary TEXT",
     )
-    db["audit_log"].create(
-        {
-            "id": int,
-            "at": str,
-            "actor": str,
-            "action": str,
-            "target": str,
-            "before": str,
-            "after": str,
-            "workflow_id": str,
-        },
-        pk="id",
+    _table(
+        db,
+        "audit_log",
+        "id {serial}, at TEXT, actor TEXT, action TEXT, target TEXT, before TEXT, "
+        "after TEXT, workflow_id TEXT",
     )
-    db["access_denials"].create(
-        {
-            "id": int,
-            "at": str,
-            "caller": str,
-            "skill": str,
-            "role": str,
-            "resource": str,
-            "rule": str,
-        },
-        pk="id",
+    _table(
+        db,
+        "access_denials",
+        "id {serial}, at TEXT, caller TEXT, skill TEXT, role TEXT, resource TEXT, rule TEXT",
     )
-    db["executions"].create(
-        {
-            "id": str,
-            "workflow_id": str,
-            "parent_id": str,
-            "skill": str,
-            "role": str,
-            "caller": str,
-            "trigger": str,
-            "started_at": str,
-            "duration_ms": float,
-            "outcome": str,
-            "error": str,
-            "metrics": str,
-            "order_ids": str,
-        },
-        pk="id",
+    _table(
+        db,
+        "executions",
+        "id TEXT PRIMARY KEY, workflow_id TEXT, parent_id TEXT, skill TEXT, role TEXT, "
+        "caller TEXT, trigger TEXT, started_at TEXT, duration_ms DOUBLE PRECISION, "
+        "outcome TEXT, error TEXT, metrics TEXT, order_ids TEXT",
     )
-    db["executions"].create_index(["started_at"])
-    db["executions"].create_index(["workflow_id"])
-    db["locks"].create(
-        {"name": str, "holder": str, "acquired_at": str, "expires_at": str}, pk="name"
-    )
+    db.execute("CREATE INDEX idx_executions_started_at ON executions (started_at)")
+    db.execute("CREATE INDEX idx_executions_workflow_id ON executions (workflow_id)")
+    _table(db, "locks", "name TEXT PRIMARY KEY, holder TEXT, acquired_at TEXT, expires_at TEXT")
 
 
 @migration
 def m002_seen_events(db: Database) -> None:
-    db["seen_events"].create({"key": str, "at": str}, pk="key")
+    _table(db, "seen_events", "key TEXT PRIMARY KEY, at TEXT")
 
 
 @migration
 def m003_schedule_slots(db: Database) -> None:
-    db["schedule_slots"].create(
-        {"skill": str, "slot": str, "claimed_at": str}, pk=("skill", "slot")
+    _table(
+        db, "schedule_slots", "skill TEXT, slot TEXT, claimed_at TEXT, PRIMARY KEY (skill, slot)"
     )
 
 
 @migration
 def m004_llm_usage(db: Database) -> None:
-    table = db["executions"]
     for column, kind in (
-        ("model", str),
-        ("fallback_used", int),
-        ("tokens_in", int),
-        ("tokens_out", int),
-        ("cost", float),
-        ("tool_calls", str),
+        ("model", "TEXT"),
+        ("fallback_used", "BIGINT"),
+        ("tokens_in", "BIGINT"),
+        ("tokens_out", "BIGINT"),
+        ("cost", "DOUBLE PRECISION"),
+        ("tool_calls", "TEXT"),
     ):
-        table.add_column(column, kind)
-    db["alerts"].create({"key": str, "at": str, "message": str}, pk="key")
-    db["proposals"].create(
-        {"id": str, "caller": str, "skill": str, "args": str, "created_at": str, "used_at": str},
-        pk="id",
+        db.execute(f"ALTER TABLE executions ADD COLUMN {column} {kind}")
+    _table(db, "alerts", "key TEXT PRIMARY KEY, at TEXT, message TEXT")
+    _table(
+        db,
+        "proposals",
+        "id TEXT PRIMARY KEY, caller TEXT, skill TEXT, args TEXT, created_at TEXT, used_at TEXT",
+    )
+
+
+# The team's tabs as tables (m005). Frozen here: later changes go in new migrations.
+M005_TABS = {
+    "agents": (
+        "Agents",
+        ["email", "name", "Slack user ID", "role", "specializations", "capacity", "active"],
+        "email",
+    ),
+    "assignments": (
+        "Assignments",
+        [
+            "Order ID", "Priority", "Score", "Why", "Stuck Reason", "Amount", "Currency",
+            "Hours Stuck at triage", "Assigned Agent", "Assigned At", "Status", "Updated At",
+            "Triage Run",
+        ],
+        "Order ID",
+    ),
+    "resolutions": (
+        "Resolutions",
+        ["Order ID", "Agent", "Resolved At", "Notes", "Time To Resolve", "SLA Met"],
+        None,
+    ),
+    "escalations": ("Escalations", ["Order ID", "From", "Reason", "At", "Target"], None),
+}  # fmt: skip
+
+
+def column_name(header: str) -> str:
+    """A tab header as a SQL column: lower case, words joined by underscores."""
+    return "_".join("".join(c if c.isalnum() else " " for c in header.lower()).split())
+
+
+@migration
+def m005_team_tables(db: Database) -> None:
+    """Tickets and the roster move into the system of record; an embedded data directory's
+    workbook.db (the old tabs) is copied in, row for row, in sheet order."""
+    for table, (_tab, headers, key) in M005_TABS.items():
+        cols = ", ".join(
+            f'"{column_name(h)}" TEXT' + (" NOT NULL UNIQUE" if h == key else "") for h in headers
+        )
+        _table(db, table, "id {serial}, " + cols)
+    db.execute("CREATE INDEX idx_assignments_agent ON assignments (LOWER(TRIM(assigned_agent)))")
+    db.execute("CREATE INDEX idx_resolutions_order ON resolutions (order_id)")
+    db.execute("CREATE INDEX idx_escalations_order ON escalations (order_id)")
+    legacy = (
+        Path(getattr(db, "path", "")).with_name("workbook.db") if db.engine == "sqlite" else None
+    )
+    if legacy is not None and legacy.exists():
+        _import_legacy_workbook(db, legacy)
+
+
+def _import_legacy_workbook(db: Database, legacy: Path) -> None:
+    import sqlite3
+
+    source = sqlite3.connect(f"file:{legacy}?mode=ro", uri=True)
+    try:
+        present = {r[0] for r in source.execute("SELECT name FROM sqlite_master")}
+        for table, (tab, headers, _key) in M005_TABS.items():
+            if tab not in present:
+                continue
+            quoted = ", ".join('"' + h.replace('"', '""') + '"' for h in headers)
+            rows = source.execute(f'SELECT {quoted} FROM "{tab}" ORDER BY rowid').fetchall()
+            cols = ", ".join(f'"{column_name(h)}"' for h in headers)
+            marks = ", ".join("?" * len(headers))
+            for row in rows:
+                db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", row)
+            log.info("imported %d %s rows from %s", len(rows), tab, legacy)
+    finally:
+        source.close()
+
+
+@migration
+def m006_lock_leases(db: Database) -> None:
+    """Locks say where their holder runs and when it last showed it is alive."""
+    for column, kind in (("host", "TEXT"), ("pid", "BIGINT"), ("heartbeat_at", "TEXT")):
+        db.execute(f"ALTER TABLE locks ADD COLUMN {column} {kind}")
+
+
+@migration
+def m007_retention(db: Database) -> None:
+    """Daily roll-ups of executions (kept when old executions are pruned) and the indexes
+    that let reports and pruning answer without scanning."""
+    _table(
+        db,
+        "execution_days",
+        "day TEXT, skill TEXT, outcome TEXT, runs BIGINT, total_ms DOUBLE PRECISION, "
+        "max_ms DOUBLE PRECISION, cost DOUBLE PRECISION, tokens_in BIGINT, "
+        "tokens_out BIGINT, PRIMARY KEY (day, skill, outcome)",
+    )
+    db.execute("CREATE INDEX idx_executions_skill_started ON executions (skill, started_at)")
+    db.execute("CREATE INDEX idx_seen_events_at ON seen_events (at)")
+    db.execute("CREATE INDEX idx_audit_log_target ON audit_log (target)")
+
+
+@migration
+def m008_sheet_sync(db: Database) -> None:
+    """What the sheet sync last wrote to (or accepted from) each sheet row, and its status."""
+    _table(
+        db,
+        "sheet_rows",
+        "tab TEXT, key TEXT, sheet_row BIGINT, row_values TEXT, PRIMARY KEY (tab, key)",
+    )
+    _table(
+        db,
+        "sync_status",
+        "name TEXT PRIMARY KEY, last_ok_at TEXT, last_try_at TEXT, last_error TEXT, "
+        "pending BIGINT, requests BIGINT",
     )
 
 
 def migrate(db: Database) -> list[str]:
-    """Apply pending migrations in order; return the names applied now."""
-    db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
-    done = {row["name"] for row in db["_migrations"].rows}
-    applied = []
-    for name, fn in MIGRATIONS:
-        if name in done:
-            continue
-        with db.conn:
+    """Apply pending migrations in order, all in one transaction; return the names applied."""
+    applied: list[str] = []
+    with db.transaction():
+        db.lock_for_migrations()
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {row["name"] for row in db.query("SELECT name FROM _migrations")}
+        for name, fn in MIGRATIONS:
+            if name in done:
+                continue
             fn(db)
-            db["_migrations"].insert({"name": name, "applied_at": _now()})
-        applied.append(name)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, _now()])
+            applied.append(name)
+    if applied:
+        log.info("migrated %s to %s", db.describe(), applied[-1])
     return applied
 
 

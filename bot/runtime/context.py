@@ -50,6 +50,11 @@ class SkillContext:
             self._workbook = ScopedWorkbook(self.stores.workbook, self.guard, self.caller.email)
         return self._workbook
 
+    def transaction(self):
+        """One transaction of the system of record: every write inside it (ticket rows and
+        their audit row) commits together or not at all."""
+        return self.stores.db.transaction()
+
     def query(self, name: str, **params: object) -> list[dict]:
         """Run a named query from shared/queries/ (read-only, parameters bound)."""
         self.guard.check_api("warehouse")

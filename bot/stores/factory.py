@@ -1,7 +1,9 @@
-"""Open the configured stores. Redshift when REDSHIFT_HOST (or REDSHIFT_URL) is set, Google
-Sheets when GOOGLE_SHEETS_CREDENTIALS and ECM_SPREADSHEET_ID are set; otherwise embedded SQLite
-in the data directory: warehouse.db (orders), workbook.db (the sheet tabs). The bot's own state
-is always SQLite (state.db). Vendor adapters are imported only when configured."""
+"""Open the configured stores. The system of record is PostgreSQL when ECM_DATABASE_URL is
+set, else SQLite (``state.db``) in the data directory; it holds the team's tabs and the bot's
+state. Orders come from Redshift when REDSHIFT_HOST (or REDSHIFT_URL) is set, else the embedded
+``warehouse.db``. Google Sheets (GOOGLE_SHEETS_CREDENTIALS and ECM_SPREADSHEET_ID) is a synced
+view, opened only by the sync (``bot/sync``), never on a request path. Vendor adapters are
+imported only when configured."""
 
 from __future__ import annotations
 
@@ -10,21 +12,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.db import Database, open_database
 from bot.paths import data_dir
+from bot.stores.db_workbook import DatabaseWorkbook
 from bot.stores.sqlite_warehouse import SqliteWarehouse
-from bot.stores.sqlite_workbook import SqliteWorkbook
 from bot.stores.state import StateStore
 from bot.stores.warehouse import Warehouse
-from bot.stores.workbook import Workbook
 
 
 @dataclass
 class Stores:
-    """The three stores a skill run may use."""
+    """The stores a skill run may use; ``workbook`` and ``state`` share one database."""
 
     warehouse: Warehouse
-    workbook: Workbook
+    workbook: DatabaseWorkbook
     state: StateStore
+    db: Database
 
 
 def configured_warehouse(env: Mapping[str, str] = os.environ) -> Warehouse | None:
@@ -36,8 +39,8 @@ def configured_warehouse(env: Mapping[str, str] = os.environ) -> Warehouse | Non
     return RedshiftWarehouse.from_env(env)
 
 
-def configured_workbook(env: Mapping[str, str] = os.environ) -> Workbook | None:
-    """The Google Sheets workbook when configured, else None."""
+def configured_sheet(env: Mapping[str, str] = os.environ):
+    """The Google Sheets workbook (the synced view) when configured, else None."""
     if not (env.get("GOOGLE_SHEETS_CREDENTIALS") and env.get("ECM_SPREADSHEET_ID")):
         return None
     from bot.stores.sheets_workbook import SheetsWorkbook
@@ -50,8 +53,10 @@ def open_stores(directory: Path | None = None, env: Mapping[str, str] = os.envir
     whatever is not configured."""
     root = Path(directory) if directory else data_dir()
     root.mkdir(parents=True, exist_ok=True)
+    db = open_database(root, env)
     return Stores(
         warehouse=configured_warehouse(env) or SqliteWarehouse(root / "warehouse.db"),
-        workbook=configured_workbook(env) or SqliteWorkbook(root / "workbook.db"),
-        state=StateStore(root / "state.db"),
+        workbook=DatabaseWorkbook(db),
+        state=StateStore(db),
+        db=db,
     )

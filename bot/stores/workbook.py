@@ -1,6 +1,7 @@
 """The workbook interface: the team's Google Sheets tabs, as rows keyed by header name.
 
-Implementations: ``SqliteWorkbook`` (embedded default). Every implementation keeps the
+Implementations: ``DatabaseWorkbook`` (the tabs as tables in the system of record) and
+``SheetsWorkbook`` (Google Sheets, used by the sync). Every implementation keeps the
 column order below, writes per row (never clears a tab) and applies an update only when the
 row still holds the values the caller expected, so a concurrent edit is never overwritten.
 """
@@ -55,8 +56,9 @@ class RowUpdate:
 class Workbook(Protocol):
     """The tabs the ECM team keeps: read whole tabs, append rows, update rows by key."""
 
-    def read(self, tab: str) -> list[dict]:
-        """Every row of a tab, as dicts keyed by header, in sheet order."""
+    def read(self, tab: str, where: dict[str, object] | None = None) -> list[dict]:
+        """Rows of a tab (those whose columns equal ``where``'s values, case-insensitively),
+        as dicts keyed by header, in sheet order."""
         ...
 
     def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:

@@ -38,25 +38,26 @@ def run(ctx: SkillContext, order_id: object = None, reason: object = None, **_: 
 
     for tool in ("update_my_ticket", "escalate_my_ticket"):  # both declared before any write
         ctx.tool(tool)
-    set_status(ctx, oid, "ESCALATED", status, "escalating")
-    ctx.workbook.append(
-        "Escalations",
-        [
-            {
-                "Order ID": oid,
-                "From": ctx.caller.email,
-                "Reason": text,
-                "At": stamp,
-                "Target": target,
-            }
-        ],
-    )
-    ctx.audit(
-        "escalate_ticket",
-        f"order:{oid}",
-        {"Status": status},
-        {"Status": "ESCALATED", "Updated At": stamp, "Target": target},
-    )
+    with ctx.transaction():  # status, Escalations row and audit row: all or nothing
+        set_status(ctx, row, "ESCALATED", status, "escalating")
+        ctx.workbook.append(
+            "Escalations",
+            [
+                {
+                    "Order ID": oid,
+                    "From": ctx.caller.email,
+                    "Reason": text,
+                    "At": stamp,
+                    "Target": target,
+                }
+            ],
+        )
+        ctx.audit(
+            "escalate_ticket",
+            f"order:{oid}",
+            {"Status": status},
+            {"Status": "ESCALATED", "Updated At": stamp, "Target": target},
+        )
     ctx.metrics["escalations"] = 1
 
     return {

@@ -64,24 +64,27 @@ def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
     if status == "ASSIGNED":
         ctx.tool("update_my_ticket")
         stamp = ts(ctx.at)
-        conflicts = ctx.workbook.update(
-            "Assignments",
-            [
-                RowUpdate(
-                    oid, {"Status": "IN_PROGRESS", "Updated At": stamp}, {"Status": "ASSIGNED"}
+        with ctx.transaction():  # the status change and its audit row, together
+            conflicts = ctx.workbook.update(
+                "Assignments",
+                [
+                    RowUpdate(
+                        oid,
+                        {"Status": "IN_PROGRESS", "Updated At": stamp},
+                        {"Status": "ASSIGNED", "Assigned Agent": row.get("Assigned Agent")},
+                    )
+                ],
+            )
+            if not conflicts:
+                ctx.audit(
+                    "open_ticket",
+                    f"order:{oid}",
+                    {"Status": "ASSIGNED"},
+                    {"Status": "IN_PROGRESS", "Updated At": stamp},
                 )
-            ],
-        )
+                status, marked = "IN_PROGRESS", True
         if conflicts:
             status = current_status(ctx, oid)
-        else:
-            ctx.audit(
-                "open_ticket",
-                f"order:{oid}",
-                {"Status": "ASSIGNED"},
-                {"Status": "IN_PROGRESS", "Updated At": stamp},
-            )
-            status, marked = "IN_PROGRESS", True
     ctx.metrics["tickets_opened"] = 1
 
     return {

@@ -63,7 +63,6 @@ def run(ctx: SkillContext, order_id: object = None, notes: object = None, **_: o
 
     for tool in ("update_my_ticket", "write_resolution"):  # both declared before any write
         ctx.tool(tool)
-    set_status(ctx, oid, "RESOLVED", status, "resolving")
     resolution = {
         "Order ID": oid,
         "Agent": ctx.caller.email,
@@ -72,18 +71,20 @@ def run(ctx: SkillContext, order_id: object = None, notes: object = None, **_: o
         "Time To Resolve": ttr,
         "SLA Met": "" if sla_met is None else ("TRUE" if sla_met else "FALSE"),
     }
-    ctx.workbook.append("Resolutions", [resolution])
-    ctx.audit(
-        "resolve_ticket",
-        f"order:{oid}",
-        {"Status": status},
-        {
-            "Status": "RESOLVED",
-            "Updated At": stamp,
-            "Time To Resolve": ttr,
-            "SLA Met": resolution["SLA Met"],
-        },
-    )
+    with ctx.transaction():  # status, Resolutions row and audit row: all or nothing
+        set_status(ctx, row, "RESOLVED", status, "resolving")
+        ctx.workbook.append("Resolutions", [resolution])
+        ctx.audit(
+            "resolve_ticket",
+            f"order:{oid}",
+            {"Status": status},
+            {
+                "Status": "RESOLVED",
+                "Updated At": stamp,
+                "Time To Resolve": ttr,
+                "SLA Met": resolution["SLA Met"],
+            },
+        )
     if sla_met is not None:
         ctx.metrics["sla_met_rate"] = 1.0 if sla_met else 0.0
 

@@ -14,14 +14,9 @@ if TYPE_CHECKING:
 
 
 def _find(ctx: SkillContext, oid: str) -> dict | None:
-    return next(
-        (
-            r
-            for r in ctx.workbook.read("Assignments")
-            if str(r.get("Order ID") or "").strip().upper() == oid
-        ),
-        None,
-    )
+    """The caller's Assignments row for ``oid`` (one indexed read; the row rules apply)."""
+    rows = ctx.workbook.read("Assignments", {"Order ID": oid})
+    return rows[0] if rows else None
 
 
 def own_ticket(ctx: SkillContext, oid: str) -> dict:
@@ -40,11 +35,7 @@ def own_ticket(ctx: SkillContext, oid: str) -> dict:
 
 def resolved_at(ctx: SkillContext, oid: str, row: dict) -> str:
     """When the ticket was resolved: its latest Resolutions row, else the row's Updated At."""
-    done = [
-        r
-        for r in ctx.workbook.read("Resolutions")
-        if str(r.get("Order ID") or "").strip().upper() == oid
-    ]
+    done = ctx.workbook.read("Resolutions", {"Order ID": oid})
     return str((done[-1].get("Resolved At") if done else None) or row.get("Updated At") or "?")
 
 
@@ -79,24 +70,39 @@ def require_open(ctx: SkillContext, oid: str, row: dict, verb: str) -> str:
 
 def open_count(ctx: SkillContext) -> int:
     """The caller's open tickets (the scoped read holds only their rows)."""
-    return sum(1 for r in ctx.workbook.read("Assignments") if r.get("Status") in OPEN_STATUSES)
+    mine = ctx.workbook.read("Assignments", {"Assigned Agent": ctx.caller.email})
+    return sum(1 for r in mine if r.get("Status") in OPEN_STATUSES)
 
 
 def current_status(ctx: SkillContext, oid: str) -> str:
-    row = _find(ctx, oid)
-    return str(row.get("Status") or "") if row else "gone"
+    """The ticket's status now, or 'no longer yours' when it was moved to someone else."""
+    row = ctx.stores.workbook.find("Assignments", oid)
+    if row is None:
+        return "gone"
+    if str(row.get("Assigned Agent") or "").lower() != ctx.caller.email.lower():
+        return "reassigned to someone else"
+    return str(row.get("Status") or "blank")
 
 
-def set_status(ctx: SkillContext, oid: str, new: str, expected: str, verb: str) -> str:
-    """Move the caller's row from ``expected`` to ``new``; Conflict (nothing written) if it
-    changed meanwhile. Returns the timestamp written."""
+def set_status(ctx: SkillContext, row: dict, new: str, expected: str, verb: str) -> str:
+    """Inside the caller's transaction: move the caller's row from ``expected`` to ``new``,
+    only if it is still theirs and still ``expected`` (one conditional UPDATE on both), else
+    Conflict and nothing written. Returns the timestamp written."""
+    oid = str(row["Order ID"])
     stamp = ts(ctx.at)
     conflicts = ctx.workbook.update(
-        "Assignments", [RowUpdate(oid, {"Status": new, "Updated At": stamp}, {"Status": expected})]
+        "Assignments",
+        [
+            RowUpdate(
+                oid,
+                {"Status": new, "Updated At": stamp},
+                {"Status": expected, "Assigned Agent": row.get("Assigned Agent")},
+            )
+        ],
     )
     if conflicts:
         raise Conflict(
             f"{oid} changed while you were {verb} it (it is now {current_status(ctx, oid)}), "
-            f"so nothing was written. Open it with `order {oid}` and try again."
+            f"so nothing was written. Open it with `order {oid}` to see where it stands."
         )
     return stamp

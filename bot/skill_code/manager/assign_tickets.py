@@ -29,7 +29,8 @@ def run(
         raise InputError(f"{member.email} is not a field agent, so they can't take tickets.")
     if not member.active:
         raise InputError(f"{member.email} is inactive on the roster; pick an active field agent.")
-    row = next((r for r in ctx.workbook.read("Assignments") if r["Order ID"] == oid), None)
+    found = ctx.workbook.read("Assignments", {"Order ID": oid})
+    row = found[0] if found else None
     if row is None:
         raise NotFound(f"{oid} is not on the Assignments tab. Run triage first, or check the ID.")
     if row["Status"] in ("RESOLVED", "CLOSED"):
@@ -43,18 +44,22 @@ def run(
         "Status": "ASSIGNED",
         "Updated At": stamp,
     }
-    conflicts = ctx.workbook.update(
-        "Assignments",
-        [
-            RowUpdate(
-                oid, changes, {"Status": row["Status"], "Assigned Agent": row["Assigned Agent"]}
-            )
-        ],
-    )
-    if conflicts:
-        raise Conflict(f"{oid} changed while you were reassigning it; look again and retry.")
     before = {"Assigned Agent": row["Assigned Agent"], "Status": row["Status"]}
-    ctx.audit("assign", oid, before, {**changes, "reason": reason})
+    with ctx.transaction():  # the move and its audit row, together
+        conflicts = ctx.workbook.update(
+            "Assignments",
+            [
+                RowUpdate(
+                    oid, changes, {"Status": row["Status"], "Assigned Agent": row["Assigned Agent"]}
+                )
+            ],
+        )
+        if conflicts:
+            raise Conflict(
+                f"{oid} changed while you were reassigning it (someone resolved, escalated or "
+                "moved it a moment ago), so nothing was changed. Look again and retry."
+            )
+        ctx.audit("assign", oid, before, {**changes, "reason": reason})
     ctx.metrics["reassignments"] = 1
     return {
         "order_id": oid,

@@ -21,13 +21,18 @@ def run(ctx: SkillContext, dry_run: bool = False, **_: object) -> dict:
     for tool in ("read_pending_list", "score_orders", "assign_orders", "read_roster"):
         ctx.tool(tool)
     state = ctx.stores.state
-    state.acquire_lock(LOCK, ctx.caller.email, ctx.skill.config.runtime.timeout * 2)
+    ttl = ctx.skill.config.runtime.timeout * 2
+    taken = state.acquire_lock(LOCK, ctx.caller.email, ttl)
+    if taken.took_over:
+        state.fail_unfinished_runs(taken.took_over)
     state.start_triage_run(ctx.execution_id, ctx.workflow_id, ctx.caller.email, dry_run)
     try:
         summary = triage(ctx, dry_run)
+        if taken.took_over:
+            summary["recovered"] = f"Took over: {taken.took_over}."
         state.finish_triage_run(ctx.execution_id, "done", summary["counts"])
         return summary
-    except Exception:
+    except BaseException:
         state.finish_triage_run(ctx.execution_id, "failed", {})
         raise
     finally:
@@ -123,25 +128,28 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     conflicts: list[str] = []
     if not dry_run:
         ctx.tool("write_assignments")
-        if appends:
-            ctx.workbook.append("Assignments", appends)
-        if updates:
-            conflicts = ctx.workbook.update("Assignments", updates)
         if escalations:
             ctx.tool("write_escalations")
-            ctx.workbook.append("Escalations", escalations)
-        ctx.audit(
-            "triage",
-            f"triage:{ctx.execution_id}",
-            None,
-            {
-                "appended": len(appends),
-                "updated": len(updates) - len(conflicts),
-                "closed": len(closed),
-                "escalated": len(escalations),
-                "conflicts": conflicts,
-            },
-        )
+        ctx.stores.state.heartbeat(LOCK, ctx.caller.email, ctx.skill.config.runtime.timeout * 2)
+        with ctx.transaction():  # every row of this triage and its audit row, or none
+            if appends:
+                ctx.workbook.append("Assignments", appends)
+            if updates:
+                conflicts = ctx.workbook.update("Assignments", updates)
+            if escalations:
+                ctx.workbook.append("Escalations", escalations)
+            ctx.audit(
+                "triage",
+                f"triage:{ctx.execution_id}",
+                None,
+                {
+                    "appended": len(appends),
+                    "updated": len(updates) - len(conflicts),
+                    "closed": len(closed),
+                    "escalated": len(escalations),
+                    "conflicts": conflicts,
+                },
+            )
 
     return _summary(
         ctx, plan, orders, closed, escalations, conflicts, skipped_field, dry_run, len(pending)

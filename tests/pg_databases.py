@@ -1,0 +1,59 @@
+"""Fresh PostgreSQL databases for tests, on the server ``make test`` starts
+(scripts/start-postgres.sh: 127.0.0.1:5432, user ecm). ECM_TEST_PG_DSN points elsewhere."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DSN = "postgresql://ecm:ecm@127.0.0.1:5432/ecm_test"
+_checked: list[str] = []
+
+
+def admin_dsn() -> str:
+    """The DSN of the test server's maintenance database (started if it is not running)."""
+    dsn = os.environ.get("ECM_TEST_PG_DSN") or DEFAULT_DSN
+    if not _checked:
+        try:
+            psycopg.connect(dsn, connect_timeout=3).close()
+        except psycopg.OperationalError as first:
+            if os.environ.get("ECM_TEST_PG_DSN"):
+                raise RuntimeError(
+                    f"PostgreSQL at ECM_TEST_PG_DSN is not reachable: {first}"
+                ) from first
+            done = subprocess.run(
+                ["bash", str(ROOT / "scripts" / "start-postgres.sh")],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"could not start PostgreSQL: {done.stderr[-500:]}") from first
+        _checked.append(dsn)
+    return dsn
+
+
+def with_database(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def create_database() -> str:
+    """A new empty database; returns its URL."""
+    name = f"ecm_sor_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
+    return with_database(admin_dsn(), name)
+
+
+def drop_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -1,0 +1,87 @@
+"""Conflicting actions from separate processes on one system of record, on both engines: of
+two conflicting actions exactly one wins, the other is told why, and nothing is half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import MANAGER, SARAH, Demo
+
+from bot.demo.seed import seed_demo
+from bot.stores.factory import open_stores
+
+CHILD = Path(__file__).with_name("race_child.py")
+
+
+@pytest.fixture
+def seeded(engine_env, tmp_path, registry) -> tuple[Demo, dict]:
+    stores = open_stores(tmp_path, env=engine_env)
+    seed_demo(tmp_path, stores.workbook, orders=60, seed=3)
+    demo = Demo(tmp_path, registry, stores)
+    demo.run(MANAGER, "triage-and-assign")
+    return demo, engine_env
+
+
+def race(env: dict, tmp_path: Path, *actors: tuple[str, str, list[str]]) -> list[list[dict]]:
+    """Start one process per (who, skill, order ids), release them together, collect output."""
+    barrier = tmp_path / "go"
+    full_env = {**os.environ, **env, "PYTHONPATH": str(CHILD.parent.parent)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(CHILD), str(tmp_path), who, skill, str(barrier), *ids],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=full_env,
+        )
+        for who, skill, ids in actors
+    ]
+    time.sleep(1.5)  # let every process import and open the database before the barrier
+    barrier.touch()
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        results.append([json.loads(line) for line in out.splitlines()])
+    return results
+
+
+def test_a_resolve_and_an_escalate_of_the_same_ticket_never_both_succeed(seeded, tmp_path):
+    demo, env = seeded
+    ids = [t["Order ID"] for t in demo.tickets_of(SARAH)[:4]]
+    resolved, escalated = race(
+        env, tmp_path, (SARAH, "resolve-ticket", ids), (SARAH, "escalate-ticket", ids)
+    )
+    resolutions = {r["Order ID"] for r in demo.rows("Resolutions")}
+    escalations = {r["Order ID"] for r in demo.rows("Escalations") if r["From"] == SARAH}
+    for oid, r, e in zip(ids, resolved, escalated, strict=True):
+        assert r["ok"] != e["ok"], (oid, r, e)
+        loser = e if r["ok"] else r
+        assert "already" in loser["error"] or "changed while you were" in loser["error"]
+        status = demo.stores.workbook.find("Assignments", oid)["Status"]
+        assert status == ("RESOLVED" if r["ok"] else "ESCALATED")
+        assert (oid in resolutions) == r["ok"] and (oid in escalations) == e["ok"]
+        assert len(demo.stores.state.audit_entries(f"order:{oid}")) == 1
+
+
+def test_a_resolve_racing_a_reassignment_is_never_reverted_or_half_done(seeded, tmp_path):
+    demo, env = seeded
+    ids = [t["Order ID"] for t in demo.tickets_of(SARAH)[:6]]
+    resolved, moved = race(
+        env, tmp_path, (SARAH, "resolve-ticket", ids), (MANAGER, "assign-tickets", ids)
+    )
+    resolutions = {r["Order ID"] for r in demo.rows("Resolutions")}
+    for oid, r, m in zip(ids, resolved, moved, strict=True):
+        row = demo.stores.workbook.find("Assignments", oid)
+        if r["ok"]:
+            assert not m["ok"] and row["Status"] == "RESOLVED" and oid in resolutions
+            assert row["Assigned Agent"] == SARAH
+        else:
+            assert m["ok"] and row["Status"] == "ASSIGNED" and oid not in resolutions
+            assert row["Assigned Agent"] == "james.ops@example.com"
