@@ -128,5 +128,64 @@ def check_llm(env: Mapping[str, str]) -> Check:
     return Check("llm", OK, "Anthropic primary and OpenAI fallback keys set")
 
 
+def check_database(env: Mapping[str, str]) -> Check:
+    """The system of record: reachable and migrated; PostgreSQL or embedded SQLite."""
+    from bot.db import open_database
+
+    try:
+        db = open_database(data_dir(), env)
+        db.scalar("SELECT COUNT(*) AS n FROM _migrations")
+    except EcmError as exc:
+        return Check(
+            "database",
+            FAILING,
+            str(exc),
+            "Check ECM_DATABASE_URL (host, port, user, password) and that PostgreSQL is up.",
+        )
+    if db.engine == "sqlite":
+        return Check(
+            "database",
+            EMBEDDED,
+            f"embedded SQLite at {db.describe()} (one machine only)",
+            "Set ECM_DATABASE_URL to a PostgreSQL database to run more than one replica.",
+        )
+    return Check("database", OK, f"PostgreSQL at {db.describe()}, migrated")
+
+
+def check_sync(env: Mapping[str, str]) -> Check | None:
+    """How far behind the sheet view is, from the database (no Sheets request)."""
+    if not (env.get("GOOGLE_SHEETS_CREDENTIALS") and env.get("ECM_SPREADSHEET_ID")):
+        return None
+    from bot.clock import now, parse_ts
+    from bot.stores.factory import open_stores
+    from bot.sync.sheets_sync import pending_changes, sync_status
+
+    try:
+        stores = open_stores(env=env)
+        status, pending = sync_status(stores), pending_changes(stores)
+    except EcmError as exc:
+        return Check("sheet sync", FAILING, str(exc), "Fix the database first.")
+    if status is None or not status.get("last_ok_at"):
+        why = f": {status['last_error']}" if status and status.get("last_error") else ""
+        return Check(
+            "sheet sync",
+            MISSING,
+            f"no successful sync yet{why}; {pending} row(s) waiting",
+            "Run `ecm-bot sheets sync` (Procfile sync:).",
+        )
+    lag = int((now() - parse_ts(status["last_ok_at"])).total_seconds())
+    detail = f"last synced {lag} s ago; {pending} row(s) waiting"
+    if status.get("last_error"):
+        return Check(
+            "sheet sync",
+            FAILING,
+            f"{detail}; last try failed: {status['last_error']}",
+            "It catches up by itself once the sheet answers; check the quota and sharing.",
+        )
+    return Check("sheet sync", OK, detail)
+
+
 def run_checks(env: Mapping[str, str] = os.environ) -> list[Check]:
-    return [check_slack(env), check_warehouse(env), check_sheet(env), check_llm(env)]
+    checks = [check_slack(env), check_database(env), check_warehouse(env), check_sheet(env)]
+    sync = check_sync(env)
+    return checks + ([sync] if sync else []) + [check_llm(env)]

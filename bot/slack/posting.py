@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
 from bot.render import render
@@ -140,3 +141,22 @@ def channel_publisher(client: WebClient, channel: str, roster: Callable[[], Rost
             )
 
     return publish
+
+
+def manager_notifier(client: WebClient, roster: Callable[[], Roster]) -> Callable[[str], None]:
+    """A function that DMs every active manager on the roster (used by background jobs such as
+    the sheet sync); a failed DM is logged, never raised."""
+
+    def notify(text: str) -> None:
+        for member in roster().members:
+            if "manager" not in member.roles or not member.active or not member.slack_id:
+                continue
+            try:
+                channel = client.conversations_open(users=member.slack_id)["channel"]["id"]
+                client.chat_postMessage(
+                    channel=channel, text=text, unfurl_links=False, unfurl_media=False
+                )
+            except SlackApiError as exc:
+                log.warning("DM to %s failed: %s", member.email, exc.response.get("error"))
+
+    return notify
