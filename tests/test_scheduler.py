@@ -89,3 +89,25 @@ def test_the_scheduler_command_runs_what_is_due_once(tmp_path, monkeypatch):
         timeout=60,
     )
     assert "nothing due" in again.stderr
+
+
+def test_a_slot_that_meets_a_running_triage_is_retried_within_its_grace_window(demo):
+    out, sched = published(demo)
+    demo.stores.state.acquire_lock("triage", "maya.manager@example.com", 600)
+    assert sched.tick(at(10, 5)) == [] and sched.deferred == {
+        "triage-and-assign@2026-11-24 10:00:00"
+    }
+    demo.stores.state.release_lock("triage", "maya.manager@example.com")
+    assert sched.tick(at(10, 6)) == ["triage-and-assign@2026-11-24 10:00:00"]
+    assert sched.deferred == set() and len(out) == 1
+    assert sched.tick(at(10, 7)) == []
+
+
+def test_maintenance_prunes_once_an_hour(demo):
+    _, sched = published(demo)
+    demo.stores.db.execute(
+        "INSERT INTO seen_events (key, at) VALUES ('old', '2026-11-01 00:00:00')"
+    )
+    assert sched.maintain(at(12)) == {"seen_events": 1, "executions": 0}
+    assert sched.maintain(at(12, 30)) is None  # this hour is done
+    assert sched.maintain(at(13)) is not None

@@ -53,7 +53,7 @@ class PostgresDatabase(Database):
         url: str,
         *,
         max_size: int | None = None,
-        timeout: float = 10.0,
+        timeout: float = 5.0,
         migrate: bool = True,
     ):
         self.url = url
@@ -70,6 +70,7 @@ class PostgresDatabase(Database):
             kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 5},
         )
         try:
+            psycopg.connect(url, connect_timeout=5).close()  # fail fast when it is down
             self.pool.open(wait=True, timeout=timeout)
         except (PoolTimeout, psycopg.OperationalError) as exc:
             self.pool.close()

@@ -1,5 +1,8 @@
-"""The scheduler loop: run each due slot exactly once (a claim in state.db), including a slot
-missed while the process was down if it is still within the grace window, then publish."""
+"""The scheduler loop: run each due slot exactly once (a claim in the system of record, shared
+by every replica), including a slot missed while the process was down if it is still within
+the grace window, then publish. A slot whose run meets a held lock (a triage already running)
+is given back and retried every ``retry`` seconds while its grace window lasts, never silently
+lost. Once an hour (claimed like a slot) it prunes old state (``StateStore.prune``)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import now as utcnow
 from bot.clock import ts
-from bot.errors import EcmError
+from bot.errors import Conflict, EcmError
 from bot.runtime.executor import SkillResult, execute, system_member
 from bot.scheduling.cron import CronJob, cron_jobs, due
 from bot.skills.registry import Registry
@@ -27,17 +30,24 @@ class Scheduler:
         stores: Callable[[], Stores],
         publish: Publisher,
         grace: timedelta = timedelta(minutes=30),
+        *,
+        retry: timedelta = timedelta(seconds=30),
+        keep_days: int = 90,
     ):
         self.registry = registry
         self.stores = stores
         self.publish = publish
         self.grace = grace
+        self.retry = retry
+        self.keep_days = keep_days
+        self.deferred: set[str] = set()
         self.jobs: list[CronJob] = cron_jobs(registry)
 
     def tick(self, now: datetime | None = None) -> list[str]:
         """Run every due, unclaimed slot; return what ran as 'skill@slot'."""
         moment = now or utcnow()
         ran = []
+        self.deferred = set()
         for job, slot in due(self.jobs, moment, self.grace):
             stores = self.stores()
             if not stores.state.claim_slot(job.skill, ts(slot)):
@@ -47,6 +57,11 @@ class Scheduler:
                 result = execute(
                     self.registry, stores, job.skill, system_member(), {}, trigger="cron"
                 )
+            except Conflict as exc:  # e.g. a triage already running: try again soon
+                stores.state.unclaim_slot(job.skill, ts(slot))
+                self.deferred.add(f"{job.skill}@{ts(slot)}")
+                log.warning("scheduled %s deferred, will retry: %s", job.skill, exc)
+                continue
             except EcmError as exc:
                 log.warning("scheduled %s refused: %s", job.skill, exc)
                 continue
@@ -58,7 +73,21 @@ class Scheduler:
             except Exception:  # noqa: BLE001 - a posting failure must not kill the clock
                 log.exception("publishing %s failed", job.skill)
             ran.append(f"{job.skill}@{ts(slot)}")
+        self.maintain(moment)
         return ran
+
+    def maintain(self, moment: datetime) -> dict | None:
+        """Prune old state once per hour across replicas (the hour is claimed like a slot)."""
+        stores = self.stores()
+        if not stores.state.claim_slot("maintenance", ts(moment)[:13]):
+            return None
+        try:
+            done = stores.state.prune(moment, keep_days=self.keep_days)
+        except EcmError as exc:
+            log.warning("maintenance failed: %s", exc)
+            return None
+        log.info("maintenance: %s", done)
+        return done
 
     def next_wake(self, now: datetime) -> datetime:
         return min(job.next(now) for job in self.jobs)
@@ -69,6 +98,8 @@ class Scheduler:
             raise EcmError("No manager skill has a cron trigger; nothing to schedule.")
         while True:
             self.tick()
-            wake = self.next_wake(utcnow())
-            log.info("next scheduled run at %s UTC", ts(wake))
+            wake = min(self.next_wake(utcnow()), utcnow() + timedelta(hours=1))
+            if self.deferred:
+                wake = min(wake, utcnow() + self.retry)
+            log.info("next wake at %s UTC", ts(wake))
             sleep(max(1.0, (wake - utcnow()).total_seconds() + 1))

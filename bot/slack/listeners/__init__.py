@@ -6,6 +6,7 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_bolt.response import BoltResponse
 
+from bot.errors import StoreUnavailable
 from bot.slack.context import SlackContext
 from bot.slack.listeners import field_actions, home, manager_actions, messages
 from bot.slack.listeners.common import dedupe_key, log
@@ -18,10 +19,14 @@ def register(app: App, sc: SlackContext) -> None:
     def handle_once(body, next):  # noqa: A002 - Bolt's argument name
         key = dedupe_key(body)
         message_id = (body.get("event") or {}).get("client_msg_id")
-        state = sc.stores().state
-        fresh = key is None or state.first_time(key)
-        if fresh and message_id:
-            fresh = state.first_time(f"msg:{message_id}")
+        try:
+            state = sc.stores().state
+            fresh = key is None or state.first_time(key)
+            if fresh and message_id:
+                fresh = state.first_time(f"msg:{message_id}")
+        except StoreUnavailable as exc:  # the listener tells the person to try again
+            log.warning("redelivery check skipped: %s", exc)
+            fresh = True
         if not fresh:
             log.info("ignoring a redelivery: %s", key)
             return BoltResponse(status=200, body="")
