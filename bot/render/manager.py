@@ -15,6 +15,7 @@ def triage_summary(data: dict) -> str:
     lines.append(f"⚠️ Unassigned: {c['unassigned']} · 🚨 Escalated: {c['escalated']}")
     lines.append(
         f"New {c['new']} · kept {c['kept']} · moved {c['moved']} · closed {c['closed']}"
+        + (f" · 🔁 reopened {c['reopened']}" if c.get("reopened") else "")
         + (
             f" · left alone (changed during triage) {c['skipped_changed_during_triage']}"
             if c["skipped_changed_during_triage"]
@@ -30,6 +31,7 @@ def agent_thread(agent: dict) -> str:
         lines.append(
             f"{t['priority']} | {t['order_id']} | {money(t['amount'], t['currency'])} | "
             f"{t['hours']:.0f}h | {t['reason']} → {actions_line(t['actions'])}"
+            + (" | 🔁 reopened: still stuck" if t.get("reopened") else "")
         )
     return "\n".join(lines)
 
@@ -53,6 +55,8 @@ def render_triage(data: dict) -> str:
 @renderer("assign-tickets")
 def render_assign(data: dict) -> str:
     was = f" (was {data['from'].split('@')[0]})" if data["from"] else ""
+    if data.get("reopened_from"):
+        was += f", reopened from {data['reopened_from']}"
     return (
         f"🔁 {data['order_id']} ({data['priority']}, {data['stuck_reason']}) is now "
         f"@{data['to'].split('@')[0]}'s{was}. Reason: {data['reason']}"

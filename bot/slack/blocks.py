@@ -203,6 +203,7 @@ def triage_summary(data: dict, slack_ids: dict[str, str]) -> list[dict]:
         context(
             f"⚠️ Unassigned: {c['unassigned']} · 🚨 Escalated: {c['escalated']}",
             f"New {c['new']} · kept {c['kept']} · moved {c['moved']} · closed {c['closed']}"
+            + (f" · 🔁 reopened {c['reopened']}" if c.get("reopened") else "")
             + (f" · left alone (changed during triage) {changed}" if changed else ""),
         ),
         actions(
@@ -235,6 +236,8 @@ def _ticket_text(t: dict) -> str:
     )
     if t.get("actions"):
         text += "\n→ " + escape(actions_line([str(a) for a in t["actions"]]))
+    if t.get("reopened"):
+        text += "\n🔁 Reopened: it was closed, but the order is still stuck."
     if t.get("note"):
         text += f"\n⚠️ {escape(t['note'])}"
     return text

@@ -1,4 +1,6 @@
-"""assign-tickets: a manager assigns or reassigns one order to a field agent, with a reason."""
+"""assign-tickets: a manager assigns or reassigns one order to a field agent, with a reason.
+Assigning a RESOLVED, ESCALATED or CLOSED ticket reopens it (status ASSIGNED, audited as a
+reopen), so a ticket that came back is never left without an owner."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from bot.errors import Conflict, InputError, NotFound
 from bot.ids import free_text
 from bot.runtime.context import SkillContext
 from bot.runtime.roster import Roster
-from bot.stores.workbook import RowUpdate
+from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 
 MAX_REASON = 500
 USAGE = (
@@ -33,9 +35,8 @@ def run(
     row = found[0] if found else None
     if row is None:
         raise NotFound(f"{oid} is not on the Assignments tab. Run triage first, or check the ID.")
-    if row["Status"] in ("RESOLVED", "CLOSED"):
-        raise Conflict(f"{oid} is {row['Status']}; there is nothing to reassign.")
-    if row["Assigned Agent"] == member.email:
+    reopening = row["Status"] not in OPEN_STATUSES
+    if row["Assigned Agent"] == member.email and not reopening:
         raise Conflict(f"{oid} is already assigned to {member.email}.")
     stamp = ts(ctx.at)
     changes = {
@@ -59,13 +60,14 @@ def run(
                 f"{oid} changed while you were reassigning it (someone resolved, escalated or "
                 "moved it a moment ago), so nothing was changed. Look again and retry."
             )
-        ctx.audit("assign", oid, before, {**changes, "reason": reason})
+        ctx.audit("reopen" if reopening else "assign", oid, before, {**changes, "reason": reason})
     ctx.metrics["reassignments"] = 1
     return {
         "order_id": oid,
         "from": row["Assigned Agent"] or None,
         "to": member.email,
         "to_slack_id": member.slack_id,
+        "reopened_from": row["Status"] if reopening else None,
         "reason": reason,
         "priority": row["Priority"],
         "stuck_reason": row["Stuck Reason"],

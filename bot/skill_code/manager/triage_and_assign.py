@@ -12,7 +12,8 @@ from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 from bot.triage.assign import Agent, Ticket, plan_assignments
 from bot.triage.scoring import Scorer
 
-FIELD_OWNED = ("RESOLVED", "ESCALATED")  # statuses a field agent set; triage never touches them
+FIELD_OWNED = ("RESOLVED", "ESCALATED")  # statuses a field agent set; left alone in their grace
+REOPEN_AFTER_HOURS = {"RESOLVED": 2.0, "ESCALATED": 24.0}
 LOCK = "triage"
 
 
@@ -53,7 +54,8 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     rows = {r["Order ID"]: r for r in tabs["Assignments"]}
     escalated_before = {r["Order ID"] for r in tabs["Escalations"]}
 
-    orders, tickets, current, skipped_field = {}, [], {}, []
+    reopen_after = {**REOPEN_AFTER_HOURS, **(scoring.get("reopen_after_hours") or {})}
+    orders, tickets, current, skipped_field, reopened = {}, [], {}, [], set()
     for o in pending:
         oid = o["order_id"]
         reason = reasons.get(o["stuck_reason"]) or {
@@ -66,8 +68,12 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
         s = scorer.score(hours, reason["sla_hours"], o["amount"], o["currency"])
         row = rows.get(oid)
         if row and row["Status"] in FIELD_OWNED:
-            skipped_field.append(oid)
-            continue
+            if _hours_since(row.get("Updated At"), moment) < float(reopen_after[row["Status"]]):
+                skipped_field.append(oid)
+                continue
+            reopened.add(oid)  # closed by the field, yet still stuck: nobody owns it
+        if row and oid in reopened and row["Assigned Agent"]:
+            current[oid] = row["Assigned Agent"].lower()  # back to the same agent if possible
         orders[oid] = {"order": o, "reason": reason, "hours": round(hours, 1), "score": s}
         tickets.append(Ticket(oid, s.priority, s.score, reason["team"]))
         if row and row["Status"] in OPEN_STATUSES and row["Assigned Agent"]:
@@ -101,7 +107,7 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
             )
             continue
         expect = {"Status": row["Status"], "Assigned Agent": row["Assigned Agent"]}
-        if oid not in plan.kept:  # moved, or reopened after CLOSED
+        if oid not in plan.kept or oid in reopened:  # moved, or reopened
             values.update({"Assigned Agent": email, "Assigned At": stamp, "Status": "ASSIGNED"})
         updates.append(RowUpdate(oid, values, expect))
     pending_ids = {o["order_id"] for o in pending}
@@ -151,9 +157,26 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
                 },
             )
 
-    return _summary(
+    summary = _summary(
         ctx, plan, orders, closed, escalations, conflicts, skipped_field, dry_run, len(pending)
     )
+    done = set(conflicts)
+    summary["reopened"] = sorted(
+        oid for oid in reopened if oid in plan.assigned and oid not in done
+    )
+    summary["counts"]["reopened"] = len(summary["reopened"])
+    for agent in summary["agents"]:
+        for ticket in agent["tickets"]:
+            ticket["reopened"] = ticket["order_id"] in reopened
+    return summary
+
+
+def _hours_since(stamp: object, moment) -> float:
+    """Hours from a row's timestamp text to ``moment``; a missing or bad one counts as long ago."""
+    try:
+        return hours_between(parse_ts(stamp), moment)
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 def _summary(
