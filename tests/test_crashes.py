@@ -99,3 +99,32 @@ def test_a_resolve_killed_at_any_point_is_all_or_nothing_and_can_be_retried(
     assert resolved == logged == audited and 3 <= len(resolved) < len(ids)
     for oid in [i for i in ids if i not in resolved][:3]:  # the agent's retry just works
         big.run(SARAH, "resolve-ticket", order_id=oid, notes="retry after the crash")
+
+
+def test_a_sheet_sync_killed_mid_cycle_is_caught_up_by_the_next_one(triaged, tmp_path):
+    from fake_sheets import FakeSheets
+
+    from bot.stores.sheets_grid import SheetsGrid
+    from bot.stores.workbook import TAB_COLUMNS
+    from bot.sync.sheets_sync import SheetSync
+
+    with FakeSheets() as fake:
+        for tab, columns in TAB_COLUMNS.items():
+            fake.add_sheet(tab, [list(columns)])
+        env = {"ECM_DATA_DIR": str(triaged.path), **fake.env()}
+        for oid in [t["Order ID"] for t in triaged.tickets_of(SARAH)][:5]:
+            triaged.run(SARAH, "resolve-ticket", order_id=oid, notes="done")
+        proc = start(env, "sync", str(triaged.path))
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        deadline = time.monotonic() + 30
+        while len(fake.requests) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        grid = SheetsGrid.from_env(fake.env(), backoff_factor=0.01)
+        report = SheetSync(triaged.stores, grid).run_once()  # takes over the dead lease
+        assert report.skipped is None, report.skipped
+        status = TAB_COLUMNS["Assignments"].index("Status")
+        sheet = {r[0]: r[status] for r in fake.sheet("Assignments").rows[1:] if r}
+        assert sheet == {r["Order ID"]: r["Status"] for r in triaged.rows("Assignments")}
+        assert len(fake.sheet("Resolutions").rows) == 1 + len(triaged.rows("Resolutions"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 import click
@@ -40,16 +41,30 @@ def _publisher():
     type=click.IntRange(0, 720),
     help="A slot missed while the process was down still runs within this window.",
 )
-def scheduler(once: bool, grace_minutes: int) -> None:
+@click.option(
+    "--keep-days",
+    type=click.IntRange(1, 3650),
+    default=lambda: int(os.environ.get("ECM_KEEP_EXECUTIONS_DAYS", "90")),
+    show_default="$ECM_KEEP_EXECUTIONS_DAYS or 90",
+    help="Executions older than this are rolled into daily totals and pruned (hourly).",
+)
+def scheduler(once: bool, grace_minutes: int, keep_days: int) -> None:
     """Run the manager skills' cron triggers (triage at 07:00, 14:00 and 20:00 Asia/Dubai),
     posting to ECM_TRIAGE_CHANNEL when Slack is configured. Each slot runs at most once, even
-    across restarts.
+    across restarts and replicas; a slot that meets a running triage is retried within the
+    grace window. Once an hour it prunes old state.
 
     Example: ecm-bot scheduler
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     publish, where = _publisher()
-    sched = Scheduler(Registry.load(), open_stores, publish, timedelta(minutes=grace_minutes))
+    sched = Scheduler(
+        Registry.load(),
+        open_stores,
+        publish,
+        timedelta(minutes=grace_minutes),
+        keep_days=keep_days,
+    )
     jobs = ", ".join(f"{j.skill} '{j.schedule}' {j.timezone}" for j in sched.jobs)
     click.echo(f"Scheduling {jobs}; publishing to {where}.", err=True)
     if once:
