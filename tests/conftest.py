@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,17 +93,42 @@ def registry() -> Registry:
     return Registry.load()
 
 
-@pytest.fixture
-def demo(tmp_path, monkeypatch, registry) -> Demo:
-    """120 stuck orders seeded (seed 3), not yet triaged."""
+def _template(path: Path, registry: Registry, triage: bool) -> Path:
+    """Seed (and triage) a data directory once, with the database checkpointed so that its
+    files can be copied whole."""
+    stores = open_stores(path, env={})
+    seed_demo(path, stores.workbook, orders=120, seed=3)
+    if triage:
+        Demo(path, registry, stores).run(MANAGER, "triage-and-assign")
+    stores.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded_dir(tmp_path_factory, registry) -> Path:
+    return _template(tmp_path_factory.mktemp("seeded"), registry, triage=False)
+
+
+@pytest.fixture(scope="session")
+def triaged_dir(tmp_path_factory, registry) -> Path:
+    return _template(tmp_path_factory.mktemp("triaged"), registry, triage=True)
+
+
+def _copy(template: Path, tmp_path: Path, monkeypatch, registry: Registry) -> Demo:
+    for name in ("state.db", "warehouse.db"):
+        shutil.copyfile(template / name, tmp_path / name)
     monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
-    stores = open_stores(tmp_path)
-    seed_demo(tmp_path, stores.workbook, orders=120, seed=3)
-    return Demo(tmp_path, registry, stores)
+    monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
+    return Demo(tmp_path, registry, open_stores(tmp_path, env={}))
 
 
 @pytest.fixture
-def triaged(demo) -> Demo:
-    """The demo data set after one triage by the manager."""
-    demo.run(MANAGER, "triage-and-assign")
-    return demo
+def demo(tmp_path, monkeypatch, registry, seeded_dir) -> Demo:
+    """120 stuck orders seeded (seed 3), not yet triaged (a copy of one seeded per run)."""
+    return _copy(seeded_dir, tmp_path, monkeypatch, registry)
+
+
+@pytest.fixture
+def triaged(tmp_path, monkeypatch, registry, triaged_dir) -> Demo:
+    """The demo data set after one triage by the manager (a copy of one triaged per run)."""
+    return _copy(triaged_dir, tmp_path, monkeypatch, registry)
