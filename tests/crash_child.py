@@ -15,6 +15,7 @@ from bot.stores.factory import open_stores
 
 def main(job: str, data: str, *args: str) -> None:
     if job == "open":  # wait for the barrier, then open (and migrate) at once
+        print("waiting", flush=True)
         while not Path(args[0]).exists():
             time.sleep(0.002)
         open_stores(Path(data))

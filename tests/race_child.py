@@ -24,6 +24,7 @@ def main(data: str, who: str, skill: str, barrier: str, *order_ids: str) -> None
         "escalate-ticket": {"reason": "partner says bank down"},
         "assign-tickets": {"agent": "james.ops@example.com", "reason": "rebalancing"},
     }[skill]
+    print("ready", flush=True)
     while not Path(barrier).exists():
         time.sleep(0.005)
     for oid in order_ids:

@@ -41,7 +41,8 @@ def kill_after_ready(proc: subprocess.Popen, delay: float) -> None:
 def test_four_processes_starting_on_a_fresh_database_migrate_it_once(engine_env, tmp_path):
     barrier = tmp_path / "go"
     procs = [start(engine_env, "open", str(tmp_path), str(barrier)) for _ in range(4)]
-    time.sleep(1.0)
+    for p in procs:  # all four imported the bot and wait at the barrier
+        assert p.stdout.readline().strip() == "waiting", p.stderr.read()
     barrier.touch()
     for p in procs:
         out, err = p.communicate(timeout=120)

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -42,7 +41,8 @@ def race(env: dict, tmp_path: Path, *actors: tuple[str, str, list[str]]) -> list
         )
         for who, skill, ids in actors
     ]
-    time.sleep(1.5)  # let every process import and open the database before the barrier
+    for p in procs:  # every process has opened the database and waits at the barrier
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()
     barrier.touch()
     results = []
     for p in procs:
