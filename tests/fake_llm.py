@@ -2,7 +2,9 @@
 (POST /v1/messages) and the OpenAI Chat Completions API (POST /v1/chat/completions).
 
 Each fake records every request body in ``.requests`` (and headers in ``.request_headers``)
-and answers from a scripted queue, then with the text "ok" once the queue is empty::
+and answers from a scripted queue. A request after the queue is empty gets a 400 error and is
+counted; ``stop()`` (and leaving a ``with`` block) fails the test if any request went
+unscripted or any scripted response was left unused::
 
     fake = FakeAnthropic().start()
     fake.script(overloaded(), tool_use("lookup_order", {"order_id": "A1"}), text("done"))
@@ -112,6 +114,7 @@ class _FakeApi(ABC):
         self.request_headers: list[dict[str, str]] = []
         self.responses: list[tuple[int, dict]] = []  # what was sent back, in order
         self._queue: deque = deque()
+        self.unscripted = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._request_ids = itertools.count(1)
@@ -157,10 +160,16 @@ class _FakeApi(ABC):
         self.thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, check: bool = True) -> None:
+        """Shut down; then fail if a request went unscripted or a response was left unused."""
         self._stopping.set()  # wake any slow() response
         self.server.shutdown()
         self.server.server_close()
+        if check:
+            assert not self.unscripted, (
+                f"{self.unscripted} request(s) came after the script ran out"
+            )
+            assert not self._queue, f"{len(self._queue)} scripted response(s) were never used"
 
     def script(self, *responses) -> None:
         with self._lock:
@@ -179,8 +188,11 @@ class _FakeApi(ABC):
                 answer: Any = Error(404, "not_found_error", f"no route {path}")
             elif self.api_key is not None and not self._authorized(headers):
                 answer = unauthorized()
+            elif self._queue:
+                answer = self._queue.popleft()
             else:
-                answer = self._queue.popleft() if self._queue else Text("ok")
+                self.unscripted += 1
+                answer = Error(400, "invalid_request_error", "fake: the script is exhausted")
         while isinstance(answer, Slow):
             self._stopping.wait(answer.seconds)
             answer = answer.then
@@ -211,8 +223,8 @@ class _FakeApi(ABC):
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.stop(check=exc_type is None)
 
 
 class FakeAnthropic(_FakeApi):

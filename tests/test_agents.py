@@ -287,7 +287,7 @@ def test_the_per_execution_budget_stops_a_tool_loop(triaged, llm, monkeypatch):
 
     monkeypatch.setattr(cost, "price", lambda model: {"input": 3.0, "output": 5.0})
     anthropic, _, assistant, _, _ = llm
-    anthropic.script(*[tool_use("read_knowledge_graph", {"reason": "LULU_NOT_CONFIRMED"})] * 4)
+    anthropic.script(tool_use("read_knowledge_graph", {"reason": "LULU_NOT_CONFIRMED"}))
     oid = triaged.tickets_of(SARAH)[0]["Order ID"]
     result = execute(
         triaged.registry,

@@ -177,6 +177,7 @@ def test_anthropic_user_turn_after_tool_results_joins_them(fake_anthropic):
         {"role": "user", "content": "Also B2?"},
         {"role": "assistant", "content": "", "tool_calls": []},  # empty turns are dropped
     ]
+    fake_anthropic.script(text("ok"))
     ask(anthropic_model(fake_anthropic), messages=messages)
     sent = fake_anthropic.requests[0]["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
@@ -356,6 +357,7 @@ def test_pair_primary_overloaded_twice_falls_back(fake_anthropic, fake_openai):
 
 def test_pair_non_transient_primary_error_is_not_retried(fake_anthropic, fake_openai):
     fake_anthropic.script(unauthorized())
+    fake_openai.script(text("ok"))
     reply, used_fallback = pair_ask(pair_of(fake_anthropic, fake_openai))
     assert used_fallback and reply.provider == "openai"
     assert len(fake_anthropic.requests) == 1
@@ -374,6 +376,7 @@ def test_pair_both_down_raises_naming_both(fake_anthropic, fake_openai):
 
 
 def test_pair_with_missing_models(fake_openai):
+    fake_openai.script(text("ok"))
     reply, used_fallback = pair_ask(ModelPair(None, openai_model(fake_openai)))
     assert used_fallback and fake_openai.models == ["gpt-fallback"]
     with pytest.raises(LlmUnavailable) as caught:
@@ -413,6 +416,7 @@ def test_from_env_with_only_openai_goes_straight_to_the_fallback(fake_openai):
     env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": fake_openai.url, "ECM_LLM_TIMEOUT": "x"}
     pair = ModelPair.from_env(env)
     assert pair.primary is None and pair.fallback.timeout == 30.0
+    fake_openai.script(text("ok"))
     reply, used_fallback = pair_ask(pair)
     assert used_fallback and reply.provider == "openai"
     assert fake_openai.models == ["gpt-fallback"]
