@@ -222,3 +222,18 @@ def test_an_embedded_data_directory_from_before_is_migrated_with_nothing_lost(tm
     assert stores.workbook.find("Agents", "s@x.com")["Slack user ID"] == "U1"
     assert stores.state.audit_entries("order:X")[0]["action"] == "resolve"
     assert json.loads(json.dumps(stores.state.lock("triage"))) is None
+
+
+def test_a_proposal_older_than_fifteen_minutes_is_refused_and_never_acts(stores, registry):
+    from bot.runtime.dispatch import PROPOSAL_TTL_SECONDS, confirm
+    from bot.runtime.roster import Member
+
+    sarah = Member(SARAH, "Sarah", "U1", ("field",), frozenset(), 5, True)
+    stores.state.save_proposal("old", SARAH, "resolve-ticket", {"order_id": "AE1", "notes": "x"})
+    stale = ts(now() - timedelta(seconds=PROPOSAL_TTL_SECONDS + 5))
+    stores.db.execute("UPDATE proposals SET created_at = ? WHERE id = 'old'", [stale])
+    with pytest.raises(Conflict, match="expired"):
+        confirm(registry, stores, sarah, "old")
+    with pytest.raises(Conflict, match="already handled"):  # and it stays used
+        confirm(registry, stores, sarah, "old")
+    assert stores.state.executions() == []
