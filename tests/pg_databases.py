@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -54,6 +55,15 @@ def create_database() -> str:
 
 
 def drop_database(url: str) -> None:
+    """Drop it; retried briefly, since an autovacuum worker (which the test role may not
+    terminate) can hold it for a moment."""
     name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    for attempt in range(20):
+        try:
+            with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == 19:
+                raise
+            time.sleep(0.25)

@@ -39,3 +39,19 @@ def show(result: SkillResult, as_json: bool) -> None:
         click.echo("\n💬 " + result.data["narrative"])
     if result.data.get("assistant_note"):
         click.secho("\n" + result.data["assistant_note"], fg="yellow")
+
+
+def service_logging() -> None:
+    """Logging for long-running processes (serve, scheduler, sheets sync): INFO with
+    timestamps, or DEBUG under --debug. Replaces the CLI's quiet default."""
+    import logging
+
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    debug = bool(ctx and (ctx.find_root().obj or {}).get("debug"))
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        force=True,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from datetime import timedelta
 
@@ -56,7 +55,9 @@ def scheduler(once: bool, grace_minutes: int, keep_days: int) -> None:
 
     Example: ecm-bot scheduler
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from bot.cli.common import service_logging
+
+    service_logging()
     publish, where = _publisher()
     sched = Scheduler(
         Registry.load(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import click
@@ -39,7 +38,9 @@ def serve(mode: str | None, port: int) -> None:
             f"Set {', '.join(missing)} to serve in {'Socket Mode' if socket_mode else 'HTTP mode'}"
             " (see .env.example and the README's Slack setup)."
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from bot.cli.common import service_logging
+
+    service_logging()
     app, _ = build_app(settings)
     if socket_mode:
         click.echo("ECM bot connecting to Slack in Socket Mode…", err=True)

@@ -90,14 +90,14 @@ def sync(once: bool, every: int) -> None:
 
     Example: ecm-bot sheets sync --every 30
     """
-    import logging
     import time
 
+    from bot.cli.common import service_logging
     from bot.stores.factory import open_stores
     from bot.stores.sheets_grid import SheetsGrid
     from bot.sync.sheets_sync import SheetSync
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    service_logging()
     grid = SheetsGrid.from_env()
     if grid is None:
         raise NotConfigured(NOT_CONFIGURED)

@@ -198,6 +198,43 @@ def m008_sheet_sync(db: Database) -> None:
     )
 
 
+@migration
+def m009_report_indexes_and_order_workflows(db: Database) -> None:
+    """Indexes that let metrics, trace and costs answer from the index at a million
+    executions, and the manager run that last assigned each order (so field work joins its
+    workflow with one primary-key look-up instead of scanning executions)."""
+    db.execute("CREATE INDEX idx_executions_duration ON executions (duration_ms)")
+    db.execute("CREATE INDEX idx_executions_role_duration ON executions (role, duration_ms)")
+    db.execute(
+        "CREATE INDEX idx_executions_skill_duration ON executions "
+        "(skill, duration_ms, outcome, role)"
+    )
+    db.execute(
+        "CREATE INDEX idx_executions_model_runs ON executions "
+        "(started_at, skill, cost, tokens_in, tokens_out) WHERE cost <> 0 OR tokens_in <> 0"
+    )
+    _table(
+        db,
+        "order_workflows",
+        "order_id TEXT PRIMARY KEY, workflow_id TEXT, execution_id TEXT, at TEXT",
+    )
+    rows = db.query(
+        "SELECT id, workflow_id, order_ids, started_at FROM executions WHERE skill IN "
+        "('triage-and-assign', 'assign-tickets') AND outcome = 'ok' ORDER BY started_at, id"
+    )
+    latest: dict[str, tuple] = {}
+    for r in rows:
+        for oid in (r["order_ids"] or "").split(","):
+            if oid:
+                latest[oid] = (oid, r["workflow_id"], r["id"], r["started_at"])
+    if latest:
+        db.executemany(
+            "INSERT INTO order_workflows (order_id, workflow_id, execution_id, at) "
+            "VALUES (?, ?, ?, ?)",
+            list(latest.values()),
+        )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

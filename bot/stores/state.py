@@ -16,6 +16,8 @@ from bot.db.base import Database
 from bot.errors import Conflict
 
 HOST = socket.gethostname()
+ASSIGNING_SKILLS = ("triage-and-assign", "assign-tickets")
+"""Manager runs whose orders later field work joins (``workflow_for_order``)."""
 
 
 @dataclass(frozen=True)
@@ -88,43 +90,55 @@ class StateStore:
     # -- locks with leases -------------------------------------------------------------------
     def acquire_lock(self, name: str, holder: str, ttl_seconds: int) -> LockTaken:
         """Take a named lock, or raise Conflict saying who holds it and since when. A holder
-        whose lease expired, or whose process is gone on this host, is taken over."""
+        whose lease expired, or whose process is gone on this host, is taken over.
+
+        Race-free on both engines: the claim is an INSERT ... ON CONFLICT DO NOTHING (a rival's
+        uncommitted claim makes it wait, then find the row), and a takeover is an UPDATE
+        conditional on the dead holder's row, so of two takers exactly one wins."""
         current = now()
+        mine = [
+            holder,
+            ts(current),
+            ts(current + timedelta(seconds=ttl_seconds)),
+            HOST,
+            os.getpid(),
+            ts(current),
+        ]
         with self.db.transaction():
-            row = self.db.one("SELECT * FROM locks WHERE name = ?", [name])
-            took_over = None
-            if row:
-                expired = parse_ts(row["expires_at"]) <= current
-                gone = row.get("host") == HOST and row.get("pid") and _process_gone(row["pid"])
-                if not (expired or gone):
-                    started = parse_ts(row["acquired_at"])
-                    where = f" on {row['host']}" if row.get("host") else ""
-                    raise Conflict(
-                        f"A {name} is already running: started by {row['holder']}{where} at "
-                        f"{started:%H:%M:%S} UTC "
-                        f"({int((current - started).total_seconds())} s ago). "
-                        "Wait for it to finish."
-                    )
-                why = "its process is gone" if gone else "its lease expired"
-                took_over = (
-                    f"the {name} started by {row['holder']} at {row['acquired_at']} UTC "
-                    f"did not finish ({why})"
-                )
-                self.db.execute("DELETE FROM locks WHERE name = ?", [name])
-            self.db.execute(
+            if self.db.query(
                 "INSERT INTO locks (name, holder, acquired_at, expires_at, host, pid, "
-                "heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
+                "heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO NOTHING RETURNING name",
+                [name, *mine],
+            ):
+                return LockTaken(name, holder)
+            row = self.db.one("SELECT * FROM locks WHERE name = ?", [name])
+            if row is None:  # released between our two statements: a plain retry
+                return self.acquire_lock(name, holder, ttl_seconds)
+            expired = parse_ts(row["expires_at"]) <= current
+            gone = row.get("host") == HOST and row.get("pid") and _process_gone(row["pid"])
+            if (expired or gone) and self.db.execute(
+                "UPDATE locks SET holder = ?, acquired_at = ?, expires_at = ?, host = ?, "
+                "pid = ?, heartbeat_at = ? WHERE name = ? AND holder = ? AND acquired_at = ? "
+                "AND COALESCE(pid, 0) = ?",
+                [*mine, name, row["holder"], row["acquired_at"], row.get("pid") or 0],
+            ):
+                why = "its process is gone" if gone else "its lease expired"
+                return LockTaken(
                     name,
                     holder,
-                    ts(current),
-                    ts(current + timedelta(seconds=ttl_seconds)),
-                    HOST,
-                    os.getpid(),
-                    ts(current),
-                ],
-            )
-        return LockTaken(name, holder, took_over)
+                    f"the {name} started by {row['holder']} at {row['acquired_at']} UTC "
+                    f"did not finish ({why})",
+                )
+            if expired or gone:  # another replica took it over first
+                row = self.db.one("SELECT * FROM locks WHERE name = ?", [name]) or row
+        started = parse_ts(row["acquired_at"])
+        where = f" on {row['host']}" if row.get("host") else ""
+        raise Conflict(
+            f"A {name} is already running: started by {row['holder']}{where} at "
+            f"{started:%H:%M:%S} UTC ({int((current - started).total_seconds())} s ago). "
+            "Wait for it to finish."
+        )
 
     def heartbeat(self, name: str, holder: str, ttl_seconds: int) -> bool:
         """Extend our lease; False if the lock is no longer ours."""
@@ -195,11 +209,23 @@ class StateStore:
             row["fallback_used"] = int(row["fallback_used"])
         cols = self.EXECUTION_COLUMNS
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
-        self.db.execute(
-            f"INSERT INTO executions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            [row.get(c) for c in cols],
-        )
+        with self.db.transaction():
+            self.db.execute(
+                f"INSERT INTO executions ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (id) DO UPDATE SET {updates}",
+                [row.get(c) for c in cols],
+            )
+            if row.get("skill") in ASSIGNING_SKILLS and row.get("outcome") == "ok":
+                self.db.executemany(
+                    "INSERT INTO order_workflows (order_id, workflow_id, execution_id, at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
+                    "workflow_id = excluded.workflow_id, execution_id = excluded.execution_id, "
+                    "at = excluded.at",
+                    [
+                        (oid, row.get("workflow_id"), row["id"], row.get("started_at"))
+                        for oid in record.get("order_ids") or []
+                    ],
+                )
 
     def executions(self, day: str | None = None) -> list[dict]:
         """Executions in start order; one UTC day's (an index range) when ``day`` is given."""
@@ -216,12 +242,10 @@ class StateStore:
     def workflow_for_order(self, order_id: str) -> tuple[str, str] | None:
         """(workflow id, execution id) of the manager run that last assigned ``order_id``."""
         row = self.db.one(
-            "SELECT workflow_id, id FROM executions WHERE skill IN ('triage-and-assign', "
-            "'assign-tickets') AND outcome = 'ok' AND (',' || order_ids || ',') LIKE ? "
-            "ORDER BY started_at DESC, id DESC LIMIT 1",
-            [f"%,{order_id},%"],
+            "SELECT workflow_id, execution_id FROM order_workflows WHERE order_id = ?",
+            [order_id],
         )
-        return (row["workflow_id"], row["id"]) if row else None
+        return (row["workflow_id"], row["execution_id"]) if row else None
 
     # -- redelivery dedupe ------------------------------------------------------------------
     def first_time(self, key: str) -> bool:
