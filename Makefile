@@ -21,10 +21,13 @@ test: setup  ## run the whole test suite (starts a local PostgreSQL for the ware
 	bash scripts/start-postgres.sh
 	$(BIN)/pytest
 
-bench: setup  ## print context, triage and field figures
+bench: setup  ## print context, triage, field, report, resolve and Slack ack figures (both engines)
+	bash scripts/start-postgres.sh
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/stores_io.py
 	$(BIN)/python benchmarks/llm_cost.py
+	$(BIN)/python benchmarks/reports_scale.py
+	$(BIN)/python benchmarks/resolve_e2e.py
 	$(BIN)/python benchmarks/slack_ack.py
 
 lint: setup

@@ -1,16 +1,16 @@
-"""``ecm-bot costs``: language-model spend per skill, per day and per month, against budgets."""
+"""``ecm-bot costs``: language-model spend per skill, per day and per month, against budgets.
+The sums come from the database (``bot.stores.reports``), including the daily roll-ups of
+executions already pruned."""
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 import click
 
 from bot.cli import cli
 from bot.cli.output import emit_json, table
-from bot.clock import now, ts
 from bot.skills.registry import Registry
 from bot.stores.factory import open_stores
+from bot.stores.reports import Reports, Spend
 
 
 @cli.command()
@@ -22,29 +22,13 @@ def costs(as_json: bool) -> None:
     Example: ecm-bot costs
     """
     registry = Registry.load()
-    rows = open_stores().state.executions()
-    today, month = ts(now())[:10], ts(now())[:7]
-    per_skill: dict[str, dict] = defaultdict(
-        lambda: {"today": 0.0, "month": 0.0, "runs": 0, "max_run": 0.0, "tokens": 0}
-    )
-    per_day: dict[str, float] = defaultdict(float)
-    for r in rows:
-        spend = float(r.get("cost") or 0)
-        if not spend and not r.get("tokens_in"):
-            continue
-        s = per_skill[r["skill"]]
-        s["runs"] += 1
-        s["tokens"] += int(r.get("tokens_in") or 0) + int(r.get("tokens_out") or 0)
-        s["max_run"] = max(s["max_run"], spend)
-        s["today"] += spend if r["started_at"].startswith(today) else 0
-        s["month"] += spend if r["started_at"].startswith(month) else 0
-        per_day[r["started_at"][:10]] += spend
+    spent = Reports(open_stores().db).costs()
+    per_skill = {k: v.as_dict() for k, v in spent.per_skill.items()}
+    per_day = spent.per_day
     out = []
     for skill in registry:
         b = skill.config.model.cost_budget
-        s = per_skill.get(
-            skill.name, {"today": 0.0, "month": 0.0, "runs": 0, "max_run": 0.0, "tokens": 0}
-        )
+        s = per_skill.get(skill.name) or Spend().as_dict()
         out.append(
             {
                 "skill": skill.name,
@@ -63,7 +47,7 @@ def costs(as_json: bool) -> None:
             }
         )
     if as_json:
-        emit_json({"skills": out, "per_day": dict(sorted(per_day.items()))})
+        emit_json({"skills": out, "per_day": per_day})
         return
     click.echo(
         table(

@@ -1,9 +1,10 @@
 """Observability: ``ecm-bot trace`` (a day's executions as a timeline) and ``ecm-bot metrics``
-(counts, success rate, p95 latency and custom metrics in three tiers)."""
+(counts, success rate, p95 latency and custom metrics in three tiers). Both are computed by the
+database (``bot.stores.reports``): an index range for the day, grouped queries and indexed
+p95 look-ups for the tiers."""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import date
 
@@ -13,11 +14,7 @@ from bot.cli import cli
 from bot.cli.output import emit_json, table
 from bot.runtime.executor import today
 from bot.stores.factory import open_stores
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] if ordered else 0.0
+from bot.stores.reports import CUSTOM_DAYS, Reports
 
 
 def _valid_day(ctx, param, value: str | None) -> str:
@@ -39,7 +36,7 @@ def trace(day: str, as_json: bool) -> None:
 
     Example: ecm-bot trace --date 2026-11-24
     """
-    rows = open_stores().state.executions(day)
+    rows = Reports(open_stores().db).day(day)
     by_workflow: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_workflow[r["workflow_id"]].append(r)
@@ -61,37 +58,21 @@ def trace(day: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=CUSTOM_DAYS,
+    show_default=True,
+    help="Window of the custom metrics, in days (counts, success and p95 cover everything).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def metrics(as_json: bool) -> None:
+def metrics(days: int, as_json: bool) -> None:
     """Execution metrics in three tiers: everything, per domain and role, per skill (with each
-    skill's custom metrics).
+    skill's custom metrics, last value and total, over the last 7 days or --days).
 
     Example: ecm-bot metrics
     """
-    rows = open_stores().state.executions()
-
-    def summary(items: list[dict]) -> dict:
-        ok = sum(1 for r in items if r["outcome"] == "ok")
-        return {
-            "executions": len(items),
-            "success_rate": round(ok / len(items), 3) if items else None,
-            "p95_ms": round(_p95([r["duration_ms"] for r in items]), 1),
-        }
-
-    tiers = {"all": summary(rows), "by_role": {}, "by_skill": {}}
-    for role in sorted({r["role"] for r in rows}):
-        tiers["by_role"][f"ecm/{role}"] = summary([r for r in rows if r["role"] == role])
-    for skill in sorted({r["skill"] for r in rows}):
-        items = [r for r in rows if r["skill"] == skill]
-        custom: dict[str, list[float]] = defaultdict(list)
-        for r in items:
-            for k, v in r["metrics"].items():
-                if isinstance(v, int | float):
-                    custom[k].append(v)
-        tiers["by_skill"][skill] = {
-            **summary(items),
-            "custom": {k: {"last": v[-1], "total": round(sum(v), 4)} for k, v in custom.items()},
-        }
+    tiers = Reports(open_stores().db).metrics(days=days)
     if as_json:
         emit_json(tiers)
         return
@@ -121,6 +102,10 @@ def metrics(as_json: bool) -> None:
                 ]
                 for k, v in tiers["by_skill"].items()
             ],
-            ["skill", "executions", "success", "p95 ms", "custom metrics (last)"],
+            ["skill", "executions", "success", "p95 ms", f"custom metrics (last, {days} d)"],
         )
+    )
+    click.echo(
+        f"\nCustom metrics cover executions since {tiers['custom_window']['since']} UTC "
+        f"(the last {days} days); counts, success and p95 cover all kept executions."
     )
