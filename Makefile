@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench lint lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -30,8 +30,18 @@ bench: setup  ## print context, triage, field, report, resolve and Slack ack fig
 	$(BIN)/python benchmarks/resolve_e2e.py
 	$(BIN)/python benchmarks/slack_ack.py
 
-lint: setup
+lint: setup  ## ruff (lint and format) and the type checker (mypy, config in pyproject.toml)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+lock:  ## re-resolve constraints.txt from pyproject.toml in a throwaway venv
+	rm -rf .lock-venv && $(PY) -m venv .lock-venv
+	.lock-venv/bin/pip install -q --upgrade pip
+	.lock-venv/bin/pip install -q -e '.[test]'
+	{ echo "# Pinned versions for reproducible installs (make uses: pip install -c constraints.txt)."; \
+	  echo "# Minimum versions stay in pyproject.toml. Regenerate: make lock"; \
+	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^ecm-bot'; } > constraints.txt
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) .ecm .pytest_cache .ruff_cache

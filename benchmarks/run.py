@@ -11,13 +11,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.access.guard import Guard  # noqa: E402
-from bot.context.builder import build_context, monolith_parts  # noqa: E402
-from bot.demo.seed import seed_demo  # noqa: E402
-from bot.runtime.executor import execute  # noqa: E402
-from bot.runtime.roster import Roster  # noqa: E402
-from bot.skills.registry import Registry  # noqa: E402
-from bot.stores.factory import open_stores  # noqa: E402
+from bot.access.guard import Guard
+from bot.context.builder import build_context, monolith_parts
+from bot.demo.seed import seed_demo
+from bot.runtime.executor import execute
+from bot.runtime.roster import Roster
+from bot.skills.registry import Registry
+from bot.stores.factory import open_stores
 
 
 def context_figures(registry: Registry) -> None:

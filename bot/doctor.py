@@ -45,7 +45,7 @@ def check_slack(env: Mapping[str, str]) -> Check:
             f"auth.test: {exc.response.get('error')}",
             "Check SLACK_BOT_TOKEN (reinstall the app to get a fresh xoxb- token).",
         )
-    except Exception as exc:  # noqa: BLE001 - network errors of any kind are a finding here
+    except Exception as exc:
         return Check(
             "slack",
             FAILING,

@@ -133,7 +133,7 @@ def check_resources(registry) -> list[str]:
             guard = Guard(skill)
             try:
                 guard.check_resource(path)
-            except Exception:  # noqa: BLE001 - refused is what we want here
+            except Exception:
                 continue
             problems.append(
                 f"{skill.folder}/aspora.config.yaml: field skill may load "

@@ -125,7 +125,7 @@ class RemoteApp(ServedApp):
     """slack_harness's request helpers (event, mention, dm, click, …) aimed at a server that
     runs in another process."""
 
-    def __init__(self, base: str, fake):  # noqa: D107 - no server of our own to start
+    def __init__(self, base: str, fake):
         self.base = base
         self.fake = fake
 
@@ -194,7 +194,7 @@ def together(*calls: Callable[[], object]) -> list[object]:
         barrier.wait()
         try:
             results[i] = call()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]

@@ -103,7 +103,7 @@ def pg() -> dict:
         try:
             _raw_connect(proxy, settings, settings["db"]).close()
             return settings
-        except Exception as first:  # noqa: BLE001 - any failure: try to start it, then fail
+        except Exception as first:
             if os.environ.get("ECM_TEST_PG_DSN"):
                 pytest.fail(f"PostgreSQL at ECM_TEST_PG_DSN is not reachable: {first}")
     script = PROJECT_ROOT / "scripts" / "start-postgres.sh"
@@ -113,7 +113,7 @@ def pg() -> dict:
     with PgProxy(settings["port"], settings["host"], lifetime=60) as proxy:
         try:
             _raw_connect(proxy, settings, settings["db"]).close()
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             pytest.fail(
                 "PostgreSQL is required for the warehouse tests and could not be started "
                 f"({script.name} exit {done.returncode}: {done.stderr.strip()[-500:]}); "

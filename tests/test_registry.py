@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from helpers_skills import copy_skill, edit_config
 
-import bot.cli.skills_cmd  # noqa: F401 - registers the `skills` command group
+import bot.cli.skills_cmd
 from bot.cli import cli
 from bot.errors import NotFound
 from bot.skills.registry import Registry

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import posixpath
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol, cast
 from urllib.parse import unquote
 
 from wcmatch import glob
@@ -111,7 +111,7 @@ class Guard:
         if api not in self.skill.config.permissions.apis:
             self._deny(f"api:{api}", "the system is not listed in the skill's permissions.apis")
 
-    def deny(self, resource: str, rule: str, message: str | None = None) -> None:
+    def deny(self, resource: str, rule: str, message: str | None = None) -> NoReturn:
         """Record and raise a refusal decided elsewhere (e.g. by the row rules)."""
         self._deny(resource, rule, message)
 
@@ -146,7 +146,8 @@ class Guard:
             return None
 
     def _pattern(self, pattern: str) -> str:
-        joined = posixpath.normpath(posixpath.join(self._skill_dir, pattern))
+        skill_dir = cast(str, self._skill_dir)  # not None: _normalise refused that already
+        joined = posixpath.normpath(posixpath.join(skill_dir, pattern))
         return joined + "/**" if pattern.endswith("/") else joined
 
     def _matches(self, rel: str, pattern: str) -> bool:
@@ -160,7 +161,7 @@ class Guard:
         )
         return any(glob.globmatch(rel, p, flags=_GLOB_FLAGS) for p in own)
 
-    def _deny(self, resource: str, rule: str, message: str | None = None) -> None:
+    def _deny(self, resource: str, rule: str, message: str | None = None) -> NoReturn:
         if self.denials is not None:
             self.denials.record_denial(
                 caller=self.caller,

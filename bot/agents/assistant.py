@@ -91,7 +91,7 @@ class Assistant:
             data["assistant_note"] = DEGRADED
         except BudgetExceeded as exc:
             data["assistant_note"] = f"The assistant stopped early: {exc}."
-        except Exception:  # noqa: BLE001 - the skill's own result must still reach the user
+        except Exception:
             log.exception("narration for %s failed", ctx.skill.name)
             data["assistant_note"] = DEGRADED
         return session.usage()

@@ -41,12 +41,7 @@ class Pick:
 def accepted_args(registry: Registry, skill: str) -> set[str]:
     """The argument names a skill's trigger patterns capture."""
     s = registry.get(skill)
-    return {
-        m
-        for t in s.config.triggers
-        for p in ((t.command or t.message).patterns if (t.command or t.message) else [])
-        for m in _PLACEHOLDER.findall(p)
-    }
+    return {m for t in s.config.triggers for p in t.text_patterns for m in _PLACEHOLDER.findall(p)}
 
 
 def choose(

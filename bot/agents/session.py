@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.agents.cost import cost
 from bot.context.tokens import estimate_tokens
@@ -19,9 +20,25 @@ class BudgetExceeded(Exception):
     """The next model call would take this execution over its per-execution budget."""
 
 
+class Models(Protocol):
+    """What the session needs of ``bot.llm.pair.ModelPair``."""
+
+    def complete(
+        self,
+        *,
+        primary_model: str,
+        fallback_model: str,
+        system: str,
+        messages: list[dict],
+        tools: list[ToolSpec],
+        temperature: float,
+        max_tokens: int,
+    ) -> tuple[LlmReply, bool]: ...
+
+
 @dataclass
 class LlmSession:
-    models: object  # a ModelPair: complete(primary_model=, fallback_model=, ...) -> (reply, bool)
+    models: Models  # a ModelPair: complete(primary_model=, fallback_model=, ...) -> (reply, bool)
     block: ModelSection
     max_output: int | None = None
     spent: float = 0.0

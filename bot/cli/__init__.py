@@ -26,7 +26,7 @@ class EcmGroup(click.Group):
                 raise
             click.secho(f"Error: {exc}", fg="red", err=True)
             sys.exit(1)
-        except Exception as exc:  # noqa: BLE001 - the CLI boundary: never show a traceback
+        except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             log.debug("unexpected error", exc_info=True)

@@ -37,6 +37,7 @@ def demo() -> None:
     triage = handle_message(
         registry, stores, MANAGER, "@ecm-manager triage", assistant=helper
     ).result
+    assert triage is not None  # each demo message runs a skill
     click.echo(triage_summary(triage.data))
     for key in ("narrative", "assistant_note"):
         if triage.data.get(key):
@@ -46,12 +47,14 @@ def demo() -> None:
         click.echo(agent_thread(agent))
     _section(f"{AGENT} in a DM: my tickets")
     queue = handle_message(registry, stores, AGENT, "my tickets").result
+    assert queue is not None
     click.echo(render(queue.skill, queue.data))
     tickets = queue.data.get("tickets") or []
     if tickets:
         oid = tickets[0]["order_id"]
         _section(f"{AGENT} in a DM: order {oid}")
         detail = handle_message(registry, stores, AGENT, f"order {oid}", assistant=helper).result
+        assert detail is not None
         show(detail, as_json=False)
     _section("go further")
     click.echo(

@@ -66,6 +66,7 @@ def build_context(
     entries = [
         ContextPart(f"{_label(path)} [{reason}]", reason_entry(guard, path, reason))
         for path in per_reason
+        if reason  # always true: there are per-reason files only for a reason
     ]
     for path in whole:
         parts.append(ContextPart(_label(path), guard.read_text(path)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 Params = Sequence[object]
 
@@ -58,8 +59,8 @@ class Database(ABC):
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
-    def scalar(self, sql: str, params: Params = ()) -> object:
-        """The first column of the first row, or None."""
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None (a column value, like those of query())."""
         row = self.one(sql, params)
         return next(iter(row.values())) if row else None
 

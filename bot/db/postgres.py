@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import cast
 from urllib.parse import urlsplit
 
 import psycopg
@@ -126,7 +127,8 @@ class PostgresDatabase(Database):
     def query(self, sql: str, params: Params = ()) -> list[dict]:
         with self._conn() as conn, self._errors():
             cursor = conn.execute(convert(sql), tuple(params))
-            return cursor.fetchall() if cursor.description else []
+            # rows are dicts: the pool's connections use row_factory=dict_row
+            return cast(list[dict], cursor.fetchall()) if cursor.description else []
 
     def execute(self, sql: str, params: Params = ()) -> int:
         with self._conn() as conn, self._errors():

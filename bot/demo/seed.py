@@ -239,7 +239,9 @@ def write_roster(workbook: Workbook) -> None:
         for e, n, s, r, sp, c, a in ROSTER
     ]
     existing = {r["email"] for r in workbook.read("Agents")}
-    workbook.update("Agents", [RowUpdate(r["email"], r) for r in rows if r["email"] in existing])
+    workbook.update(
+        "Agents", [RowUpdate(str(r["email"]), r) for r in rows if r["email"] in existing]
+    )
     workbook.append("Agents", [r for r in rows if r["email"] not in existing])
 
 
@@ -249,12 +251,12 @@ def write_warehouse(path: Path, orders: list[dict], events: list[dict]) -> None:
     with db.conn:
         for table, columns in WAREHOUSE_SCHEMA.items():
             db[table].drop(ignore=True)
-            db[table].create(columns, pk="order_id" if table == "orders" else None)
-        db["orders"].insert_all(orders, batch_size=2000)
-        db["order_events"].insert_all(events, batch_size=5000)
-        db["order_events"].create_index(["order_id"])
-        db["orders"].create_index(["status"])
-        db["orders"].create_index(["stuck_since"])
+            db.table(table).create(columns, pk="order_id" if table == "orders" else None)
+        db.table("orders").insert_all(orders, batch_size=2000)
+        db.table("order_events").insert_all(events, batch_size=5000)
+        db.table("order_events").create_index(["order_id"])
+        db.table("orders").create_index(["status"])
+        db.table("orders").create_index(["stuck_since"])
     db.conn.close()
 
 

@@ -5,6 +5,7 @@ Each role's renderers live in their own module and register themselves in RENDER
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 RENDERERS: dict[str, Callable[[dict], str]] = {}
 
@@ -27,7 +28,7 @@ def render(skill: str, data: dict) -> str:
     return fn(data) if fn else str(data)
 
 
-def money(amount: object, currency: str) -> str:
+def money(amount: Any, currency: str) -> str:
     try:
         value = float(amount)
     except (TypeError, ValueError):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.render import actions_line, money, renderer
 
 TIMELINE_LINES = 8
 
 
-def _hours(value: object) -> str:
+def _hours(value: Any) -> str:
     try:
         return f"{float(value):.0f}h"
     except (TypeError, ValueError):

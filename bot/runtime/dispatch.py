@@ -32,11 +32,7 @@ def help_text(registry: Registry, roles: tuple[str, ...]) -> str:
     for role in roles:
         lines.append(f"As {'a' if role == 'field' else 'an ECM'} {role} you can say:")
         for skill in registry.for_role(role):
-            pats = [
-                p
-                for t in skill.config.triggers
-                for p in ((t.command or t.message).patterns if (t.command or t.message) else [])
-            ]
+            pats = [p for t in skill.config.triggers for p in t.text_patterns]
             if pats:
                 lines.append(f"  • {pats[0]:<40} {skill.config.skill.description}")
     return "\n".join(lines)

@@ -67,7 +67,7 @@ def execute(
             f"as {roles}. {DEC_011}",
         )
     execution_id = new_id()
-    if workflow_id is None and skill.role == "field" and (args or {}).get("order_id"):
+    if workflow_id is None and skill.role == "field" and args and args.get("order_id"):
         workflow_id, parent_id = _linked_workflow(stores, str(args["order_id"]))
     ctx = SkillContext(
         skill=skill,

@@ -65,12 +65,12 @@ class Scheduler:
             except EcmError as exc:
                 log.warning("scheduled %s refused: %s", job.skill, exc)
                 continue
-            except Exception:  # noqa: BLE001 - keep the clock alive; the run is recorded
+            except Exception:
                 log.exception("scheduled %s failed", job.skill)
                 continue
             try:
                 self.publish(result)
-            except Exception:  # noqa: BLE001 - a posting failure must not kill the clock
+            except Exception:
                 log.exception("publishing %s failed", job.skill)
             ran.append(f"{job.skill}@{ts(slot)}")
         self.maintain(moment)

@@ -93,6 +93,12 @@ class Trigger(Strict):
     def kind(self) -> str:
         return next(k for k in ("cron", "command", "message") if getattr(self, k) is not None)
 
+    @property
+    def text_patterns(self) -> list[str]:
+        """The command or message patterns (none for a cron trigger)."""
+        text = self.command or self.message
+        return text.patterns if text else []
+
 
 class TabAccess(Strict):
     read: Literal["all", "own", "none"]

@@ -7,6 +7,7 @@ paged into messages of at most MAX_BLOCKS blocks (MAX_VIEW_BLOCKS for modals and
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.render import actions_line, money
 
@@ -87,7 +88,7 @@ def _markdown_to_mrkdwn(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
 
 
-def _hours(value: object) -> str:
+def _hours(value: Any) -> str:
     try:
         return f"{float(value):.0f}h"
     except (TypeError, ValueError):

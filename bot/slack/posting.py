@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypedDict
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
@@ -15,7 +16,14 @@ from bot.runtime.roster import Roster
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)
-NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+
+
+class Unfurl(TypedDict):
+    unfurl_links: bool
+    unfurl_media: bool
+
+
+NO_UNFURL: Unfurl = {"unfurl_links": False, "unfurl_media": False}
 
 
 def assistant_text(data: dict) -> str:

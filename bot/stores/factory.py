@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.db import Database, open_database
 from bot.paths import data_dir
@@ -18,6 +19,9 @@ from bot.stores.db_workbook import DatabaseWorkbook
 from bot.stores.sqlite_warehouse import SqliteWarehouse
 from bot.stores.state import StateStore
 from bot.stores.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from bot.stores.redshift_warehouse import RedshiftWarehouse
 
 
 @dataclass
@@ -30,7 +34,7 @@ class Stores:
     db: Database
 
 
-def configured_warehouse(env: Mapping[str, str] = os.environ) -> Warehouse | None:
+def configured_warehouse(env: Mapping[str, str] = os.environ) -> RedshiftWarehouse | None:
     """The Redshift warehouse when configured, else None."""
     if not (env.get("REDSHIFT_HOST") or env.get("REDSHIFT_URL")):
         return None

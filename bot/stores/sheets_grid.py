@@ -33,7 +33,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gspread
 from gspread.utils import rowcol_to_a1
@@ -43,8 +43,11 @@ from bot.stores.sheets_http import INIT_HINT, call, missing_headers, quote
 from bot.stores.sheets_workbook import SheetsWorkbook
 from bot.stores.workbook import TAB_COLUMNS, cell_text
 
+if TYPE_CHECKING:
+    from gspread.http_client import ParamsType
+
 HEADROOM = 200
-READ_PARAMS = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
+READ_PARAMS: ParamsType = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
 GRID_FIELDS = "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"
 
 

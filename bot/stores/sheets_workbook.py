@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gspread
 import requests
@@ -54,6 +54,9 @@ from bot.stores.sheets_http import (
 )
 from bot.stores.sheets_http import quote as _quote
 from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate, cell_text
+
+if TYPE_CHECKING:
+    from gspread.http_client import ParamsType
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +217,7 @@ class SheetsWorkbook:
         missing_tabs, missing_headers, headers = self._problems()
         created: list[str] = []
         if missing_tabs:
-            body = {
+            body: dict[str, Any] = {
                 "requests": [
                     {
                         "addSheet": {
@@ -331,7 +334,7 @@ class SheetsWorkbook:
             for c in columns:
                 line[pos[c]] = _text(r.get(c))
             values.append(line)
-        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
+        params: ParamsType = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
         body = {"majorDimension": "ROWS", "values": values}
         self._call(
             f"append {len(rows)} rows to tab {tab!r}",
@@ -370,10 +373,10 @@ class SheetsWorkbook:
             last = _column(width)
             data = []
             for i in sorted(changed):
-                cells: list[str | None] = [None] * width
+                line: list[str | None] = [None] * width
                 for col, text in changed[i].items():
-                    cells[col] = text
-                data.append({"range": f"{_quote(tab)}!A{i + 1}:{last}{i + 1}", "values": [cells]})
+                    line[col] = text
+                data.append({"range": f"{_quote(tab)}!A{i + 1}:{last}{i + 1}", "values": [line]})
             body = {"valueInputOption": "RAW", "data": data}
             self._call(
                 f"update {len(data)} rows of tab {tab!r}",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.errors import NotConfigured
 
-WAREHOUSE_SCHEMA = {
+WAREHOUSE_SCHEMA: dict[str, dict[str, type]] = {
     "orders": {
         "order_id": str,
         "corridor": str,

@@ -8,6 +8,7 @@ row still holds the values the caller expected, so a concurrent edit is never ov
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -49,8 +50,8 @@ class RowUpdate:
     holds every value in ``expect``."""
 
     key: str
-    changes: dict[str, object]
-    expect: dict[str, object] = field(default_factory=dict)
+    changes: Mapping[str, object]
+    expect: Mapping[str, object] = field(default_factory=dict)
 
 
 class Workbook(Protocol):

@@ -49,7 +49,8 @@ STATUS_NAME = "sheets"
 class SheetGrid(Protocol):
     """What the sync needs from the sheet (``bot.stores.sheets_grid.SheetsGrid``)."""
 
-    requests: int
+    @property
+    def requests(self) -> int: ...
 
     def read_grids(self, tabs: list[str]) -> dict[str, Grid]: ...
 
@@ -123,7 +124,7 @@ class SheetSync:
         if message and self.notify:
             try:
                 self.notify(message)
-            except Exception:  # noqa: BLE001 - a failed notice must not fail the sync
+            except Exception:
                 log.exception("could not tell the managers about reverted sheet edits")
         return report
 

@@ -60,7 +60,7 @@ def plan_assignments(
     for t in ordered:
         email = current.get(t.order_id)
         agent = pool.get(email) if email else None
-        if agent and t.team in agent.specializations and count[email] < agent.capacity:
+        if email and agent and t.team in agent.specializations and count[email] < agent.capacity:
             plan.assigned[t.order_id] = email
             plan.kept.add(t.order_id)
             load[email] += weights.get(t.priority, 1)

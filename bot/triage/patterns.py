@@ -60,7 +60,8 @@ def detect(rows: list[dict], now: datetime, config: dict) -> list[Anomaly]:
     start_base = start_recent - timedelta(days=config["baseline_days"])
     found: list[Anomaly] = []
     for dim in config["dimensions"]:
-        observed, base = Counter(), Counter()
+        observed: Counter[object] = Counter()
+        base: Counter[object] = Counter()
         for r in rows:
             when = parse_ts(r["stuck_since"])
             if when >= start_recent:

@@ -66,7 +66,7 @@ def run(ctx: SkillContext, **_: object) -> dict:
             live = {str(o["order_id"]): o for o in found if str(o["order_id"]) in wanted}
         except AccessDenied:
             raise
-        except Exception as exc:  # noqa: BLE001 - show the queue with triage hours instead
+        except Exception as exc:
             log.warning("live status query failed: %s", exc)
             live_error = "the live status query failed; hours are as of triage"
 
@@ -93,6 +93,7 @@ def _ticket(ctx: SkillContext, row: dict, live: dict, reasons: dict, live_ok: bo
     code = str(row.get("Stuck Reason") or (order or {}).get("stuck_reason") or "").strip()
     reason = reasons.get(code) or {}
     knowledge = ctx.resources.knowledge(code) if code in reasons else {}
+    hours: float | None
     if order is not None and order.get("stuck_since"):
         hours, source = round(hours_between(parse_ts(order["stuck_since"]), ctx.at), 1), "live"
     else:

@@ -4,6 +4,7 @@ Assignments tab per order (never clearing it, never overwriting a field agent's 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from bot.clock import hours_between, parse_ts, ts
 from bot.runtime.context import SkillContext
@@ -55,7 +56,8 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     escalated_before = {r["Order ID"] for r in tabs["Escalations"]}
 
     reopen_after = {**REOPEN_AFTER_HOURS, **(scoring.get("reopen_after_hours") or {})}
-    orders, tickets, current, skipped_field, reopened = {}, [], {}, [], set()
+    orders: dict[str, dict[str, Any]] = {}  # order id -> order, reason, hours, score
+    tickets, current, skipped_field, reopened = [], {}, [], set()
     for o in pending:
         oid = o["order_id"]
         reason = reasons.get(o["stuck_reason"]) or {

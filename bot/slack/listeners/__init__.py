@@ -16,7 +16,7 @@ def register(app: App, sc: SlackContext) -> None:
     """Attach the redelivery filter and every listener to ``app``."""
 
     @app.middleware
-    def handle_once(body, next):  # noqa: A002 - Bolt's argument name
+    def handle_once(body, next):
         key = dedupe_key(body)
         message_id = (body.get("event") or {}).get("client_msg_id")
         try:

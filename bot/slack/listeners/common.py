@@ -26,7 +26,7 @@ def safely(reply: Callable[[str], object], work: Callable[[], object]) -> None:
         work()
     except EcmError as exc:
         reply(f"🙅 {blocks.escape(str(exc))}")
-    except Exception:  # noqa: BLE001 - the Slack boundary: never silence, never a trace
+    except Exception:
         ref = new_id()
         log.exception("slack handler failed (ref %s)", ref)
         reply(

@@ -52,16 +52,15 @@ def submit_note(sc: SlackContext, ack, body, view, skill: str, field: str) -> No
         return
     ack()
     channel = json.loads(view.get("private_metadata") or "{}").get("channel") or caller.slack_id
-    safely(
-        lambda t: None,
-        lambda: (
-            post_result(
-                lambda **kw: sc.client.chat_postMessage(channel=channel, **kw, **NO_UNFURL),
-                result,
-            ),
-            after(sc, result, caller),
-        ),
-    )
+
+    def deliver() -> None:
+        post_result(
+            lambda **kw: sc.client.chat_postMessage(channel=channel, **kw, **NO_UNFURL),
+            result,
+        )
+        after(sc, result, caller)
+
+    safely(lambda t: None, deliver)
 
 
 def register(app: App, sc: SlackContext) -> None:
@@ -77,6 +76,7 @@ def register(app: App, sc: SlackContext) -> None:
             routed = route(
                 sc.registry, sc.stores(), caller, f"order {action['value']}", trigger=TRIGGER
             )
+            assert routed.result is not None  # "order <id>" always routes to order-details
             post_result(lambda **kw: respond(replace_original=False, **kw), routed.result)
 
         safely(reply, work)
@@ -118,10 +118,12 @@ def register(app: App, sc: SlackContext) -> None:
                 assistant=sc.assistant,
             )
             respond(text="✅ Confirmed.", replace_original=True)
-            post_result(lambda **kw: respond(replace_original=False, **kw), done.result)
-            after(sc, done.result, caller)
-            if done.result.skill == "assign-tickets":
-                sc.dm(done.result.data["to_slack_id"], assigned_note(done.result, caller))
+            result = done.result
+            assert result is not None  # confirm() always runs the proposed skill
+            post_result(lambda **kw: respond(replace_original=False, **kw), result)
+            after(sc, result, caller)
+            if result.skill == "assign-tickets":
+                sc.dm(result.data["to_slack_id"], assigned_note(result, caller))
 
         safely(reply, work)
 

@@ -4,6 +4,7 @@ Reassign…, and Run triage from App Home."""
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from slack_bolt import App
 
@@ -59,7 +60,8 @@ def register(app: App, sc: SlackContext) -> None:
         def work() -> None:
             caller = sc.identity.resolve(body["user"]["id"])
             result = execute(sc.registry, sc.stores(), "run-ecm", caller, trigger=TRIGGER)
-            channel = (body.get("channel") or {}).get("id")
+            # the dashboard button sits in a message, so its action carries the channel
+            channel = cast(str, (body.get("channel") or {}).get("id"))
             post_result(
                 lambda **kw: sc.client.chat_postEphemeral(
                     channel=channel, user=caller.slack_id or body["user"]["id"], **kw
