@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
+
 from bot.db.base import Database, Params
 from bot.errors import StoreUnavailable
 
@@ -60,13 +62,26 @@ class SqliteDatabase(Database):
                 conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
                 conn.row_factory = _dict_row
                 conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-                if conn.execute("PRAGMA journal_mode").fetchone()["journal_mode"] != "wal":
-                    conn.execute("PRAGMA journal_mode = WAL")
+                self._wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.OperationalError as exc:
                 raise StoreUnavailable(str(self.path), str(exc)) from exc
             self._local.conn = conn
         return conn
+
+    def _wal(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL. Switching skips the busy handler: when processes open a new file at
+        once it can say "locked" straight away, so it is retried for up to ``timeout``."""
+        for attempt in Retrying(
+            retry=retry_if_exception(lambda e: "locked" in str(e) or "busy" in str(e)),
+            wait=wait_random_exponential(multiplier=0.01, max=0.5),
+            stop=stop_after_delay(self.timeout),
+            reraise=True,
+        ):
+            with attempt:
+                mode = conn.execute("PRAGMA journal_mode").fetchone()["journal_mode"]
+                if mode != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
