@@ -232,3 +232,20 @@ def test_doctor_shows_the_sync_lag_from_the_database(synced, monkeypatch):
     sync.run_once()
     found = check_sync(env)
     assert found.status == FAILING and "1 row(s) waiting" in found.detail
+
+
+def test_metrics_show_the_sync_lag(synced):
+    import json
+    import subprocess
+    import sys
+
+    demo, _, _, _ = synced
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "metrics", "--json"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "ECM_DATA_DIR": str(demo.path)},
+        timeout=60,
+    )
+    sync = json.loads(done.stdout)["sheet_sync"]
+    assert sync["lag_s"] is not None and sync["lag_s"] < 60 and sync["last_error"] is None

@@ -57,6 +57,23 @@ def trace(day: str, as_json: bool) -> None:
             )
 
 
+def _sync_lag(stores) -> dict | None:
+    """The sheet sync's last outcome and lag in seconds (None when no sync ever ran)."""
+    from bot.clock import now, parse_ts
+    from bot.sync.sheets_sync import sync_status
+
+    status = sync_status(stores)
+    if status is None:
+        return None
+    ok = status.get("last_ok_at")
+    return {
+        "last_ok_at": ok,
+        "lag_s": int((now() - parse_ts(ok)).total_seconds()) if ok else None,
+        "last_error": status.get("last_error"),
+        "requests": status.get("requests"),
+    }
+
+
 @cli.command()
 @click.option(
     "--days",
@@ -72,7 +89,9 @@ def metrics(days: int, as_json: bool) -> None:
 
     Example: ecm-bot metrics
     """
-    tiers = Reports(open_stores().db).metrics(days=days)
+    stores = open_stores()
+    tiers = Reports(stores.db).metrics(days=days)
+    tiers["sheet_sync"] = _sync_lag(stores)
     if as_json:
         emit_json(tiers)
         return
@@ -109,3 +128,8 @@ def metrics(days: int, as_json: bool) -> None:
         f"\nCustom metrics cover executions since {tiers['custom_window']['since']} UTC "
         f"(the last {days} days); counts, success and p95 cover all kept executions."
     )
+    sync = tiers["sheet_sync"]
+    if sync:
+        lag = "never succeeded" if sync["lag_s"] is None else f"last synced {sync['lag_s']} s ago"
+        error = f"; last try failed: {sync['last_error']}" if sync["last_error"] else ""
+        click.echo(f"Sheet sync: {lag}{error}.")
