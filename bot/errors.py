@@ -29,7 +29,13 @@ class AccessDenied(EcmError):
 
 
 class InputError(EcmError):
-    """The user's input is malformed or incomplete (an order ID, missing notes...)."""
+    """The user's input is malformed or incomplete (an order ID, missing notes...).
+    ``field`` names the input it is about (e.g. "notes"), so a form can show the message
+    under that field."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(EcmError):
@@ -46,6 +52,26 @@ class Conflict(EcmError):
 
 class NotConfigured(EcmError):
     """A required setting or data set is missing; the message says how to provide it."""
+
+
+class UnsafeQuery(EcmError):
+    """A statement that is not a single read-only SELECT/WITH was refused before it reached
+    the warehouse."""
+
+    def __init__(self, query: str, rule: str):
+        self.query, self.rule = query, rule
+        named = f"The query {query}" if query else "That query"
+        super().__init__(f"{named} was refused: {rule}.")
+
+
+class AdapterError(EcmError):
+    """An external system (the warehouse, Google Sheets, Slack) failed or refused; the
+    message names the system and what to check."""
+
+
+class AssistantUnavailable(EcmError):
+    """The language model could not answer (provider down, budget spent); callers fall back
+    to the deterministic answer."""
 
 
 class StoreUnavailable(EcmError):

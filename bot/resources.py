@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from bot.access.guard import Guard
-from bot.errors import InputError, NotFound
+from bot.errors import AccessDenied, InputError, NotFound
 from bot.paths import CONFIG_DIR, QUERIES_DIR, RUNBOOKS_DIR
 
 QUERY_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -133,7 +133,7 @@ def check_resources(registry) -> list[str]:
             guard = Guard(skill)
             try:
                 guard.check_resource(path)
-            except Exception:
+            except AccessDenied:  # refused, as it should be
                 continue
             problems.append(
                 f"{skill.folder}/aspora.config.yaml: field skill may load "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import DINESH, MANAGER, SARAH
 
-from bot.errors import AccessDenied, EcmError, InputError, NotOnRoster
+from bot.errors import AccessDenied, EcmError, InputError, NotOnRoster, UnsafeQuery
 from bot.stores.warehouse import check_params, check_read_only
 
 
@@ -69,7 +69,7 @@ def test_an_unknown_but_well_formed_order_id_is_refused(triaged):
     ids=["delete", "two-statements", "with-insert", "update", "attach", "pragma"],
 )
 def test_the_warehouse_runs_only_a_single_select(sql):
-    with pytest.raises(AccessDenied):
+    with pytest.raises(UnsafeQuery):
         check_read_only(sql)
 
 

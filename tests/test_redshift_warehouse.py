@@ -23,7 +23,7 @@ from pg_proxy import PgProxy
 
 from bot.clock import ts
 from bot.demo.seed import generate_orders, write_warehouse
-from bot.errors import AccessDenied, NotConfigured
+from bot.errors import NotConfigured, UnsafeQuery
 from bot.paths import PROJECT_ROOT, QUERIES_DIR
 from bot.stores.redshift_warehouse import (
     RedshiftWarehouse,
@@ -256,11 +256,11 @@ def test_check_read_only_refuses_a_delete_before_it_reaches_the_server(redshift_
         host="127.0.0.1", port=1, database="d", user="u", password="p", connect=must_not_connect
     )
     for sql in ("DELETE FROM orders", "SELECT 1; DELETE FROM orders", "WITH x AS (SELECT 1) SET a"):
-        with pytest.raises(AccessDenied):
+        with pytest.raises(UnsafeQuery):
             offline.run(sql, {})
     assert offline.connect_tries == 0 and offline.round_trips == 0
     before = redshift_wh.round_trips
-    with pytest.raises(AccessDenied, match="only SELECT or WITH"):
+    with pytest.raises(UnsafeQuery, match="That query was refused: only SELECT or WITH"):
         redshift_wh.run("DELETE FROM orders WHERE order_id = :id", {"id": "x"})
     assert redshift_wh.round_trips == before
     assert redshift_wh.run("SELECT COUNT(*) AS n FROM orders", {}) == [{"n": 720}]

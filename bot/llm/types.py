@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.errors import AssistantUnavailable
+
 
 @dataclass(frozen=True)
 class ToolSpec:
@@ -41,7 +43,7 @@ class LlmReply:
     provider: str = ""
 
 
-class LlmUnavailable(Exception):
+class LlmUnavailable(AssistantUnavailable):
     """The provider could not answer. ``transient`` errors (overloaded, 5xx, timeout,
     connection) are worth a brief retry; others (auth, bad request) are not."""
 

@@ -34,7 +34,7 @@ from tenacity import (
 )
 
 from bot.clock import TS_FORMAT
-from bot.errors import EcmError, NotConfigured
+from bot.errors import AdapterError, NotConfigured
 from bot.stores.warehouse import check_read_only
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ _READ_ONLY_UNSUPPORTED = ("0A000", "42601", "42704")
 _QUERY_CANCELED = "57014"
 
 
-class WarehouseUnavailable(EcmError):
+class WarehouseUnavailable(AdapterError):
     """The warehouse cannot be reached or refused the login; the message says what to check."""
 
 

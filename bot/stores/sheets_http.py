@@ -28,7 +28,7 @@ from gspread.exceptions import APIError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from bot.errors import EcmError, NotConfigured
+from bot.errors import AdapterError, NotConfigured
 
 log = logging.getLogger("bot.stores.sheets_workbook")
 
@@ -42,7 +42,7 @@ INIT_HINT = "Run `ecm-bot sheets init` to create the missing tabs and headers."
 T = TypeVar("T")
 
 
-class SheetsError(EcmError):
+class SheetsError(AdapterError):
     """Google Sheets refused or failed a request (after retries); the message says which."""
 
 

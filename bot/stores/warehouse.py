@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from bot.errors import AccessDenied, InputError
+from bot.errors import InputError, UnsafeQuery
 
 _WRITE_WORDS = re.compile(
     r"\b(INSERT|UPDATE|DELETE|MERGE|DROP|ALTER|CREATE|GRANT|REVOKE|TRUNCATE|COPY|UNLOAD|"
@@ -34,31 +34,18 @@ def strip_sql(sql: str) -> str:
     return re.sub(r"'(?:[^']|'')*'", "''", no_line)
 
 
-def check_read_only(sql: str, name: str = "query") -> None:
+def check_read_only(sql: str, name: str = "") -> None:
     """Refuse anything but a single SELECT or WITH statement."""
     bare = strip_sql(sql).strip().rstrip(";").strip()
     if ";" in bare:
-        raise AccessDenied(
-            skill="-",
-            role="-",
-            resource=name,
-            rule="only a single statement may run on the warehouse",
-        )
+        raise UnsafeQuery(name, "only a single statement may run on the warehouse")
     first = bare.split(None, 1)[0].upper() if bare else ""
     if first not in ("SELECT", "WITH"):
-        raise AccessDenied(
-            skill="-",
-            role="-",
-            resource=name,
-            rule="only SELECT or WITH statements may run on the warehouse",
-        )
+        raise UnsafeQuery(name, "only SELECT or WITH statements may run on the warehouse")
     bad = _WRITE_WORDS.search(bare)
     if bad:
-        raise AccessDenied(
-            skill="-",
-            role="-",
-            resource=name,
-            rule=f"'{bad.group(1).upper()}' is not allowed on the read-only warehouse",
+        raise UnsafeQuery(
+            name, f"'{bad.group(1).upper()}' is not allowed on the read-only warehouse"
         )
 
 
