@@ -57,6 +57,33 @@ def trace(day: str, as_json: bool) -> None:
             )
 
 
+def _breaches(stores, tiers: dict, days: int) -> dict[str, list[str]]:
+    """Each skill's monitoring thresholds against its figures (failures: the last ``days``)."""
+    from datetime import timedelta
+
+    from bot.clock import now, ts
+    from bot.skills.monitoring import breaches
+    from bot.skills.registry import Registry
+
+    since = ts(now() - timedelta(days=days))
+    failed = {
+        r["skill"]: int(r["n"])
+        for r in stores.db.query(
+            "SELECT skill, COUNT(*) AS n FROM executions WHERE started_at >= ? "
+            "AND outcome = 'error' GROUP BY skill",
+            [since],
+        )
+    }
+    found = {}
+    for skill in Registry.load():
+        figures = tiers["by_skill"].get(skill.name)
+        if figures:
+            problems = breaches(skill, {**figures, "failures": failed.get(skill.name, 0)})
+            if problems:
+                found[skill.name] = problems
+    return found
+
+
 def _sync_lag(stores) -> dict | None:
     """The sheet sync's last outcome and lag in seconds (None when no sync ever ran)."""
     from bot.clock import now, parse_ts
@@ -92,6 +119,7 @@ def metrics(days: int, as_json: bool) -> None:
     stores = open_stores()
     tiers = Reports(stores.db).metrics(days=days)
     tiers["sheet_sync"] = _sync_lag(stores)
+    tiers["breaches"] = _breaches(stores, tiers, days)
     if as_json:
         emit_json(tiers)
         return
@@ -128,6 +156,8 @@ def metrics(days: int, as_json: bool) -> None:
         f"\nCustom metrics cover executions since {tiers['custom_window']['since']} UTC "
         f"(the last {days} days); counts, success and p95 cover all kept executions."
     )
+    for name, problems in tiers["breaches"].items():
+        click.echo(f"⚠️ {name}: " + "; ".join(problems) + " (monitoring thresholds)")
     sync = tiers["sheet_sync"]
     if sync:
         lag = "never succeeded" if sync["lag_s"] is None else f"last synced {sync['lag_s']} s ago"

@@ -109,7 +109,6 @@ class TabAccess(Strict):
 class Permissions(Strict):
     tools: list[str]
     apis: list[Literal["warehouse", "workbook", "slack", "llm"]]
-    secrets: list[str]
     shared_resources: list[str]
     blocked_resources: list[str]
     sheets_access: dict[Literal[TABS], TabAccess] | None = None  # type: ignore[valid-type]
