@@ -6,8 +6,7 @@ import pytest
 from click.testing import CliRunner
 from helpers_skills import copy_skill, edit_config
 
-import bot.cli.skills_cmd
-from bot.cli import cli
+from bot.cli import load_commands
 from bot.errors import NotFound
 from bot.skills.registry import Registry
 
@@ -149,7 +148,7 @@ def test_match_returns_none_when_no_trigger_of_those_roles_fits(registry, messag
 
 
 def test_skills_list_prints_every_skill_with_its_role():
-    result = CliRunner().invoke(cli, ["skills", "list"])
+    result = CliRunner().invoke(load_commands(), ["skills", "list"])
 
     assert result.exit_code == 0, result.output
     for name in MANAGER_SKILLS + FIELD_SKILLS:
@@ -158,7 +157,7 @@ def test_skills_list_prints_every_skill_with_its_role():
 
 
 def test_skills_list_for_one_role_leaves_out_the_other_role():
-    result = CliRunner().invoke(cli, ["skills", "list", "--role", "field"])
+    result = CliRunner().invoke(load_commands(), ["skills", "list", "--role", "field"])
 
     assert result.exit_code == 0, result.output
     for name in FIELD_SKILLS:
@@ -168,7 +167,7 @@ def test_skills_list_for_one_role_leaves_out_the_other_role():
 
 
 def test_skills_search_prints_the_best_match_first():
-    result = CliRunner().invoke(cli, ["skills", "search", "resolve"])
+    result = CliRunner().invoke(load_commands(), ["skills", "search", "resolve"])
 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("field/resolve-ticket:")
@@ -176,18 +175,18 @@ def test_skills_search_prints_the_best_match_first():
 
 def test_skills_validate_passes_on_the_real_project():
     # Fails while bot/skill_code/* (the skills' entry points) or a runbook is still missing.
-    result = CliRunner().invoke(cli, ["skills", "validate"])
+    result = CliRunner().invoke(load_commands(), ["skills", "validate"])
 
     assert result.exit_code == 0, result.stderr
     assert "OK: 9 skills" in result.stdout
 
 
-def test_skills_validate_fails_naming_the_file_of_an_invalid_skill(tmp_path, monkeypatch):
+def test_skills_validate_fails_naming_the_file_of_an_invalid_skill(tmp_path):
     folder = copy_skill(tmp_path, "field", "my-tickets")
     edit_config(folder, lambda data: data["skill"].update(colour="blue"))
-    monkeypatch.setattr(bot.cli.skills_cmd, "SKILLS_DIR", tmp_path / "skills")
-
-    result = CliRunner().invoke(cli, ["skills", "validate"])
+    result = CliRunner().invoke(
+        load_commands(), ["skills", "validate", "--skills-dir", str(tmp_path / "skills")]
+    )
 
     assert result.exit_code == 1
     assert str(folder / "aspora.config.yaml") in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
@@ -80,14 +81,21 @@ def search_skills(text: str, role: str | None) -> None:
 
 
 @skills.command("validate")
-def validate_skills() -> None:
+@click.option(
+    "--skills-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=SKILLS_DIR,
+    show_default="the project's skills/",
+    help="Validate the skill folders here instead (e.g. a change before it ships).",
+)
+def validate_skills(skills_dir: Path) -> None:
     """Validate every skill folder, entry point and shared resource; exit 1 on any problem.
 
-    Example: ecm-bot skills validate
+    Example: ecm-bot skills validate --skills-dir ./skills
     """
     problems: list[str] = []
     try:
-        reg = Registry.load(SKILLS_DIR)
+        reg = Registry.load(skills_dir)
     except EcmError as exc:
         raise click.ClickException(str(exc)) from None
     for skill in reg:
