@@ -1,13 +1,20 @@
-"""Validation of user input that reaches SQL or the workbook: order IDs and free text."""
+"""Identifiers: new ids for executions, workflows and proposals, and validation of user input
+that reaches SQL or the workbook (order IDs and free text)."""
 
 from __future__ import annotations
 
 import re
+import uuid
 
 from bot.errors import InputError
 
 ORDER_ID_RE = re.compile(r"^[A-Z]{2}[A-Z0-9]{8}$")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
+
+
+def new_id() -> str:
+    """A new random id (12 hex digits) for an execution, a workflow or a proposal."""
+    return uuid.uuid4().hex[:12]
 
 
 def order_id(value: object) -> str:

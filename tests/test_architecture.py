@@ -66,3 +66,122 @@ def test_running_a_field_skill_loads_no_triage_module(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _unit(module: str) -> str | None:
+    """The node a module belongs to: ``bot.<package>`` or ``bot.<module>`` (bot/ids.py,
+    bot/errors.py, ... are nodes of their own); None outside bot."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "bot" and len(parts) > 1 else None
+
+
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """ids of the nodes inside ``if TYPE_CHECKING:`` blocks (imports for annotations only)."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            test = node.test
+            name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+            if name == "TYPE_CHECKING":
+                skipped |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return skipped
+
+
+def package_imports() -> dict[str, dict[str, list[str]]]:
+    """unit → imported unit → where (``path:line module``), over every module in bot,
+    imports inside functions included, ``if TYPE_CHECKING:`` imports excluded."""
+    graph: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(BOT.rglob("*.py")):
+        rel = path.relative_to(BOT.parent)
+        parts = rel.with_suffix("").parts
+        src = "bot" if parts[1:] == ("__init__",) else f"bot.{parts[1]}"
+        package = ".".join(parts[:-1])  # what a relative import is relative to
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = _type_checking_only(tree)
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: resolve against this module's package
+                    up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(up + ([base] if base else []))
+                # ``from bot import ids`` imports the module bot.ids
+                targets = [f"{base}.{a.name}" for a in node.names] if base == "bot" else [base]
+            else:
+                continue
+            for target in targets:
+                dst = _unit(target)
+                if dst and dst != src:
+                    where = f"{rel}:{node.lineno} {target}"
+                    graph.setdefault(src, {}).setdefault(dst, []).append(where)
+    return graph
+
+
+def _cycles(graph: dict[str, dict[str, list[str]]]) -> list[list[str]]:
+    """Strongly connected components of more than one node (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph.get(v, {}):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_import_graph_finds_a_cycle():
+    graph = {"bot.a": {"bot.b": ["x"]}, "bot.b": {"bot.c": ["y"]}, "bot.c": {"bot.a": ["z"]}}
+    assert _cycles(graph) == [["bot.a", "bot.b", "bot.c"]]
+    assert _cycles({"bot.a": {"bot.b": ["x"]}}) == []
+
+
+def test_no_import_cycle_between_bots_packages():
+    graph = package_imports()
+    assert graph["bot.agents"].get("bot.runtime")  # the graph is read: agents use the runtime
+    problems = []
+    for component in _cycles(graph):
+        edges = [
+            f"  {a} -> {b}: {', '.join(graph[a][b])}"
+            for a in component
+            for b in component
+            if b in graph.get(a, {})
+        ]
+        problems.append(" <-> ".join(component) + "\n" + "\n".join(edges))
+    assert not problems, "import cycles between bot's packages:\n" + "\n".join(problems)
+
+
+def test_the_runtime_never_imports_the_agents():
+    bad = package_imports().get("bot.runtime", {}).get("bot.agents", [])
+    assert not bad, f"bot.runtime imports bot.agents: {bad}"
+
+
+def test_only_the_executor_writes_execution_records():
+    writers = {
+        str(path.relative_to(BOT.parent))
+        for path in BOT.rglob("*.py")
+        if "record_execution(" in path.read_text(encoding="utf-8")
+    }
+    assert writers == {"bot/runtime/executor.py", "bot/stores/state.py"}  # caller, definition

@@ -1,5 +1,6 @@
 """The assistant: which models serve a skill run, its monthly limit (with one alert to the
-managers when it is reached), and narration that never fails the skill."""
+managers when it is reached), routing of free text, and narration that never fails the skill.
+It implements the runtime's interface, ``bot.runtime.assistant.Assistant``."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ import os
 from collections.abc import Callable, Mapping
 
 from bot.agents.narrate import NARRATED, invented_figures, narrate
+from bot.agents.router import choose
 from bot.agents.session import BudgetExceeded, LlmSession
 from bot.clock import now, ts
+from bot.errors import AssistantUnavailable
 from bot.llm.types import LlmUnavailable
+from bot.runtime.assistant import Assistant as RuntimeAssistant
+from bot.runtime.assistant import Pick
+from bot.runtime.context import SkillContext
+from bot.runtime.roster import Member
 from bot.skills.loader import Skill
+from bot.skills.registry import Registry
+from bot.stores.factory import Stores
 from bot.stores.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -22,7 +31,7 @@ DEGRADED = (
 NARRATION_MAX_TOKENS = {"field": 150, "manager": 400}  # a few sentences or bullets
 
 
-class MonthlyLimitReached(Exception):
+class MonthlyLimitReached(AssistantUnavailable):
     """The skill has spent its monthly_limit this month: deterministic path only."""
 
 
@@ -58,7 +67,15 @@ class Assistant:
             raise MonthlyLimitReached(message)
         return LlmSession(self.models, skill.config.model, max_output=max_output)
 
-    def narrate(self, ctx, data: dict) -> dict:
+    def pick(self, registry: Registry, stores: Stores, caller: Member, text: str) -> Pick | None:
+        """The model's pick among the caller's role's skills (None if none fits);
+        AssistantUnavailable (with the degraded note) when no model can answer."""
+        try:
+            return choose(self, registry, stores, caller, text)
+        except (LlmUnavailable, BudgetExceeded, MonthlyLimitReached) as exc:
+            raise AssistantUnavailable(DEGRADED) from exc
+
+    def narrate(self, ctx: SkillContext, data: dict) -> dict:
         """Add ``narrative`` (or an ``assistant_note``) to ``data``; return the usage."""
         if ctx.skill.name not in NARRATED:
             return {}
@@ -95,3 +112,7 @@ class Assistant:
             log.exception("narration for %s failed", ctx.skill.name)
             data["assistant_note"] = DEGRADED
         return session.usage()
+
+
+def _implements_the_runtime_interface(assistant: Assistant) -> RuntimeAssistant:
+    return assistant  # mypy checks Assistant against bot.runtime.assistant.Assistant here

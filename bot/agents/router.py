@@ -1,27 +1,29 @@
 """Free text to a skill: the model picks one of the caller's role's skills with a tool call
 whose skill parameter admits only that role's skills (the other role's are not in the catalog
 at all), and extracts its arguments. Write skills come back as proposals for the user to
-confirm; the model never writes."""
+confirm (``bot.runtime.dispatch``); the model never writes. Each routing call is recorded as
+an ``agent-router`` execution through the executor's ``recording``."""
 
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.access.guard import Guard
-from bot.agents.assistant import Assistant
 from bot.agents.prompts import system_prompt, untrusted
-from bot.clock import now, ts
 from bot.context.builder import build_context
 from bot.llm.types import ToolSpec
-from bot.runtime.executor import new_id
+from bot.runtime.assistant import Pick
+from bot.runtime.executor import Run, recording
 from bot.runtime.roster import Member
 from bot.skills.registry import Registry
 from bot.stores.factory import Stores
 
+if TYPE_CHECKING:
+    from bot.agents.assistant import Assistant
+
+ROUTER = "agent-router"  # the skill name its execution records carry
 ROUTER_SKILL = {"field": "my-tickets", "manager": "run-ecm"}  # whose model block and budget
-WRITE_SKILLS = frozenset({"resolve-ticket", "escalate-ticket", "assign-tickets"})
 ARG_DOCS = {
     "order_id": "Order ID, two letters and 8 letters or digits, e.g. AE136ABC00",
     "notes": "Resolution note: what was done and any partner reference",
@@ -29,13 +31,6 @@ ARG_DOCS = {
     "agent": "The agent to assign to: email or @handle",
 }
 _PLACEHOLDER = re.compile(r"\{(\w+)(?:\.\.\.)?\}")
-
-
-@dataclass(frozen=True)
-class Pick:
-    skill: str
-    args: dict
-    text: str
 
 
 def accepted_args(registry: Registry, skill: str) -> set[str]:
@@ -66,38 +61,18 @@ def choose(
         },
     )
     session = assistant.session(router, stores.state, max_output=200)
-    started = time.perf_counter()
     prompt = (
         "Pick the skill that answers this message and extract its arguments with "
         f"activate_skill. If none fits, answer briefly without a tool.\n{untrusted(text)}"
     )
-    outcome = "ok"
-    try:
-        reply = session.complete(
-            system_prompt(parts), [{"role": "user", "content": prompt}], [tool]
-        )
-    except Exception as exc:
-        outcome = type(exc).__name__
-        raise
-    finally:
-        stores.state.record_execution(
-            {
-                "id": new_id(),
-                "workflow_id": new_id(),
-                "parent_id": None,
-                "skill": "agent-router",
-                "role": role,
-                "caller": caller.email,
-                "trigger": "free-text",
-                "started_at": ts(now()),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "outcome": outcome,
-                "error": None,
-                "metrics": {},
-                "order_ids": [],
-                **session.usage(),
-            }
-        )
+    run = Run(ROUTER, role, caller.email, "free-text")
+    with recording(stores, run):
+        try:
+            reply = session.complete(
+                system_prompt(parts), [{"role": "user", "content": prompt}], [tool]
+            )
+        finally:
+            run.usage = session.usage()
     call = next((c for c in reply.tool_calls if c.name == "activate_skill"), None)
     if call is None:
         return None

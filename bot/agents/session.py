@@ -12,11 +12,12 @@ from typing import Protocol
 
 from bot.agents.cost import cost
 from bot.context.tokens import estimate_tokens
+from bot.errors import AssistantUnavailable
 from bot.llm.types import LlmReply, LlmUnavailable, ToolSpec
 from bot.skills.schema import ModelSection
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(AssistantUnavailable):
     """The next model call would take this execution over its per-execution budget."""
 
 

@@ -1,5 +1,9 @@
 """Route a message from a roster member to their role's agent: trigger match, role check,
-skill run. The CLI's ``chat`` and (later) the Slack app both come through here."""
+skill run. The CLI's ``chat`` and the Slack app both come through here.
+
+Free text that matches no trigger goes to the assistant (``bot.runtime.assistant.Assistant``,
+passed in by the caller; None means no model is configured). A write it picks only becomes a
+proposal, carried out when its owner confirms it."""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ from dataclasses import dataclass
 
 from bot.clock import now, parse_ts
 from bot.errors import AccessDenied, Conflict
-from bot.runtime.executor import SkillResult, execute, new_id
+from bot.ids import new_id
+from bot.runtime.assistant import Assistant, AssistantUnavailable
+from bot.runtime.executor import SkillResult, execute
 from bot.runtime.roster import Member, Roster
 from bot.skills.registry import Registry
 from bot.skills.tools import DEC_011
 from bot.stores.factory import Stores
 
 PROPOSAL_TTL_SECONDS = 15 * 60
+WRITE_SKILLS = frozenset({"resolve-ticket", "escalate-ticket", "assign-tickets"})  # proposed
 
 
 @dataclass
@@ -44,7 +51,7 @@ def handle_message(
     who: str,
     text: str,
     trigger: str = "chat",
-    assistant=None,
+    assistant=None,  # an Assistant (bot.runtime.assistant) or None
 ) -> Reply:
     """Resolve ``who`` (email or Slack ID) on the roster, then route ``text``."""
     caller = Roster.load(stores.workbook).resolve(who)
@@ -57,7 +64,7 @@ def route(
     caller: Member,
     text: str,
     trigger: str = "chat",
-    assistant=None,
+    assistant=None,  # an Assistant (bot.runtime.assistant) or None
 ) -> Reply:
     """Match ``text`` to one of the caller's skills and run it; refuse another role's skill."""
     if text.strip().lower() in ("help", "?", "/help", "ecm help"):
@@ -94,18 +101,18 @@ def route(
 
 
 def free_text(
-    registry: Registry, stores: Stores, caller: Member, text: str, trigger: str, assistant
+    registry: Registry,
+    stores: Stores,
+    caller: Member,
+    text: str,
+    trigger: str,
+    assistant: Assistant,
 ) -> Reply:
     """Let the model pick one of the caller's skills; a write becomes a proposal to confirm."""
-    from bot.agents.assistant import DEGRADED, MonthlyLimitReached
-    from bot.agents.router import WRITE_SKILLS, choose
-    from bot.agents.session import BudgetExceeded
-    from bot.llm.types import LlmUnavailable
-
     try:
-        pick = choose(assistant, registry, stores, caller, text)
-    except (LlmUnavailable, BudgetExceeded, MonthlyLimitReached):
-        return Reply(caller, help_text=DEGRADED + "\n" + help_text(registry, caller.roles))
+        pick = assistant.pick(registry, stores, caller, text)
+    except AssistantUnavailable as exc:
+        return Reply(caller, help_text=f"{exc}\n" + help_text(registry, caller.roles))
     if pick is None:
         return Reply(
             caller,
@@ -146,7 +153,7 @@ def confirm(
     caller: Member,
     proposal_id: str,
     trigger: str = "confirmed",
-    assistant=None,
+    assistant=None,  # an Assistant (bot.runtime.assistant) or None
 ) -> Reply:
     """Carry out a proposal the caller confirmed (once; within 15 minutes)."""
     taken = stores.state.take_proposal(proposal_id, caller.email)

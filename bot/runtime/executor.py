@@ -1,24 +1,33 @@
 """Run one skill: check the caller's role, build its context, call its entry point, and
 record one execution (workflow id, parent id, skill, role, caller, trigger, start, duration,
-outcome, error, custom metrics)."""
+outcome, error, custom metrics, model usage).
+
+``recording`` is the one place that writes an execution record: ``execute`` runs every skill
+through it, and a run that is not a skill (the agents' router) uses it too."""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import time
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.access.guard import Guard
 from bot.clock import now, ts
 from bot.errors import AccessDenied, EcmError
+from bot.ids import new_id
 from bot.ids import order_id as valid_order_id
 from bot.runtime.context import SkillContext
 from bot.runtime.roster import Member
 from bot.skills.registry import Registry
 from bot.skills.tools import DEC_011
 from bot.stores.factory import Stores
+
+__all__ = ["Run", "SkillResult", "execute", "new_id", "recording", "system_member", "today"]
+# ``new_id`` lives in bot.ids; it is re-exported here for callers that still import it from here.
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +43,63 @@ class SkillResult:
     children: list[SkillResult] = field(default_factory=list)
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex[:12]
+@dataclass
+class Run:
+    """One execution being recorded: what ran, for whom, and what it measured and used.
+    A run is its own workflow unless it joins one."""
+
+    skill: str
+    role: str
+    caller: str
+    trigger: str
+    id: str = field(default_factory=new_id)
+    workflow_id: str = ""
+    parent_id: str | None = None
+    at: datetime = field(default_factory=now)
+    metrics: dict = field(default_factory=dict)
+    order_ids: list[str] = field(default_factory=list)
+    usage: dict = field(default_factory=dict)  # model, tokens, cost, tool calls
+
+    def __post_init__(self) -> None:
+        self.workflow_id = self.workflow_id or self.id
+
+
+@contextmanager
+def recording(stores: Stores, run: Run) -> Iterator[Run]:
+    """Time the block and record ``run`` once when it ends: ``ok``, or ``denied`` /
+    ``refused`` / ``error`` with the error, which is raised on."""
+    started, outcome, error = time.perf_counter(), "ok", None
+    try:
+        yield run
+    except AccessDenied as exc:
+        outcome, error = "denied", str(exc)
+        raise
+    except EcmError as exc:
+        outcome, error = "refused", str(exc)
+        raise
+    except Exception as exc:
+        outcome, error = "error", f"{type(exc).__name__}: {exc}"
+        log.exception("%s failed (execution %s)", run.skill, run.id)
+        raise
+    finally:
+        stores.state.record_execution(
+            {
+                "id": run.id,
+                "workflow_id": run.workflow_id,
+                "parent_id": run.parent_id,
+                "skill": run.skill,
+                "role": run.role,
+                "caller": run.caller,
+                "trigger": run.trigger,
+                "started_at": ts(run.at),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "outcome": outcome,
+                "error": error,
+                "metrics": run.metrics,
+                "order_ids": run.order_ids,
+                **run.usage,
+            }
+        )
 
 
 def entry_point(skill):
@@ -53,7 +117,7 @@ def execute(
     trigger: str = "chat",
     workflow_id: str | None = None,
     parent_id: str | None = None,
-    assistant=None,
+    assistant=None,  # an Assistant (bot.runtime.assistant) or None
 ) -> SkillResult:
     """Run ``skill_name`` for ``caller``; raise EcmError for refusals and bad input."""
     skill = registry.get(skill_name)
@@ -66,55 +130,36 @@ def execute(
             message=f"Sorry, {skill.name} is a {skill.role} skill and you are on the ECM roster "
             f"as {roles}. {DEC_011}",
         )
-    execution_id = new_id()
     if workflow_id is None and skill.role == "field" and args and args.get("order_id"):
         workflow_id, parent_id = _linked_workflow(stores, str(args["order_id"]))
+    run = Run(
+        skill.name,
+        skill.role,
+        caller.email,
+        trigger,
+        workflow_id=workflow_id or "",
+        parent_id=parent_id,
+    )
     ctx = SkillContext(
         skill=skill,
         caller=caller,
         stores=stores,
         registry=registry,
         guard=guard,
-        execution_id=execution_id,
-        workflow_id=workflow_id or execution_id,
-        parent_id=parent_id,
+        execution_id=run.id,
+        workflow_id=run.workflow_id,
+        parent_id=run.parent_id,
         trigger=trigger,
+        at=run.at,
     )
-    started, outcome, error, usage = time.perf_counter(), "ok", None, {}
-    try:
-        data = entry_point(skill)(ctx, **(args or {}))
-        if assistant is not None:
-            usage = assistant.narrate(ctx, data)
-        return SkillResult(skill.name, data, execution_id, ctx.workflow_id)
-    except AccessDenied as exc:
-        outcome, error = "denied", str(exc)
-        raise
-    except EcmError as exc:
-        outcome, error = "refused", str(exc)
-        raise
-    except Exception as exc:
-        outcome, error = "error", f"{type(exc).__name__}: {exc}"
-        log.exception("skill %s failed (execution %s)", skill.name, execution_id)
-        raise
-    finally:
-        stores.state.record_execution(
-            {
-                "id": execution_id,
-                "workflow_id": ctx.workflow_id,
-                "parent_id": ctx.parent_id,
-                "skill": skill.name,
-                "role": skill.role,
-                "caller": caller.email,
-                "trigger": trigger,
-                "started_at": ts(ctx.at),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "outcome": outcome,
-                "error": error,
-                "metrics": ctx.metrics,
-                "order_ids": ctx.order_ids,
-                **usage,
-            }
-        )
+    with recording(stores, run):
+        try:
+            data = entry_point(skill)(ctx, **(args or {}))
+            if assistant is not None:
+                run.usage = assistant.narrate(ctx, data)
+            return SkillResult(skill.name, data, run.id, run.workflow_id)
+        finally:  # a skill may replace its lists rather than extend them
+            run.metrics, run.order_ids = ctx.metrics, ctx.order_ids
 
 
 def _linked_workflow(stores: Stores, raw_id: str) -> tuple[str | None, str | None]:
