@@ -61,7 +61,7 @@ def build_context(
         ContextPart(f"{skill.role} skill catalog", catalog_text(registry, skill.role)),
         ContextPart(f"SKILL.md of {skill.name}", guard.read_text(skill.skill_md)),
     ]
-    whole, per_reason = request_files(skill.name, reason)
+    whole, per_reason = request_files(skill, reason)
     # Per-reason entries first, so an unknown reason is an InputError, not a missing runbook.
     entries = [
         ContextPart(f"{_label(path)} [{reason}]", reason_entry(guard, path, reason))

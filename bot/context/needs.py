@@ -1,46 +1,19 @@
-"""Which shared resources one request of each skill needs (progressive disclosure).
-
-Whole files are listed by path; for the per-reason YAML files only the entry of the
-request's stuck reason is included, and for order-details only that reason's runbook. Field
-requests get no SQL: their queries were run by code, and the agent explains, it doesn't query.
-"""
+"""Which shared resources one request of a skill needs (progressive disclosure), as its
+``context`` section in aspora.config.yaml says: whole files by path, files of which only the
+request's stuck-reason entry is given, and the order's runbook where ``runbook: true``."""
 
 from __future__ import annotations
 
-from bot.paths import CONFIG_DIR, QUERIES_DIR, RUNBOOKS_DIR
+from pathlib import Path
 
-Q, C = QUERIES_DIR, CONFIG_DIR
-STUCK, KG = C / "stuck-reasons.yaml", C / "knowledge-graph.yaml"
-
-# skill -> (whole files, per-reason yaml files)
-NEEDS = {
-    "triage-and-assign": ([Q / "ecm-pending-list.sql", C / "scoring.yaml", STUCK], []),
-    "assign-tickets": ([], [STUCK]),
-    "ecm-daily-flow": (
-        [
-            Q / "ecm-pending-list.sql",
-            Q / "ecm-stuck-trends.sql",
-            C / "scoring.yaml",
-            C / "patterns.yaml",
-            STUCK,
-        ],
-        [],
-    ),
-    "pattern-intelligence": ([Q / "ecm-stuck-trends.sql", C / "patterns.yaml"], []),
-    "run-ecm": ([Q / "ecm-dashboard-counts.sql", Q / "ecm-pending-list.sql"], [STUCK]),
-    # field requests: code has already run their queries; the agent explains, it doesn't query
-    "my-tickets": ([], [STUCK, KG]),
-    "order-details": ([], [STUCK, KG]),
-    "resolve-ticket": ([], [STUCK]),
-    "escalate-ticket": ([], [STUCK]),
-}
-NEEDS_RUNBOOK = {"order-details"}
+from bot.paths import PROJECT_ROOT, RUNBOOKS_DIR
+from bot.skills.loader import Skill
 
 
-def request_files(skill: str, reason: str | None) -> tuple[list, list]:
+def request_files(skill: Skill, reason: str | None) -> tuple[list[Path], list[Path]]:
     """(whole files, per-reason yaml files) for one request of ``skill``."""
-    whole, per_reason = NEEDS.get(skill, ([], []))
-    whole = list(whole)
-    if skill in NEEDS_RUNBOOK and reason:
+    needs = skill.config.context
+    whole = [PROJECT_ROOT / p for p in needs.files]
+    if needs.runbook and reason:
         whole.append(RUNBOOKS_DIR / f"{reason}.md")
-    return whole, list(per_reason) if reason else []
+    return whole, [PROJECT_ROOT / p for p in needs.per_reason] if reason else []

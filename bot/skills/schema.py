@@ -121,6 +121,16 @@ class Monitoring(Strict):
     custom_metrics: list[str]
 
 
+class ContextNeeds(Strict):
+    """What one request of the skill needs in its context (progressive disclosure): whole
+    files, files of which only the request's stuck-reason entry is given, and whether the
+    order's runbook is included. Paths are relative to the project root (``shared/...``)."""
+
+    files: list[str] = Field(default_factory=list)
+    per_reason: list[str] = Field(default_factory=list)
+    runbook: bool = False
+
+
 class SkillConfig(Strict):
     """The whole aspora.config.yaml."""
 
@@ -130,3 +140,4 @@ class SkillConfig(Strict):
     triggers: list[Trigger]
     permissions: Permissions
     monitoring: Monitoring
+    context: ContextNeeds = Field(default_factory=ContextNeeds)
