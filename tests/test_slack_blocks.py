@@ -12,8 +12,10 @@ from conftest import MANAGER, SARAH
 
 from bot.render import render
 from bot.runtime.roster import Roster
-from bot.slack import blocks as kit
 from bot.slack import views
+from bot.slack.blocks import field as field_views
+from bot.slack.blocks import kit
+from bot.slack.blocks import manager as manager_views
 
 HOSTILE = "<!here> <@U999> <http://evil.example|click>"
 
@@ -159,7 +161,7 @@ def test_triage_summary_mentions_agents_and_offers_dashboard_and_override(triage
     result = triaged.run(MANAGER, "triage-and-assign")
     data = result.data
     ids = slack_ids(triaged)
-    blocks = kit.triage_summary(data, ids)
+    blocks = manager_views.triage_summary(data, ids)
     assert_within_limits(blocks, 50)
     sdk_validates(blocks)
     text = json.dumps(blocks, ensure_ascii=False)
@@ -174,7 +176,7 @@ def test_triage_summary_mentions_agents_and_offers_dashboard_and_override(triage
 
 def test_triage_summary_falls_back_to_the_handle_and_marks_a_dry_run(triaged):
     data = triaged.run(MANAGER, "triage-and-assign", dry_run=True).data
-    text = json.dumps(kit.triage_summary(data, {}), ensure_ascii=False)
+    text = json.dumps(manager_views.triage_summary(data, {}), ensure_ascii=False)
     assert "<@" not in text
     assert f"@{data['agents'][0]['agent'].split('@')[0]} —" in text
     assert "dry run" in text
@@ -183,7 +185,7 @@ def test_triage_summary_falls_back_to_the_handle_and_marks_a_dry_run(triaged):
 def test_a_malformed_slack_id_on_the_roster_is_not_trusted_as_a_mention(triaged):
     data = triaged.run(MANAGER, "triage-and-assign").data
     ids = {data["agents"][0]["agent"]: "U1><!channel"}
-    text = json.dumps(kit.triage_summary(data, ids))
+    text = json.dumps(manager_views.triage_summary(data, ids))
     assert "<!channel" not in text
 
 
@@ -193,7 +195,7 @@ def test_triage_summary_with_hundreds_of_agents_stays_within_fifty_blocks(triage
         {**data["agents"][0], "agent": f"agent{i:04d}.with.a.long.name@example.com"}
         for i in range(3000)
     ]
-    blocks = kit.triage_summary({**data, "agents": many}, {})
+    blocks = manager_views.triage_summary({**data, "agents": many}, {})
     assert_within_limits(blocks, 50)
     assert "more agents" in json.dumps(blocks)
 
@@ -203,7 +205,7 @@ def test_agent_thread_offers_reassign_on_every_ticket(triaged):
     ids = slack_ids(triaged)
     assert data["agents"]
     for agent in data["agents"]:
-        pages = kit.agent_thread(agent, ids.get(agent["agent"]))
+        pages = manager_views.agent_thread(agent, ids.get(agent["agent"]))
         for page in pages:
             assert_within_limits(page, 50)
             sdk_validates(page)
@@ -230,7 +232,7 @@ def test_agent_thread_line_shows_priority_order_amount_hours_reason_and_steps():
             }
         ],
     }
-    pages = kit.agent_thread(agent, None)
+    pages = manager_views.agent_thread(agent, None)
     assert pages[0][0]["text"]["text"].startswith("@sarah.ops — your 1 tickets")
     assert pages[0][1]["text"]["text"] == (
         "*P1* `AE136ABC00` · 721 AED · 14h · LULU_NOT_CONFIRMED\n"
@@ -243,7 +245,7 @@ def test_agent_thread_line_shows_priority_order_amount_hours_reason_and_steps():
 
 def test_queue_shows_each_ticket_with_details_resolve_and_escalate(triaged):
     data = triaged.run(SARAH, "my-tickets").data
-    pages = kit.queue(data)
+    pages = field_views.queue(data)
     blocks = all_blocks(pages)
     for page in pages:
         assert_within_limits(page, 50)
@@ -263,7 +265,7 @@ def test_queue_shows_each_ticket_with_details_resolve_and_escalate(triaged):
 
 def test_a_queue_of_sixty_tickets_pages_into_messages_of_at_most_fifty_blocks(triaged):
     data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
-    pages = kit.queue(data)
+    pages = field_views.queue(data)
     assert len(pages) >= 2
     for page in pages:
         assert_within_limits(page, 50)
@@ -275,7 +277,7 @@ def test_a_queue_of_sixty_tickets_pages_into_messages_of_at_most_fifty_blocks(tr
 
 
 def test_an_empty_queue_is_one_friendly_section():
-    pages = kit.queue({"count": 0, "by_priority": {}, "tickets": [], "live_error": None})
+    pages = field_views.queue({"count": 0, "by_priority": {}, "tickets": [], "live_error": None})
     assert len(pages) == 1 and len(pages[0]) == 1
     assert pages[0][0]["type"] == "section" and "No open tickets" in pages[0][0]["text"]["text"]
 
@@ -284,7 +286,7 @@ def test_order_details_shows_facts_timeline_runbook_and_resolve_escalate(triaged
     oid = triaged.run(SARAH, "my-tickets").data["tickets"][0]["order_id"]
     data = triaged.run(SARAH, "order-details", order_id=oid).data
     assert data["runbook"]
-    pages = kit.order_details(data)
+    pages = field_views.order_details(data)
     for page in pages:
         assert_within_limits(page, 50)
         sdk_validates(page)
@@ -306,7 +308,7 @@ def test_a_long_runbook_is_split_into_sections_and_pages(triaged):
     oid = triaged.run(SARAH, "my-tickets").data["tickets"][0]["order_id"]
     data = triaged.run(SARAH, "order-details", order_id=oid).data
     data["runbook"] = "\n".join([data["runbook"]] * 40)  # ~200,000 characters
-    pages = kit.order_details(data)
+    pages = field_views.order_details(data)
     assert len(pages) >= 2
     for page in pages:
         assert_within_limits(page, 50)
@@ -331,11 +333,11 @@ def test_hostile_ticket_text_never_reaches_slack_unescaped(triaged):
         e.update(detail=HOSTILE, system=HOSTILE, event_type=HOSTILE)
 
     rendered = [
-        kit.triage_summary(triage, {}),
-        [kit.agent_thread(a, None) for a in triage["agents"]],
-        kit.queue(queue_data),
-        kit.order_details(order),
-        kit.order_details({**order, "runbook": None, "runbook_missing": HOSTILE}),
+        manager_views.triage_summary(triage, {}),
+        [manager_views.agent_thread(a, None) for a in triage["agents"]],
+        field_views.queue(queue_data),
+        field_views.order_details(order),
+        field_views.order_details({**order, "runbook": None, "runbook_missing": HOSTILE}),
         kit.text_messages(HOSTILE),
         views.override_modal([(HOSTILE, "a@example.com")], oid, ""),
         views.note_modal("resolve", HOSTILE, ""),

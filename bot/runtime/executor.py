@@ -26,9 +26,6 @@ from bot.skills.registry import Registry
 from bot.skills.tools import DEC_011
 from bot.stores.factory import Stores
 
-__all__ = ["Run", "SkillResult", "execute", "new_id", "recording", "system_member", "today"]
-# ``new_id`` lives in bot.ids; it is re-exported here for callers that still import it from here.
-
 log = logging.getLogger(__name__)
 
 

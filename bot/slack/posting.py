@@ -13,7 +13,8 @@ from slack_sdk.web import WebClient
 from bot.render import render
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Roster
-from bot.slack import blocks
+from bot.slack.blocks import field, manager
+from bot.slack.blocks.kit import MAX_BLOCKS, MAX_SECTION, escape, text_messages
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,13 @@ def assistant_text(data: dict) -> str:
 def result_messages(result: SkillResult) -> list[list[dict]]:
     """Block Kit messages (each ≤ 50 blocks) for any skill result except triage."""
     if result.skill == "my-tickets":
-        pages = blocks.queue(result.data)
+        pages = field.queue(result.data)
     elif result.skill == "order-details":
-        pages = blocks.order_details(result.data)
+        pages = field.order_details(result.data)
     else:
-        pages = blocks.text_messages(render(result.skill, result.data))
+        pages = text_messages(render(result.skill, result.data))
     extra = assistant_text(result.data)
-    return pages + blocks.text_messages(extra) if extra else pages
+    return pages + text_messages(extra) if extra else pages
 
 
 def proposal_blocks(proposal: dict) -> list[dict]:
@@ -55,7 +56,7 @@ def proposal_blocks(proposal: dict) -> list[dict]:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"🤔 I think you want me to: *{blocks.escape(proposal['summary'])[:2800]}*",
+                "text": f"🤔 I think you want me to: *{escape(proposal['summary'])[:2800]}*",
             },
         },
         {
@@ -84,19 +85,19 @@ def fallback_text(result: SkillResult) -> str:
     """Notification text for a result (Slack shows it where blocks can't be)."""
     text = render(result.skill, result.data)
     first = text.splitlines()[0] if text else result.skill
-    return blocks.escape(first[:300])
+    return escape(first[:300])
 
 
 def post_triage(client: WebClient, channel: str, result: SkillResult, roster: Roster) -> str:
     """Post the summary in ``channel`` and one thread reply per agent; return the summary ts."""
     slack_ids = {m.email: m.slack_id for m in roster.members if m.slack_id}
-    summary_blocks = blocks.triage_summary(result.data, slack_ids)
+    summary_blocks = manager.triage_summary(result.data, slack_ids)
     extra = assistant_text(result.data)
-    if extra and len(summary_blocks) < blocks.MAX_BLOCKS:
+    if extra and len(summary_blocks) < MAX_BLOCKS:
         summary_blocks.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": blocks.escape(extra)[: blocks.MAX_SECTION]},
+                "text": {"type": "mrkdwn", "text": escape(extra)[:MAX_SECTION]},
             }
         )
     summary = client.chat_postMessage(
@@ -107,7 +108,7 @@ def post_triage(client: WebClient, channel: str, result: SkillResult, roster: Ro
     )
     ts = summary["ts"]
     for agent in result.data["agents"]:
-        for page in blocks.agent_thread(agent, slack_ids.get(agent["agent"])):
+        for page in manager.agent_thread(agent, slack_ids.get(agent["agent"])):
             client.chat_postMessage(
                 channel=channel,
                 thread_ts=ts,
@@ -130,10 +131,10 @@ def post_escalation(client: WebClient, channel: str, result: SkillResult, by_sla
     if not channel:
         return
     d = result.data
-    lines = [f"🚨 <@{by_slack_id}> escalated `{blocks.escape(d.get('order_id'))}`"]
+    lines = [f"🚨 <@{by_slack_id}> escalated `{escape(d.get('order_id'))}`"]
     for key, label in (("reason_code", "Stuck reason"), ("target", "To"), ("reason", "Why")):
         if d.get(key):
-            lines.append(f"*{label}:* {blocks.escape(d[key])}")
+            lines.append(f"*{label}:* {escape(d[key])}")
     client.chat_postMessage(channel=channel, text="\n".join(lines), **NO_UNFURL)
 
 

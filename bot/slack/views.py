@@ -3,8 +3,8 @@ most MAX_VIEW_BLOCKS blocks, titles of MAX_TITLE characters, private_metadata of
 
 from __future__ import annotations
 
-from bot.slack.blocks import (
-    EMPTY_QUEUE,
+from bot.slack.blocks.field import EMPTY_QUEUE, queue_groups
+from bot.slack.blocks.kit import (
     MAX_INPUT,
     MAX_METADATA,
     MAX_OPTION_TEXT,
@@ -18,7 +18,6 @@ from bot.slack.blocks import (
     escape,
     header,
     plain,
-    queue_groups,
     section,
     text_messages,
 )

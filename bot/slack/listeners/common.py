@@ -1,5 +1,5 @@
-"""What the Slack listeners share: the error boundary, redelivery keys, refusals and the
-follow-ups of a write (escalation notice, the new assignee's DM)."""
+"""What the Slack listeners share: the error boundary, redelivery keys, refusals and where a
+button's answer goes. Results reach people through bot.slack.delivery only."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import logging
 from collections.abc import Callable
 
 from bot.errors import AccessDenied, EcmError
-from bot.runtime.executor import SkillResult, new_id
+from bot.ids import new_id
 from bot.runtime.roster import Member
 from bot.skills.tools import DEC_011
-from bot.slack import blocks
+from bot.slack.blocks.kit import escape
 from bot.slack.context import SlackContext
-from bot.slack.posting import NO_UNFURL, post_escalation
+from bot.slack.delivery import ReplyTarget, say
 
 log = logging.getLogger("bot.slack.listeners")
 TRIGGER = "slack"
@@ -25,7 +25,7 @@ def safely(reply: Callable[[str], object], work: Callable[[], object]) -> None:
     try:
         work()
     except EcmError as exc:
-        reply(f"🙅 {blocks.escape(str(exc))}")
+        reply(f"🙅 {escape(str(exc))}")
     except Exception:
         ref = new_id()
         log.exception("slack handler failed (ref %s)", ref)
@@ -48,18 +48,18 @@ def dedupe_key(body: dict) -> str | None:
     return None
 
 
-def after(sc: SlackContext, result: SkillResult, caller: Member) -> None:
-    if result.skill == "escalate-ticket":
-        post_escalation(sc.client, sc.settings.escalation_channel, result, caller.slack_id)
+def action_channel(body) -> str:
+    """The conversation a button was clicked in (the clicker's own ID when there is none)."""
+    return (body.get("channel") or {}).get("id") or body["user"]["id"]
+
+
+def ephemeral_target(body) -> ReplyTarget:
+    """An answer only the clicker sees, where they clicked."""
+    return ReplyTarget.ephemeral(action_channel(body), body["user"]["id"])
 
 
 def ephemeral(sc: SlackContext, body) -> Callable[[str], object]:
-    channel = (body.get("channel") or {}).get("id") or body["user"]["id"]
-
-    def reply(text: str) -> None:
-        sc.client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
-
-    return reply
+    return say(sc, ephemeral_target(body))
 
 
 def require_manager(sc: SlackContext, caller: Member, what: str) -> None:
@@ -83,32 +83,6 @@ def require_manager(sc: SlackContext, caller: Member, what: str) -> None:
 
 def view_order_id(view: dict) -> str:
     return json.loads(view.get("private_metadata") or "{}").get("order_id", "")
-
-
-def assigned_note(result: SkillResult, by: Member) -> str:
-    d = result.data
-    return (
-        f"📥 <@{by.slack_id}> assigned you `{blocks.escape(d['order_id'])}` "
-        f"({blocks.escape(d['priority'])}, {blocks.escape(d['stuck_reason'])}). "
-        f"Reason: {blocks.escape(d['reason'])}. Say `order {d['order_id']}` here to open it."
-    )
-
-
-def announce_override(
-    sc: SlackContext, meta: dict, result: SkillResult, note: str, caller: Member
-) -> None:
-    d = result.data
-    if meta.get("channel"):
-        sc.client.chat_postMessage(
-            channel=meta["channel"],
-            thread_ts=meta.get("thread_ts"),
-            text=(
-                f"🔁 <@{caller.slack_id}> moved `{blocks.escape(d['order_id'])}` to "
-                f"<@{d['to_slack_id']}>. Reason: {blocks.escape(d['reason'])}"
-            ),
-            **NO_UNFURL,
-        )
-    sc.dm(d["to_slack_id"], note)
 
 
 def slash_help() -> str:

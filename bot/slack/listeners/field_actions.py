@@ -12,20 +12,18 @@ from bot.runtime.dispatch import confirm, route
 from bot.runtime.executor import execute
 from bot.slack import views
 from bot.slack.context import SlackContext
+from bot.slack.delivery import ReplyTarget, deliver, say, send
 from bot.slack.listeners.common import (
     TRIGGER,
-    after,
-    assigned_note,
+    action_channel,
     ephemeral,
     safely,
     view_order_id,
 )
-from bot.slack.posting import NO_UNFURL, post_result
 
 
 def open_note(sc: SlackContext, body, action, kind: str) -> None:
-    channel = (body.get("channel") or {}).get("id") or body["user"]["id"]
-    meta = json.dumps({"channel": channel, "order_id": action["value"]})
+    meta = json.dumps({"channel": action_channel(body), "order_id": action["value"]})
     safely(
         ephemeral(sc, body),
         lambda: sc.client.views_open(
@@ -52,24 +50,15 @@ def submit_note(sc: SlackContext, ack, body, view, skill: str, field: str) -> No
         return
     ack()
     channel = json.loads(view.get("private_metadata") or "{}").get("channel") or caller.slack_id
-
-    def deliver() -> None:
-        post_result(
-            lambda **kw: sc.client.chat_postMessage(channel=channel, **kw, **NO_UNFURL),
-            result,
-        )
-        after(sc, result, caller)
-
-    safely(lambda t: None, deliver)
+    target = ReplyTarget.in_channel(channel)
+    safely(lambda t: None, lambda: deliver(sc, result, caller, target))
 
 
 def register(app: App, sc: SlackContext) -> None:
     @app.action("ticket_details")
     def on_details(ack, body, action, respond):
         ack()
-
-        def reply(text: str) -> None:
-            respond(text=text, replace_original=False)
+        target = ReplyTarget.response(respond, channel=action_channel(body))
 
         def work() -> None:
             caller = sc.identity.resolve(body["user"]["id"])
@@ -77,9 +66,9 @@ def register(app: App, sc: SlackContext) -> None:
                 sc.registry, sc.stores(), caller, f"order {action['value']}", trigger=TRIGGER
             )
             assert routed.result is not None  # "order <id>" always routes to order-details
-            post_result(lambda **kw: respond(replace_original=False, **kw), routed.result)
+            deliver(sc, routed.result, caller, target)
 
-        safely(reply, work)
+        safely(say(sc, target), work)
 
     @app.action("ticket_resolve")
     def on_resolve_button(ack, body, action):
@@ -103,9 +92,7 @@ def register(app: App, sc: SlackContext) -> None:
     @app.action("proposal_confirm")
     def on_proposal_confirm(ack, body, action, respond):
         ack()
-
-        def reply(text: str) -> None:
-            respond(text=text, replace_original=False)
+        target = ReplyTarget.response(respond, channel=action_channel(body))
 
         def work() -> None:
             caller = sc.identity.resolve(body["user"]["id"])
@@ -117,17 +104,13 @@ def register(app: App, sc: SlackContext) -> None:
                 trigger=TRIGGER,
                 assistant=sc.assistant,
             )
-            respond(text="✅ Confirmed.", replace_original=True)
-            result = done.result
-            assert result is not None  # confirm() always runs the proposed skill
-            post_result(lambda **kw: respond(replace_original=False, **kw), result)
-            after(sc, result, caller)
-            if result.skill == "assign-tickets":
-                sc.dm(result.data["to_slack_id"], assigned_note(result, caller))
+            send(sc, ReplyTarget.update(respond), text="✅ Confirmed.")
+            assert done.result is not None  # confirm() always runs the proposed skill
+            deliver(sc, done.result, caller, target)
 
-        safely(reply, work)
+        safely(say(sc, target), work)
 
     @app.action("proposal_cancel")
     def on_proposal_cancel(ack, respond):
         ack()
-        respond(text="👍 Cancelled — nothing was changed.", replace_original=True)
+        send(sc, ReplyTarget.update(respond), text="👍 Cancelled — nothing was changed.")

@@ -4,7 +4,6 @@ Reassign…, and Run triage from App Home."""
 from __future__ import annotations
 
 import json
-from typing import cast
 
 from slack_bolt import App
 
@@ -13,15 +12,14 @@ from bot.runtime.executor import execute
 from bot.runtime.roster import Roster
 from bot.slack import views
 from bot.slack.context import SlackContext
+from bot.slack.delivery import ReplyTarget, deliver
 from bot.slack.listeners.common import (
     TRIGGER,
-    announce_override,
-    assigned_note,
+    action_channel,
     ephemeral,
     require_manager,
     safely,
 )
-from bot.slack.posting import post_result, post_triage
 
 
 def open_override(sc: SlackContext, body, order_id: str | None) -> None:
@@ -61,13 +59,10 @@ def register(app: App, sc: SlackContext) -> None:
             caller = sc.identity.resolve(body["user"]["id"])
             result = execute(sc.registry, sc.stores(), "run-ecm", caller, trigger=TRIGGER)
             # the dashboard button sits in a message, so its action carries the channel
-            channel = cast(str, (body.get("channel") or {}).get("id"))
-            post_result(
-                lambda **kw: sc.client.chat_postEphemeral(
-                    channel=channel, user=caller.slack_id or body["user"]["id"], **kw
-                ),
-                result,
+            target = ReplyTarget.ephemeral(
+                action_channel(body), caller.slack_id or body["user"]["id"]
             )
+            deliver(sc, result, caller, target)
 
         safely(reply, work)
 
@@ -109,8 +104,10 @@ def register(app: App, sc: SlackContext) -> None:
             return
         ack()
         meta = json.loads(view.get("private_metadata") or "{}")
-        note = assigned_note(result, caller)
-        safely(lambda t: None, lambda: announce_override(sc, meta, result, note, caller))
+        # the modal closes on submit: the triage thread and the new assignee are told
+        thread = (meta["channel"], meta.get("thread_ts")) if meta.get("channel") else None
+        target = ReplyTarget.silent(triage_thread=thread)
+        safely(lambda t: None, lambda: deliver(sc, result, caller, target))
 
     @app.action("run_triage")
     def on_run_triage(ack, body):
@@ -119,10 +116,9 @@ def register(app: App, sc: SlackContext) -> None:
 
         def work() -> None:
             caller = sc.identity.resolve(body["user"]["id"])
-            stores = sc.stores()
             result = execute(
                 sc.registry,
-                stores,
+                sc.stores(),
                 "triage-and-assign",
                 caller,
                 trigger=TRIGGER,
@@ -131,7 +127,7 @@ def register(app: App, sc: SlackContext) -> None:
             channel = sc.settings.triage_channel or sc.open_dm(
                 caller.slack_id or body["user"]["id"]
             )
-            post_triage(sc.client, channel, result, Roster.load(stores.workbook))
+            deliver(sc, result, caller, ReplyTarget.in_channel(channel))
 
         safely(
             lambda text: (

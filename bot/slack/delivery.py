@@ -1,0 +1,228 @@
+"""The one path from a skill's result to people in Slack.
+
+Every surface (mention, DM, ``/ecm``, buttons, modals) builds a ``ReplyTarget`` saying where and
+how its answer goes (an explicit ``ReplyKind``) and calls ``deliver``: the result is posted there
+(unless the skill's follow-ups are the answer), then the follow-ups registered for the skill in
+``DELIVERIES`` run — the same ones whichever way the request came in. A follow-up that fails is
+logged, never raised: the skill's work is already done."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from slack_sdk.errors import SlackApiError
+
+from bot.runtime.dispatch import Reply
+from bot.runtime.executor import SkillResult
+from bot.runtime.roster import Member, Roster
+from bot.slack.blocks.kit import escape
+from bot.slack.context import SlackContext
+from bot.slack.posting import (
+    NO_UNFURL,
+    post_escalation,
+    post_result,
+    post_triage,
+    proposal_blocks,
+)
+
+log = logging.getLogger(__name__)
+
+ReplyKind = Literal["thread", "channel", "dm", "ephemeral", "respond", "update", "none"]
+"""How an answer reaches the person who asked:
+
+- ``thread``: chat.postMessage in ``channel`` under ``thread_ts`` (a mention);
+- ``channel``: chat.postMessage in ``channel`` (a DM conversation, the channel a modal came from);
+- ``dm``: a direct message to ``user`` (conversations.open, then chat.postMessage);
+- ``ephemeral``: chat.postEphemeral to ``user`` in ``channel`` (a button in a message);
+- ``respond``: a new ephemeral message through ``respond`` (``/ecm``, button response_url);
+- ``update``: replace the message the button was in, through ``respond``;
+- ``none``: nothing is posted (a modal closed on submit; its follow-ups tell people).
+"""
+PUBLIC_KINDS: frozenset[str] = frozenset({"thread", "channel", "dm"})
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """Where an answer goes. ``channel`` is also the conversation the request came from (where
+    the triage summary is posted); ``triage_thread`` is the (channel, ts) of the triage message
+    a button came from, told about reassignments."""
+
+    kind: ReplyKind
+    channel: str = ""
+    thread_ts: str | None = None
+    user: str = ""
+    respond: Callable[..., Any] | None = None
+    triage_thread: tuple[str, str | None] | None = None
+
+    @classmethod
+    def thread(cls, channel: str, thread_ts: str) -> ReplyTarget:
+        return cls("thread", channel=channel, thread_ts=thread_ts)
+
+    @classmethod
+    def in_channel(cls, channel: str) -> ReplyTarget:
+        return cls("channel", channel=channel)
+
+    @classmethod
+    def direct(cls, user: str) -> ReplyTarget:
+        return cls("dm", user=user)
+
+    @classmethod
+    def ephemeral(cls, channel: str, user: str) -> ReplyTarget:
+        return cls("ephemeral", channel=channel, user=user)
+
+    @classmethod
+    def response(cls, respond: Callable[..., Any], channel: str = "") -> ReplyTarget:
+        return cls("respond", channel=channel, respond=respond)
+
+    @classmethod
+    def update(cls, respond: Callable[..., Any]) -> ReplyTarget:
+        return cls("update", respond=respond)
+
+    @classmethod
+    def silent(cls, triage_thread: tuple[str, str | None] | None = None) -> ReplyTarget:
+        return cls("none", triage_thread=triage_thread)
+
+
+def send(sc: SlackContext, target: ReplyTarget, *, text: str, blocks: list | None = None):
+    """Post one message to ``target``; return its ts when Slack gives one."""
+    message: dict[str, Any] = {"text": text}
+    if blocks is not None:
+        message["blocks"] = blocks
+    kind = target.kind
+    if kind in PUBLIC_KINDS:
+        channel = sc.open_dm(target.user) if kind == "dm" else target.channel
+        thread_ts = target.thread_ts if kind == "thread" else None
+        posted = sc.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, **message, **NO_UNFURL
+        )
+        return posted.get("ts")
+    if kind == "ephemeral":
+        sc.client.chat_postEphemeral(channel=target.channel, user=target.user, **message)
+    elif kind in ("respond", "update"):
+        if target.respond is None:
+            raise ValueError(f"a {kind!r} reply needs a respond function")
+        if kind == "respond":
+            target.respond(response_type="ephemeral", replace_original=False, **message)
+        else:
+            target.respond(replace_original=True, **message)
+    return None
+
+
+def say(sc: SlackContext, target: ReplyTarget) -> Callable[[str], None]:
+    """A text-only reply to ``target`` (for refusals, help and apologies)."""
+
+    def reply(text: str) -> None:
+        send(sc, target, text=text)
+
+    return reply
+
+
+# ---------------------------------------------------------------- follow-ups, per skill
+
+FollowUp = Callable[[SlackContext, SkillResult, Member, ReplyTarget], None]
+
+
+def post_triage_summary(
+    sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
+) -> None:
+    """The summary in the conversation the request came from, one thread reply per agent; a
+    private answer (``/ecm``, a button) says where it went."""
+    channel = target.channel or sc.open_dm(target.user or caller.slack_id)
+    ts = post_triage(sc.client, channel, result, Roster.load(sc.stores().workbook))
+    if target.kind not in PUBLIC_KINDS and target.kind != "none":
+        send(sc, target, text=f"✅ Triage posted in <#{channel}> (message {ts}).")
+
+
+def assigned_note(result: SkillResult, by: Member) -> str:
+    d = result.data
+    return (
+        f"📥 <@{by.slack_id}> assigned you `{escape(d['order_id'])}` "
+        f"({escape(d['priority'])}, {escape(d['stuck_reason'])}). "
+        f"Reason: {escape(d['reason'])}. Say `order {d['order_id']}` here to open it."
+    )
+
+
+def dm_new_assignee(
+    sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
+) -> None:
+    sc.dm(result.data.get("to_slack_id") or "", assigned_note(result, caller))
+
+
+def announce_in_triage_thread(
+    sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
+) -> None:
+    """Tell the triage thread a reassignment came from (the Override / Reassign… forms)."""
+    if not target.triage_thread or not target.triage_thread[0]:
+        return
+    channel, thread_ts = target.triage_thread
+    d = result.data
+    sc.client.chat_postMessage(
+        channel=channel,
+        thread_ts=thread_ts,
+        text=(
+            f"🔁 <@{caller.slack_id}> moved `{escape(d['order_id'])}` to "
+            f"<@{d['to_slack_id']}>. Reason: {escape(d['reason'])}"
+        ),
+        **NO_UNFURL,
+    )
+
+
+def post_to_escalation_channel(
+    sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
+) -> None:
+    post_escalation(sc.client, sc.settings.escalation_channel, result, caller.slack_id)
+
+
+@dataclass(frozen=True)
+class SkillDelivery:
+    """What happens after a skill ran: its follow-ups, and whether the result itself is posted
+    to the reply target first (not for triage: its summary is the answer)."""
+
+    follow_ups: tuple[FollowUp, ...] = ()
+    reply: bool = True
+
+
+DELIVERIES: dict[str, SkillDelivery] = {
+    "triage-and-assign": SkillDelivery(follow_ups=(post_triage_summary,), reply=False),
+    "assign-tickets": SkillDelivery(follow_ups=(announce_in_triage_thread, dm_new_assignee)),
+    "escalate-ticket": SkillDelivery(follow_ups=(post_to_escalation_channel,)),
+}
+DEFAULT_DELIVERY = SkillDelivery()
+
+
+# ---------------------------------------------------------------- the entry points
+
+
+def deliver(sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget) -> None:
+    """Post ``result`` to ``target`` and run the skill's follow-ups."""
+    plan = DELIVERIES.get(result.skill, DEFAULT_DELIVERY)
+    if plan.reply and target.kind != "none":
+        post_result(lambda **message: send(sc, target, **message), result)
+    for follow_up in plan.follow_ups:
+        try:
+            follow_up(sc, result, caller, target)
+        except SlackApiError as exc:
+            log.warning(
+                "%s follow-up %s failed: %s",
+                result.skill,
+                getattr(follow_up, "__name__", follow_up),
+                exc.response.get("error"),
+            )
+
+
+def deliver_reply(sc: SlackContext, routed: Reply, caller: Member, target: ReplyTarget) -> None:
+    """A routed answer: a proposal with Confirm / Cancel, the help text, or a result."""
+    if routed.proposal is not None:
+        send(
+            sc,
+            target,
+            blocks=proposal_blocks(routed.proposal),
+            text=escape(routed.proposal["summary"]),
+        )
+    elif routed.result is None:
+        send(sc, target, text=escape(routed.help_text))
+    else:
+        deliver(sc, routed.result, caller, target)
