@@ -13,8 +13,9 @@ from conftest import SARAH
 from fake_slack import FakeSlack
 from slack_harness import SECRET, ServedApp
 
+from bot.skills.registry import Registry
 from bot.slack.app import build_app, thread_local_stores
-from bot.slack.delivery import DELIVERIES, ReplyTarget, send
+from bot.slack.delivery import FOLLOW_UPS, ReplyTarget, send
 from bot.slack.settings import SlackSettings
 from bot.stores.factory import open_stores
 
@@ -150,12 +151,14 @@ def test_every_reply_kind_goes_where_it_says(slack):
     assert "n" not in posts
 
 
-def test_follow_ups_are_registered_per_skill_in_one_table():
-    names = {skill: [f.__name__ for f in d.follow_ups] for skill, d in DELIVERIES.items()}
+def test_follow_ups_are_named_per_skill_in_its_config():
+    registry = Registry.load()
+    names = {s.name: s.config.output.follow_ups for s in registry}
     assert names["assign-tickets"] == ["announce_in_triage_thread", "dm_new_assignee"]
     assert names["escalate-ticket"] == ["post_to_escalation_channel"]
     assert names["triage-and-assign"] == ["post_triage_summary"]
-    assert not DELIVERIES["triage-and-assign"].reply
+    assert not registry.get("triage-and-assign").config.output.reply
+    assert {n for ns in names.values() for n in ns} <= set(FOLLOW_UPS)
 
 
 @pytest.mark.parametrize("module", sorted(p.name for p in LISTENERS.glob("*.py")))

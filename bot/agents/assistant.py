@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 
-from bot.agents.narrate import NARRATED, invented_figures, narrate
+from bot.agents.narrate import invented_figures, narrate
 from bot.agents.router import choose
 from bot.agents.session import BudgetExceeded, LlmSession
 from bot.clock import now, ts
@@ -77,7 +77,7 @@ class Assistant:
 
     def narrate(self, ctx: SkillContext, data: dict) -> dict:
         """Add ``narrative`` (or an ``assistant_note``) to ``data``; return the usage."""
-        if ctx.skill.name not in NARRATED:
+        if ctx.skill.config.narrate is None:
             return {}
         try:
             session = self.session(

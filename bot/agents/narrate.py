@@ -1,64 +1,61 @@
-"""The model adds language to a structured result that code produced: the diagnosis narrative
-of order-details, the triage highlights, a summary of patterns. It may pull resources through
-the role's tools; every figure shown to the user still comes from the code's result."""
+"""The model adds language to a structured result that code produced (a diagnosis narrative,
+triage highlights, a summary of patterns), for the skills whose config has a ``narrate``
+section: what to ask, which part of the result to give, where the stuck reason is. It may pull
+resources through the role's tools; every figure shown to the user still comes from the code's
+result."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from bot.agents.prompts import system_prompt, untrusted
 from bot.agents.session import LlmSession
 from bot.agents.tools import call_tool, tools_for
 from bot.context.builder import build_context
 from bot.runtime.context import SkillContext
+from bot.skills.schema import Narration
 
 MAX_TURNS = 4
-ASK = {
-    "order-details": "Explain, in 3-5 sentences for the field agent working it, what most likely "
-    "happened to this order and what to do first, using its timeline, the diagnosis and the "
-    "runbook.",
-    "triage-and-assign": "Write 3 short bullet highlights of this triage for the ops manager: "
-    "where the risk is and what needs attention first.",
-    "pattern-intelligence": "Summarise these anomalies in 2-4 sentences for the ops manager: what "
-    "is spiking and which team should look first.",
-}
-NARRATED = frozenset(ASK)
 
 
-def compact(skill: str, data: dict) -> dict:
-    """The part of a result the model needs (smaller prompts, lower cost)."""
-    if skill == "triage-and-assign":
-        p1 = [t for a in data["agents"] for t in a["tickets"] if t["priority"] == "P1"][:10]
-        return {
-            "counts": data["counts"],
-            "escalated": data["escalated"][:10],
-            "unassigned": data["unassigned"][:10],
-            "top_p1": [
-                {k: t[k] for k in ("order_id", "reason", "hours", "amount", "currency")} for t in p1
-            ],
-        }
-    if skill == "order-details":
-        return {
-            k: data.get(k)
-            for k in (
-                "order_id",
-                "status",
-                "priority",
-                "why",
-                "amount",
-                "currency",
-                "hours_stuck",
-                "order",
-                "timeline",
-            )
-        }
+def triage_highlights(data: dict) -> dict:
+    """A triage result cut to what highlights need: counts, the first escalations, unassigned
+    and P1 tickets."""
+    p1 = [t for a in data["agents"] for t in a["tickets"] if t["priority"] == "P1"][:10]
+    return {
+        "counts": data["counts"],
+        "escalated": data["escalated"][:10],
+        "unassigned": data["unassigned"][:10],
+        "top_p1": [
+            {k: t[k] for k in ("order_id", "reason", "hours", "amount", "currency")} for t in p1
+        ],
+    }
+
+
+COMPACTORS: dict[str, Callable[[dict], dict]] = {"triage_highlights": triage_highlights}
+"""The compactors a skill's ``narrate.compact`` may name."""
+
+
+def compact(narration: Narration, data: dict) -> dict:
+    """The part of a result the model needs (smaller prompts, lower cost), as the skill's
+    ``narrate`` config says: a named compactor, or some keys, or everything."""
+    if narration.compact:
+        return COMPACTORS[narration.compact](data)
+    if narration.keys:
+        return {k: data.get(k) for k in narration.keys}
     return data
 
 
-def reason_of(skill: str, data: dict) -> str | None:
-    if skill == "order-details":
-        return (data.get("order") or {}).get("stuck_reason") or data.get("reason_code")
+def reason_of(narration: Narration, data: dict) -> str | None:
+    """The first set value among the config's dotted ``reason`` paths into ``data``."""
+    for path in narration.reason:
+        value: object = data
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value:
+            return str(value)
     return None
 
 
@@ -75,15 +72,18 @@ def invented_figures(text: str, data: dict) -> list[str]:
 def narrate(ctx: SkillContext, session: LlmSession, data: dict) -> str:
     """The narrative text; raises LlmUnavailable or BudgetExceeded when it can't be had."""
     skill = ctx.skill.name
-    parts = build_context(ctx.registry, skill, ctx.guard, reason=reason_of(skill, data))
+    narration = ctx.skill.config.narrate
+    if narration is None:
+        raise ValueError(f"{skill} has no narrate section in its config")
+    parts = build_context(ctx.registry, skill, ctx.guard, reason=reason_of(narration, data))
     system = system_prompt(parts)
     tools = tools_for(ctx)
     messages: list[dict] = [
         {
             "role": "user",
             "content": (
-                f"{ASK[skill]}\n\nThe result computed by the ECM system:\n"
-                f"{untrusted(compact(skill, data))}"
+                f"{narration.ask}\n\nThe result computed by the ECM system:\n"
+                f"{untrusted(compact(narration, data))}"
             ),
         }
     ]

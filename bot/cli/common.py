@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.output import emit_json
-from bot.render import render
+from bot.render import render_result
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Member, Roster
 from bot.skills.registry import Registry
@@ -34,7 +34,7 @@ def show(result: SkillResult, as_json: bool) -> None:
     if as_json:
         emit_json(result.data)
         return
-    click.echo(render(result.skill, result.data))
+    click.echo(render_result(result))
     if result.data.get("narrative"):
         click.echo("\n💬 " + result.data["narrative"])
     if result.data.get("assistant_note"):

@@ -8,7 +8,7 @@ from bot.cli import cli
 from bot.cli.common import assistant, load, show
 from bot.demo.seed import seed_demo
 from bot.paths import data_dir
-from bot.render import render
+from bot.render import render_result
 from bot.render.manager import agent_thread, triage_summary
 from bot.runtime.dispatch import handle_message
 
@@ -48,7 +48,7 @@ def demo() -> None:
     _section(f"{AGENT} in a DM: my tickets")
     queue = handle_message(registry, stores, AGENT, "my tickets").result
     assert queue is not None
-    click.echo(render(queue.skill, queue.data))
+    click.echo(render_result(queue))
     tickets = queue.data.get("tickets") or []
     if tickets:
         oid = tickets[0]["order_id"]

@@ -30,7 +30,7 @@ def ticket_line(t: dict) -> str:
     return line
 
 
-@renderer("my-tickets")
+@renderer
 def render_my_tickets(data: dict) -> str:
     if not data["tickets"]:
         return "🎉 No open tickets — nice work."
@@ -82,7 +82,7 @@ def _header(data: dict) -> list[str]:
     return lines
 
 
-@renderer("order-details")
+@renderer
 def render_order_details(data: dict) -> str:
     lines = _header(data)
     events = data["timeline"]
@@ -116,7 +116,7 @@ def render_order_details(data: dict) -> str:
     return "\n".join(lines)
 
 
-@renderer("resolve-ticket")
+@renderer
 def render_resolve(data: dict) -> str:
     if data["sla_met"] is None:
         sla = "SLA UNKNOWN (order not found in the warehouse)"
@@ -128,7 +128,7 @@ def render_resolve(data: dict) -> str:
     return f"✅ Resolved in {took} | {sla} | {data['remaining']} remaining"
 
 
-@renderer("escalate-ticket")
+@renderer
 def render_escalate(data: dict) -> str:
     return (
         f"🚨 Escalated {data['order_id']} to {data['target']}. "

@@ -36,7 +36,7 @@ def agent_thread(agent: dict) -> str:
     return "\n".join(lines)
 
 
-@renderer("triage-and-assign")
+@renderer
 def render_triage(data: dict) -> str:
     parts = [triage_summary(data)]
     parts += ["\n🧵 " + agent_thread(a) for a in data["agents"]]
@@ -52,7 +52,7 @@ def render_triage(data: dict) -> str:
     return "\n".join(parts)
 
 
-@renderer("assign-tickets")
+@renderer
 def render_assign(data: dict) -> str:
     was = f" (was {data['from'].split('@')[0]})" if data["from"] else ""
     if data.get("reopened_from"):
@@ -63,7 +63,7 @@ def render_assign(data: dict) -> str:
     )
 
 
-@renderer("run-ecm")
+@renderer
 def render_dashboard(data: dict) -> str:
     def counts(d: dict) -> str:
         return ", ".join(f"{k} {v}" for k, v in d.items()) or "none"
@@ -95,7 +95,7 @@ def render_dashboard(data: dict) -> str:
     return "\n".join(lines)
 
 
-@renderer("pattern-intelligence")
+@renderer
 def render_patterns(data: dict) -> str:
     lines = [
         f"🔎 Patterns — last {data['window_hours']}h vs the previous "
@@ -111,7 +111,7 @@ def render_patterns(data: dict) -> str:
     return "\n".join(lines)
 
 
-@renderer("ecm-daily-flow")
+@renderer
 def render_daily(data: dict) -> str:
     return "\n".join(
         [

@@ -20,7 +20,6 @@ from bot.skills.tools import DEC_011
 from bot.stores.factory import Stores
 
 PROPOSAL_TTL_SECONDS = 15 * 60
-WRITE_SKILLS = frozenset({"resolve-ticket", "escalate-ticket", "assign-tickets"})  # proposed
 
 
 @dataclass
@@ -119,7 +118,8 @@ def free_text(
             help_text="I'm not sure which of your tasks that is.\n"
             + help_text(registry, caller.roles),
         )
-    if pick.skill in WRITE_SKILLS:
+    picked = registry.get(pick.skill)
+    if picked.config.confirm is not None:  # a write: proposed, carried out once confirmed
         proposal_id = new_id()
         stores.state.save_proposal(proposal_id, caller.email, pick.skill, pick.args)
         return Reply(
@@ -128,7 +128,7 @@ def free_text(
                 "id": proposal_id,
                 "skill": pick.skill,
                 "args": pick.args,
-                "summary": describe(pick.skill, pick.args),
+                "summary": describe(picked.config.confirm.proposal, pick.args),
             },
         )
     result = execute(
@@ -137,14 +137,15 @@ def free_text(
     return Reply(caller, result=result)
 
 
-def describe(skill: str, args: dict) -> str:
-    """A one-line description of a proposed write, for the confirmation prompt."""
-    oid = args.get("order_id", "?")
-    if skill == "resolve-ticket":
-        return f"Resolve {oid} with the note: {args.get('notes', '')!r}"
-    if skill == "escalate-ticket":
-        return f"Escalate {oid} because: {args.get('reason', '')!r}"
-    return f"Assign {oid} to {args.get('agent', '?')} because: {args.get('reason', '')!r}"
+class _Shown(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def describe(proposal: str, args: dict) -> str:
+    """A one-line description of a proposed write, for the confirmation prompt: the skill's
+    ``confirm.proposal`` template filled with the arguments (``?`` for a missing one)."""
+    return proposal.format_map(_Shown(args))
 
 
 def confirm(

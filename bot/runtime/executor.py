@@ -23,6 +23,7 @@ from bot.ids import order_id as valid_order_id
 from bot.runtime.context import SkillContext
 from bot.runtime.roster import Member
 from bot.skills.registry import Registry
+from bot.skills.schema import Output
 from bot.skills.tools import DEC_011
 from bot.stores.factory import Stores
 
@@ -38,6 +39,7 @@ class SkillResult:
     execution_id: str = ""
     workflow_id: str = ""
     children: list[SkillResult] = field(default_factory=list)
+    output: Output = field(default_factory=Output)  # the skill's config: renderer, follow-ups
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Run:
     metrics: dict = field(default_factory=dict)
     order_ids: list[str] = field(default_factory=list)
     usage: dict = field(default_factory=dict)  # model, tokens, cost, tool calls
+    assigns: bool = False  # its order ids are assignments later field work joins
 
     def __post_init__(self) -> None:
         self.workflow_id = self.workflow_id or self.id
@@ -94,6 +97,7 @@ def recording(stores: Stores, run: Run) -> Iterator[Run]:
                 "error": error,
                 "metrics": run.metrics,
                 "order_ids": run.order_ids,
+                "assigns": run.assigns,
                 **run.usage,
             }
         )
@@ -136,6 +140,7 @@ def execute(
         trigger,
         workflow_id=workflow_id or "",
         parent_id=parent_id,
+        assigns=skill.config.output.assigns,
     )
     ctx = SkillContext(
         skill=skill,
@@ -154,7 +159,9 @@ def execute(
             data = entry_point(skill)(ctx, **(args or {}))
             if assistant is not None:
                 run.usage = assistant.narrate(ctx, data)
-            return SkillResult(skill.name, data, run.id, run.workflow_id)
+            return SkillResult(
+                skill.name, data, run.id, run.workflow_id, output=skill.config.output
+            )
         finally:  # a skill may replace its lists rather than extend them
             run.metrics, run.order_ids = ctx.metrics, ctx.order_ids
 

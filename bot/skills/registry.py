@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,3 +98,9 @@ def _patterns(trigger) -> list[str]:
     if trigger.message:
         return trigger.message.patterns
     return []
+
+
+@functools.lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The project's skills (``SKILLS_DIR``), loaded once."""
+    return Registry.load()

@@ -131,6 +131,42 @@ class ContextNeeds(Strict):
     runbook: bool = False
 
 
+class Narration(Strict):
+    """What the model is asked to add to the skill's result (``bot/agents/narrate.py``):
+    ``ask`` is the request; the result given to it is ``keys`` of the data (all when empty),
+    or the output of a compactor named in ``compact`` (registered by name in narrate.py);
+    ``reason`` lists dotted paths into the data, the first set one being the stuck reason
+    whose entries the context includes."""
+
+    ask: str = Field(min_length=1)
+    compact: str | None = None
+    keys: list[str] = Field(default_factory=list)
+    reason: list[str] = Field(default_factory=list)
+
+
+class Confirm(Strict):
+    """The skill writes: a pick by the assistant becomes a proposal its owner confirms.
+    ``proposal`` is the one-line confirmation text, a template over the run's arguments
+    (``{order_id}``; ``!r`` quotes; a missing argument shows as ``?``)."""
+
+    proposal: str = Field(min_length=1)
+
+
+class Output(Strict):
+    """What happens with a result: the text renderer (registered by name in ``bot/render``, or
+    ``module:function``; none: the data as text), the Slack Block Kit view (registered by name
+    in ``bot/slack/posting.py``; none: the text, paged), the Slack follow-ups run after it
+    (registered by name in ``bot/slack/delivery.py``), whether the result itself is posted to
+    the reply target, and whether the run's orders are assignments that later field work
+    joins (``assigns``)."""
+
+    renderer: str | None = None
+    blocks: str | None = None
+    follow_ups: list[str] = Field(default_factory=list)
+    reply: bool = True
+    assigns: bool = False
+
+
 class SkillConfig(Strict):
     """The whole aspora.config.yaml."""
 
@@ -141,3 +177,6 @@ class SkillConfig(Strict):
     permissions: Permissions
     monitoring: Monitoring
     context: ContextNeeds = Field(default_factory=ContextNeeds)
+    narrate: Narration | None = None
+    confirm: Confirm | None = None
+    output: Output = Field(default_factory=Output)

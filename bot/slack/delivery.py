@@ -176,21 +176,16 @@ def post_to_escalation_channel(
     post_escalation(sc.client, sc.settings.escalation_channel, result, caller.slack_id)
 
 
-@dataclass(frozen=True)
-class SkillDelivery:
-    """What happens after a skill ran: its follow-ups, and whether the result itself is posted
-    to the reply target first (not for triage: its summary is the answer)."""
-
-    follow_ups: tuple[FollowUp, ...] = ()
-    reply: bool = True
-
-
-DELIVERIES: dict[str, SkillDelivery] = {
-    "triage-and-assign": SkillDelivery(follow_ups=(post_triage_summary,), reply=False),
-    "assign-tickets": SkillDelivery(follow_ups=(announce_in_triage_thread, dm_new_assignee)),
-    "escalate-ticket": SkillDelivery(follow_ups=(post_to_escalation_channel,)),
+FOLLOW_UPS: dict[str, FollowUp] = {
+    f.__name__: f
+    for f in (
+        post_triage_summary,
+        announce_in_triage_thread,
+        dm_new_assignee,
+        post_to_escalation_channel,
+    )
 }
-DEFAULT_DELIVERY = SkillDelivery()
+"""The follow-ups a skill's config may name (``output.follow_ups``), by name."""
 
 
 # ---------------------------------------------------------------- the entry points
@@ -198,10 +193,10 @@ DEFAULT_DELIVERY = SkillDelivery()
 
 def deliver(sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget) -> None:
     """Post ``result`` to ``target`` and run the skill's follow-ups."""
-    plan = DELIVERIES.get(result.skill, DEFAULT_DELIVERY)
+    plan = result.output  # the skill's config: reply or not, then its follow-ups by name
     if plan.reply and target.kind != "none":
         post_result(lambda **message: send(sc, target, **message), result)
-    for follow_up in plan.follow_ups:
+    for follow_up in (FOLLOW_UPS[name] for name in plan.follow_ups):
         try:
             follow_up(sc, result, caller, target)
         except SlackApiError as exc:

@@ -10,7 +10,7 @@ from typing import TypedDict
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot.render import render
+from bot.render import render_result
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Roster
 from bot.slack.blocks import field, manager
@@ -37,14 +37,17 @@ def assistant_text(data: dict) -> str:
     return "\n\n".join(parts)
 
 
+BLOCKS: dict[str, Callable[[dict], list[list[dict]]]] = {
+    "queue": field.queue,
+    "order_details": field.order_details,
+}
+"""Block Kit views a skill's config may name (``output.blocks``); else its text, paged."""
+
+
 def result_messages(result: SkillResult) -> list[list[dict]]:
     """Block Kit messages (each ≤ 50 blocks) for any skill result except triage."""
-    if result.skill == "my-tickets":
-        pages = field.queue(result.data)
-    elif result.skill == "order-details":
-        pages = field.order_details(result.data)
-    else:
-        pages = text_messages(render(result.skill, result.data))
+    blocks = BLOCKS.get(result.output.blocks or "")
+    pages = blocks(result.data) if blocks else text_messages(render_result(result))
     extra = assistant_text(result.data)
     return pages + text_messages(extra) if extra else pages
 
@@ -83,7 +86,7 @@ def proposal_blocks(proposal: dict) -> list[dict]:
 
 def fallback_text(result: SkillResult) -> str:
     """Notification text for a result (Slack shows it where blocks can't be)."""
-    text = render(result.skill, result.data)
+    text = render_result(result)
     first = text.splitlines()[0] if text else result.skill
     return escape(first[:300])
 

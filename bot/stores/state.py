@@ -16,8 +16,6 @@ from bot.db.base import Database
 from bot.errors import Conflict
 
 HOST = socket.gethostname()
-ASSIGNING_SKILLS = ("triage-and-assign", "assign-tickets")
-"""Manager runs whose orders later field work joins (``workflow_for_order``)."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +213,9 @@ class StateStore:
                 f"VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (id) DO UPDATE SET {updates}",
                 [row.get(c) for c in cols],
             )
-            if row.get("skill") in ASSIGNING_SKILLS and row.get("outcome") == "ok":
+            # a run whose skill assigns orders (its config's output.assigns): later field
+            # work on those orders joins its workflow (``workflow_for_order``)
+            if record.get("assigns") and row.get("outcome") == "ok":
                 self.db.executemany(
                     "INSERT INTO order_workflows (order_id, workflow_id, execution_id, at) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
