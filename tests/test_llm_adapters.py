@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 
 import pytest
 from fake_llm import (
@@ -291,11 +290,11 @@ def test_bad_request_is_not_transient(provider):
 def test_slow_answer_beyond_the_timeout_is_transient(provider):
     name, fake, make = provider
     fake.script(slow(2.0))
-    started = time.monotonic()
     with pytest.raises(LlmUnavailable) as caught:
         ask(make(fake, timeout=0.5))
-    assert time.monotonic() - started < 1.5
     assert caught.value.transient and name in str(caught.value)
+    assert "tim" in str(caught.value).lower()  # reported as a timeout, not another failure
+    assert len(fake.requests) == 1
 
 
 def test_connection_refused_is_transient():

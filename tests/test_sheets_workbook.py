@@ -6,7 +6,6 @@ read/append/update contract as the database workbook."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from fake_google_token import ACCOUNT, rsa_key
@@ -154,11 +153,16 @@ def test_429_is_retried_and_succeeds(fake, sheets):
     assert [r["email"] for r in sheets.read("Agents")] == ["a@example.com"]  # appended once
 
 
-def test_retry_after_is_honoured(fake, sheets):
-    fake.fail_next(1, 429, retry_after="1")
-    started = time.monotonic()
+def test_retry_after_is_honoured_and_capped(fake, sheets, monkeypatch):
+    import urllib3.util.retry
+
+    slept: list[float] = []  # urllib3's own wait, recorded instead of slept
+    monkeypatch.setattr(urllib3.util.retry.time, "sleep", slept.append)
+    fake.fail_next(1, 429, retry_after="7")
     assert sheets.read("Agents") == []
-    assert time.monotonic() - started >= 0.9
+    fake.fail_next(1, 429, retry_after="3600")
+    assert sheets.read("Agents") == []
+    assert slept == [7.0, 60.0]  # Retry-After honoured, never more than the cap
 
 
 def test_persistent_503_gives_up_after_the_bound(fake):
