@@ -15,6 +15,7 @@ from bot.context.needs import request_files
 from bot.context.tokens import estimate_tokens
 from bot.errors import InputError
 from bot.paths import CONFIG_DIR, GUARDRAILS_FILE, QUERIES_DIR, RUNBOOKS_DIR, SKILLS_DIR
+from bot.resources import load_yaml
 from bot.skills.registry import Registry
 
 REASON_RE = re.compile(r"^[A-Z][A-Z0-9_]{2,63}$")
@@ -38,8 +39,9 @@ def catalog_text(registry: Registry, role: str) -> str:
 
 
 def reason_entry(guard: Guard, path: Path, reason: str) -> str:
-    """One reason's entry of a per-reason YAML file, read through the guard."""
-    data = yaml.safe_load(guard.read_text(path)) or {}
+    """One reason's entry of a per-reason YAML file, checked by the guard and parsed once
+    per change of the file (the same cache the running skills use)."""
+    data = load_yaml(guard.check_resource(path))
     entry = (data.get("reasons") or {}).get(reason)
     if entry is None:
         raise InputError(f"Unknown stuck reason '{reason}'.")
