@@ -43,3 +43,39 @@ def test_a_slash_command_while_the_database_is_down_is_acked_and_answered(slack_
     reply = slack.command("U0SARAH003", "my-tickets")
     assert reply.status == 200
     slack.fake.wait_for(lambda f: "try again in a minute" in f.all_text())
+
+
+def test_readyz_answers_503_naming_the_database_while_healthz_stays_up(
+    slack_without_database, monkeypatch
+):
+    for name, value in DOWN.items():
+        monkeypatch.setenv(name, value)
+    import json
+    import urllib.error
+    import urllib.request
+
+    assert slack_without_database.get("/healthz").json() == {"ok": True}
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(slack_without_database.base + "/readyz", timeout=30)
+    body = answer.value.read().decode()
+    assert answer.value.code == 503 and json.loads(body)["ok"] is False
+    assert "not answering" in json.loads(body)["checks"]["database"]
+    assert "pw@" not in body
+
+
+def test_readyz_is_ok_when_the_database_answers(registry, tmp_path, monkeypatch):
+    import json
+    import urllib.request
+
+    from bot.health import serve_health
+
+    monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
+    server = serve_health(0)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        with urllib.request.urlopen(f"{url}/readyz", timeout=10) as answer:
+            assert answer.status == 200
+            assert json.loads(answer.read()) == {"ok": True, "checks": {"database": "ok"}}
+    finally:
+        server.shutdown()

@@ -1,30 +1,28 @@
-"""Serving the app: HTTP (a WSGI app with /slack/events and /healthz, served by waitress) or
-Socket Mode (no public URL needed)."""
+"""Serving the app: HTTP (a WSGI app with /slack/events, /healthz and /readyz, served by
+waitress) or Socket Mode (no public URL needed; health on ECM_HEALTH_PORT)."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.health import health_response
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
 def wsgi_app(app: App):
-    """A WSGI callable: Slack requests at /slack/events, health checks at /healthz."""
+    """A WSGI callable: Slack requests at /slack/events, health at /healthz and /readyz."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def application(environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if path == "/healthz":
-            body = json.dumps({"ok": True}).encode()
-            start_response(
-                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-            )
-            return [body]
+        health = health_response(path, start_response)
+        if health is not None:
+            return health
         if path == EVENTS_PATH:
             return slack(environ, start_response)
         body = b"not found"
@@ -48,4 +46,7 @@ def serve_socket(app: App, app_token: str) -> None:
     """Socket Mode: an outbound WebSocket to Slack; no public URL."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.health import serve_health_from_env
+
+    serve_health_from_env()
     SocketModeHandler(app, app_token).start()
