@@ -237,3 +237,15 @@ def test_a_proposal_older_than_fifteen_minutes_is_refused_and_never_acts(stores,
     with pytest.raises(Conflict, match="already handled"):  # and it stays used
         confirm(registry, stores, sarah, "old")
     assert stores.state.executions() == []
+
+
+def test_the_migrate_command_reports_the_schema_on_each_engine(engine_env, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **engine_env},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"schema at {MIGRATIONS[-1][0]} ({len(MIGRATIONS)} migrations)" in done.stdout

@@ -58,6 +58,7 @@ COMMAND_MODULES = (
     "costs_cmd",
     "demo_cmd",
     "doctor_cmd",
+    "migrate_cmd",
     "observe_cmd",
     "ops_cmd",
     "scheduler_cmd",
