@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from bot.agents.assistant import Assistant
 
 ROUTER = "agent-router"  # the skill name its execution records carry
-ROUTER_SKILL = {"field": "my-tickets", "manager": "run-ecm"}  # whose model block and budget
 ARG_DOCS = {
     "order_id": "Order ID, two letters and 8 letters or digits, e.g. AE136ABC00",
     "notes": "Resolution note: what was done and any partner reference",
@@ -44,7 +43,7 @@ def choose(
 ) -> Pick | None:
     """Ask the model which of the caller's skills ``text`` wants; None if none fits."""
     role = caller.roles[0]
-    router = registry.get(ROUTER_SKILL[role])
+    router = registry.router(role)  # whose model block and budget (its config says)
     guard = Guard(router, caller=caller.email, denials=stores.state)
     names = [s.name for s in registry.for_role(role)]
     parts = build_context(registry, router.name, guard)[:3]  # guardrails, charter, catalog

@@ -63,7 +63,7 @@ def triage(dry_run: bool, as_email: str | None, as_json: bool) -> None:
     result = execute(
         registry,
         stores,
-        "triage-and-assign",
+        registry.for_cli("triage").name,
         operator(stores, as_email),
         {"dry_run": dry_run},
         trigger="cli",
@@ -81,7 +81,8 @@ def dashboard(as_email: str | None, as_json: bool) -> None:
     Example: ecm-bot dashboard
     """
     registry, stores = load()
-    show(execute(registry, stores, "run-ecm", operator(stores, as_email), trigger="cli"), as_json)
+    skill = registry.for_cli("dashboard").name
+    show(execute(registry, stores, skill, operator(stores, as_email), trigger="cli"), as_json)
 
 
 @cli.command()
@@ -97,7 +98,7 @@ def patterns(as_email: str | None, as_json: bool) -> None:
         execute(
             registry,
             stores,
-            "pattern-intelligence",
+            registry.for_cli("patterns").name,
             operator(stores, as_email),
             trigger="cli",
             assistant=assistant(),

@@ -1,4 +1,5 @@
-"""The skill registry: every skill folder, looked up by role, by search, or by trigger."""
+"""The skill registry: every skill folder, looked up by role, by search, by trigger, or by the
+bot control its config's ``surfaces`` section claims (router, App Home, CLI, Slack)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from bot.errors import NotFound, SkillConfigError
 from bot.paths import ROLES, SKILLS_DIR
-from bot.skills.loader import Skill, load_skill
+from bot.skills.loader import CONFIG_FILE, Skill, load_skill
 from bot.skills.triggers import literal_length, match_pattern
 
 
@@ -27,6 +28,18 @@ class Registry:
 
     def __init__(self, skills: list[Skill]):
         self._skills = {s.name: s for s in sorted(skills, key=lambda s: (s.role, s.name))}
+        self._surfaces: dict[tuple[str, str], Skill] = {}
+        for skill in self:
+            surfaces = skill.config.surfaces
+            claims = [(kind, skill.role) for kind in ("router", "home") if getattr(surfaces, kind)]
+            claims += [("cli", n) for n in surfaces.cli] + [("slack", n) for n in surfaces.slack]
+            for kind, key in claims:
+                other = self._surfaces.setdefault((kind, key), skill)
+                if other is not skill:
+                    raise SkillConfigError(
+                        skill.folder / CONFIG_FILE,
+                        f"surfaces.{kind}: '{key}' is already claimed by skill '{other.name}'",
+                    )
 
     @classmethod
     def load(cls, skills_dir: Path = SKILLS_DIR) -> Registry:
@@ -55,6 +68,28 @@ class Registry:
             return self._skills[name]
         except KeyError:
             raise NotFound(f"No skill named '{name}'. Try `ecm-bot skills list`.") from None
+
+    def _surface(self, kind: str, key: str, what: str) -> Skill:
+        try:
+            return self._surfaces[(kind, key)]
+        except KeyError:
+            raise NotFound(f"No skill's config claims {what} (surfaces.{kind}).") from None
+
+    def router(self, role: str) -> Skill:
+        """The skill whose model block and budget the role's free-text router uses."""
+        return self._surface("router", role, f"the {role} router")
+
+    def home(self, role: str) -> Skill | None:
+        """The skill whose result App Home shows for the role (None: nothing)."""
+        return self._surfaces.get(("home", role))
+
+    def for_cli(self, name: str) -> Skill:
+        """The skill behind the ``ecm-bot <name>`` shortcut."""
+        return self._surface("cli", name, f"the CLI shortcut '{name}'")
+
+    def for_slack(self, name: str) -> Skill:
+        """The skill behind a Slack ``action_id`` or view ``callback_id``."""
+        return self._surface("slack", name, f"the Slack action or view '{name}'")
 
     def for_role(self, role: str, domain: str | None = None) -> list[Skill]:
         """The skills of one role (and domain), in name order."""

@@ -157,14 +157,31 @@ class Output(Strict):
     ``module:function``; none: the data as text), the Slack Block Kit view (registered by name
     in ``bot/slack/posting.py``; none: the text, paged), the Slack follow-ups run after it
     (registered by name in ``bot/slack/delivery.py``), whether the result itself is posted to
-    the reply target, and whether the run's orders are assignments that later field work
-    joins (``assigns``)."""
+    the reply target, whether the run's orders are assignments that later field work
+    joins (``assigns``), and how a scheduled run is posted to the triage channel
+    (``publish``: the result's messages, or ``triage``: the summary with a thread per agent;
+    ``bot/slack/posting.channel_publisher``)."""
 
     renderer: str | None = None
     blocks: str | None = None
     follow_ups: list[str] = Field(default_factory=list)
     reply: bool = True
     assigns: bool = False
+    publish: Literal["result", "triage"] = "result"
+
+
+class Surfaces(Strict):
+    """Which of the bot's own controls run the skill, so no module names it (asked of the
+    registry, ``bot/skills/registry.py``): ``router``: the role's free-text router uses its
+    model block and budget (``bot/agents/router.py``); ``home``: App Home shows its result
+    for its role; ``cli``: the ``ecm-bot <name>`` shortcut; ``slack``: the Slack
+    ``action_id`` and view ``callback_id`` values that run it (``bot/slack/listeners``).
+    One skill per role for ``router`` and ``home``; a CLI or Slack name belongs to one skill."""
+
+    router: bool = False
+    home: bool = False
+    cli: list[str] = Field(default_factory=list)
+    slack: list[str] = Field(default_factory=list)
 
 
 class SkillConfig(Strict):
@@ -180,3 +197,4 @@ class SkillConfig(Strict):
     narrate: Narration | None = None
     confirm: Confirm | None = None
     output: Output = Field(default_factory=Output)
+    surfaces: Surfaces = Field(default_factory=Surfaces)

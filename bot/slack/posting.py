@@ -145,7 +145,7 @@ def channel_publisher(client: WebClient, channel: str, roster: Callable[[], Rost
     """A scheduler publisher that posts results to ``channel`` (triage with its threads)."""
 
     def publish(result: SkillResult) -> None:
-        if result.skill == "triage-and-assign":
+        if result.output.publish == "triage":  # the skill's config says how it is posted
             post_triage(client, channel, result, roster())
         else:
             post_result(

@@ -62,17 +62,20 @@ def ephemeral(sc: SlackContext, body) -> Callable[[str], object]:
     return say(sc, ephemeral_target(body))
 
 
-def require_manager(sc: SlackContext, caller: Member, what: str) -> None:
+def require_manager(sc: SlackContext, caller: Member, what: str, control: str) -> None:
+    """Refuse a non-manager; the denial names the skill whose config claims the Slack
+    ``control`` (an action_id or view callback_id)."""
     if "manager" not in caller.roles:
+        skill = sc.registry.for_slack(control).name
         sc.stores().state.record_denial(
             caller=caller.email,
-            skill="assign-tickets",
+            skill=skill,
             role="/".join(caller.roles),
             resource="slack:override",
             rule=DEC_011,
         )
         raise AccessDenied(
-            skill="assign-tickets",
+            skill=skill,
             role="/".join(caller.roles),
             resource="slack:override",
             rule=DEC_011,

@@ -32,7 +32,8 @@ def open_note(sc: SlackContext, body, action, kind: str) -> None:
     )
 
 
-def submit_note(sc: SlackContext, ack, body, view, skill: str, field: str) -> None:
+def submit_note(sc: SlackContext, ack, body, view, field: str) -> None:
+    """Run the skill whose config claims this modal's callback_id with the typed note."""
     order_id = view_order_id(view)
     text = view["state"]["values"][field][field].get("value") or ""
     try:
@@ -40,7 +41,7 @@ def submit_note(sc: SlackContext, ack, body, view, skill: str, field: str) -> No
         result = execute(
             sc.registry,
             sc.stores(),
-            skill,
+            sc.registry.for_slack(view["callback_id"]).name,
             caller,
             {"order_id": order_id, field: text},
             trigger=TRIGGER,
@@ -82,11 +83,11 @@ def register(app: App, sc: SlackContext) -> None:
 
     @app.view("resolve_submit")
     def on_resolve_submit(ack, body, view):
-        submit_note(sc, ack, body, view, "resolve-ticket", "notes")
+        submit_note(sc, ack, body, view, "notes")
 
     @app.view("escalate_submit")
     def on_escalate_submit(ack, body, view):
-        submit_note(sc, ack, body, view, "escalate-ticket", "reason")
+        submit_note(sc, ack, body, view, "reason")
 
     # -- proposed writes (from free text) -----------------------------------------------
     @app.action("proposal_confirm")

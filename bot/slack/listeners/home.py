@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.errors import EcmError
-from bot.render import render
+from bot.render import render_result
 from bot.runtime.executor import execute
 from bot.slack import views
 from bot.slack.context import SlackContext
@@ -32,11 +32,14 @@ def register(app: App, sc: SlackContext) -> None:
                 return
             stores = sc.stores()
             queue = dashboard = None
-            if "field" in caller.roles:
-                queue = execute(sc.registry, stores, "my-tickets", caller, trigger=TRIGGER).data
-            if "manager" in caller.roles:
-                data = execute(sc.registry, stores, "run-ecm", caller, trigger=TRIGGER).data
-                dashboard = render("run-ecm", data)
+            # the skill App Home shows for each role is the one whose config says so
+            field = sc.registry.home("field") if "field" in caller.roles else None
+            if field:
+                queue = execute(sc.registry, stores, field.name, caller, trigger=TRIGGER).data
+            manager = sc.registry.home("manager") if "manager" in caller.roles else None
+            if manager:
+                result = execute(sc.registry, stores, manager.name, caller, trigger=TRIGGER)
+                dashboard = render_result(result)
             sc.client.views_publish(
                 user_id=user, view=views.home_view(caller.roles, queue, dashboard)
             )

@@ -27,7 +27,7 @@ def open_override(sc: SlackContext, body, order_id: str | None) -> None:
 
     def work() -> None:
         caller = sc.identity.resolve(body["user"]["id"])
-        require_manager(sc, caller, "open the override form")
+        require_manager(sc, caller, "open the override form", "override_open")
         roster = Roster.load(sc.stores().workbook)
         agents = [
             (f"{m.name or m.handle} ({m.handle})", m.email)
@@ -57,7 +57,8 @@ def register(app: App, sc: SlackContext) -> None:
 
         def work() -> None:
             caller = sc.identity.resolve(body["user"]["id"])
-            result = execute(sc.registry, sc.stores(), "run-ecm", caller, trigger=TRIGGER)
+            skill = sc.registry.for_slack("dashboard_view").name
+            result = execute(sc.registry, sc.stores(), skill, caller, trigger=TRIGGER)
             # the dashboard button sits in a message, so its action carries the channel
             target = ReplyTarget.ephemeral(
                 action_channel(body), caller.slack_id or body["user"]["id"]
@@ -87,11 +88,11 @@ def register(app: App, sc: SlackContext) -> None:
         reason = values["reason"]["reason"].get("value") or ""
         try:
             caller = sc.identity.resolve(user_id)
-            require_manager(sc, caller, "reassign tickets")
+            require_manager(sc, caller, "reassign tickets", "override_submit")
             result = execute(
                 sc.registry,
                 sc.stores(),
-                "assign-tickets",
+                sc.registry.for_slack("override_submit").name,
                 caller,
                 {"order_id": order_id, "agent": agent, "reason": reason},
                 trigger=TRIGGER,
@@ -119,7 +120,7 @@ def register(app: App, sc: SlackContext) -> None:
             result = execute(
                 sc.registry,
                 sc.stores(),
-                "triage-and-assign",
+                sc.registry.for_slack("run_triage").name,
                 caller,
                 trigger=TRIGGER,
                 assistant=sc.assistant,
