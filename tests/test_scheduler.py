@@ -111,3 +111,36 @@ def test_maintenance_prunes_once_an_hour(demo):
     assert sched.maintain(at(12)) == {"seen_events": 1, "executions": 0}
     assert sched.maintain(at(12, 30)) is None  # this hour is done
     assert sched.maintain(at(13)) is not None
+
+
+def test_the_scheduler_serves_health_on_ecm_health_port(tmp_path):
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"ECM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "ECM_HEALTH_PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "scheduler", "--grace-minutes", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, answer = time.monotonic() + 30, None
+        while answer is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                    answer = json.loads(r.read())
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)  # polling until the process is up
+        assert answer == {"ok": True, "checks": {"database": "ok"}}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -68,6 +68,10 @@ def scheduler(once: bool, grace_minutes: int, keep_days: int) -> None:
     )
     jobs = ", ".join(f"{j.skill} '{j.schedule}' {j.timezone}" for j in sched.jobs)
     click.echo(f"Scheduling {jobs}; publishing to {where}.", err=True)
+    if not once:
+        from bot.health import serve_health_from_env
+
+        serve_health_from_env()
     if once:
         ran = sched.tick()
         click.echo(f"Ran: {', '.join(ran) or 'nothing due'}", err=True)

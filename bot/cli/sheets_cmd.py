@@ -102,6 +102,10 @@ def sync(once: bool, every: int) -> None:
     if grid is None:
         raise NotConfigured(NOT_CONFIGURED)
     job = SheetSync(open_stores(), grid, lease_seconds=max(60, every * 4), notify=_notifier())
+    if not once:
+        from bot.health import serve_health_from_env
+
+        serve_health_from_env()
     while True:
         report = job.run_once()
         line = (
