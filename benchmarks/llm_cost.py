@@ -15,8 +15,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fake_llm import FakeAnthropic, text, tool_use  # noqa: E402
 
 from bot.agents.assistant import NARRATION_MAX_TOKENS, Assistant  # noqa: E402
-from bot.context.builder import monolith_parts  # noqa: E402
-from bot.context.tokens import estimate_tokens  # noqa: E402
+from bot.briefing.builder import monolith_parts  # noqa: E402
+from bot.briefing.tokens import estimate_tokens  # noqa: E402
 from bot.demo.seed import seed_demo  # noqa: E402
 from bot.runtime.dispatch import route  # noqa: E402
 from bot.runtime.executor import execute  # noqa: E402

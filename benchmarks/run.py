@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.access.guard import Guard
-from bot.context.builder import build_context, monolith_parts
+from bot.briefing.builder import build_context, monolith_parts
 from bot.demo.seed import seed_demo
 from bot.runtime.executor import execute
 from bot.runtime.roster import Roster

@@ -11,7 +11,7 @@ VENDORS = (
     "slack_bolt", "slack_sdk", "anthropic", "openai", "gspread", "redshift_connector", "psycopg",
     "psycopg_pool", "sqlite3",
 )  # fmt: skip
-CORE = ("skills", "access", "triage", "runtime", "skill_code", "context", "render", "agents")
+CORE = ("skills", "access", "triage", "runtime", "skill_code", "briefing", "render", "agents")
 
 
 def imports(path: Path) -> set[str]:
@@ -41,7 +41,7 @@ def test_field_skill_code_never_imports_triage_or_manager_code():
 
 
 def test_each_roles_catalog_never_names_a_skill_of_the_other_role():
-    from bot.context.builder import catalog_text
+    from bot.briefing.builder import catalog_text
     from bot.skills.registry import Registry
 
     registry = Registry.load()

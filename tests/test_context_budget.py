@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 import bot.cli.context_cmd  # noqa: F401 - registers the `context` command
 from bot.access.guard import Guard
+from bot.briefing.builder import build_context, catalog_text, monolith_parts
 from bot.cli import cli
-from bot.context.builder import build_context, catalog_text, monolith_parts
 from bot.errors import InputError
 from bot.paths import GUARDRAILS_FILE, RUNBOOKS_DIR, SKILLS_DIR
 from bot.skills.registry import Registry

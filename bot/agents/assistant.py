@@ -16,8 +16,8 @@ from bot.errors import AssistantUnavailable
 from bot.llm.types import LlmUnavailable
 from bot.runtime.assistant import Assistant as RuntimeAssistant
 from bot.runtime.assistant import Pick
-from bot.runtime.context import SkillContext
 from bot.runtime.roster import Member
+from bot.runtime.skill_run import SkillContext
 from bot.skills.loader import Skill
 from bot.skills.registry import Registry
 from bot.stores.factory import Stores

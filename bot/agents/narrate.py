@@ -13,8 +13,8 @@ from collections.abc import Callable
 from bot.agents.prompts import system_prompt, untrusted
 from bot.agents.session import LlmSession
 from bot.agents.tools import call_tool, tools_for
-from bot.context.builder import build_context
-from bot.runtime.context import SkillContext
+from bot.briefing.builder import build_context
+from bot.runtime.skill_run import SkillContext
 from bot.skills.schema import Narration
 
 MAX_TURNS = 4

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.access.guard import Guard
 from bot.agents.prompts import system_prompt, untrusted
-from bot.context.builder import build_context
+from bot.briefing.builder import build_context
 from bot.llm.types import ToolSpec
 from bot.runtime.assistant import Pick
 from bot.runtime.executor import Run, recording

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.agents.cost import cost
-from bot.context.tokens import estimate_tokens
+from bot.briefing.tokens import estimate_tokens
 from bot.errors import AssistantUnavailable
 from bot.llm.types import LlmReply, LlmUnavailable, ToolSpec
 from bot.skills.schema import ModelSection

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.errors import AccessDenied, EcmError
 from bot.llm.types import ToolSpec
-from bot.runtime.context import SkillContext
+from bot.runtime.skill_run import SkillContext
 
 REASON = {"type": "string", "description": "A stuck-reason code, e.g. LULU_NOT_CONFIRMED"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from bot.access.guard import Guard
+from bot.briefing.builder import build_context, monolith_parts
 from bot.cli import cli
 from bot.cli.output import emit_json, table
-from bot.context.builder import build_context, monolith_parts
 from bot.skills.registry import Registry
 
 

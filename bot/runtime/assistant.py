@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Protocol
 from bot.errors import AssistantUnavailable
 
 if TYPE_CHECKING:
-    from bot.runtime.context import SkillContext
     from bot.runtime.roster import Member
+    from bot.runtime.skill_run import SkillContext
     from bot.skills.registry import Registry
     from bot.stores.factory import Stores
 

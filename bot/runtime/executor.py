@@ -20,8 +20,8 @@ from bot.clock import now, ts
 from bot.errors import AccessDenied, EcmError
 from bot.ids import new_id
 from bot.ids import order_id as valid_order_id
-from bot.runtime.context import SkillContext
 from bot.runtime.roster import Member
+from bot.runtime.skill_run import SkillContext
 from bot.skills.registry import Registry
 from bot.skills.schema import Output
 from bot.skills.tools import DEC_011

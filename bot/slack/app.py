@@ -14,7 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.web import WebClient
 
 from bot.skills.registry import Registry
-from bot.slack.context import SlackContext
+from bot.slack.app_state import SlackContext
 from bot.slack.listeners import register
 from bot.slack.settings import SlackSettings
 from bot.stores.factory import Stores, open_stores

@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError
 from bot.runtime.dispatch import Reply
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Member, Roster
+from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import escape
-from bot.slack.context import SlackContext
 from bot.slack.posting import (
     NO_UNFURL,
     post_escalation,

@@ -10,7 +10,7 @@ from bot.ids import free_text
 from bot.skill_code.field.tickets import open_count, own_ticket, require_open, set_status
 
 if TYPE_CHECKING:
-    from bot.runtime.context import SkillContext
+    from bot.runtime.skill_run import SkillContext
 
 MAX_REASON = 1000
 DEFAULT_TARGET = "ECM manager"

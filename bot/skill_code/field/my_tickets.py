@@ -13,7 +13,7 @@ from bot.ids import order_id as valid_order_id
 from bot.stores.workbook import OPEN_STATUSES
 
 if TYPE_CHECKING:
-    from bot.runtime.context import SkillContext
+    from bot.runtime.skill_run import SkillContext
 
 log = logging.getLogger(__name__)
 

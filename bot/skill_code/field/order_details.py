@@ -11,7 +11,7 @@ from bot.skill_code.field.tickets import current_status, own_ticket
 from bot.stores.workbook import RowUpdate
 
 if TYPE_CHECKING:
-    from bot.runtime.context import SkillContext
+    from bot.runtime.skill_run import SkillContext
 
 ORDER_FIELDS = (
     "order_id",

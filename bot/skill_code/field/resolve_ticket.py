@@ -12,7 +12,7 @@ from bot.skill_code.field.tickets import open_count, own_ticket, require_open, s
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from bot.runtime.context import SkillContext
+    from bot.runtime.skill_run import SkillContext
 
 MAX_NOTES = 2000
 USAGE = (

@@ -10,7 +10,7 @@ from bot.errors import Conflict
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 
 if TYPE_CHECKING:
-    from bot.runtime.context import SkillContext
+    from bot.runtime.skill_run import SkillContext
 
 
 def _find(ctx: SkillContext, oid: str) -> dict | None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from bot.clock import ts
 from bot.errors import Conflict, InputError, NotFound
 from bot.ids import free_text
-from bot.runtime.context import SkillContext
 from bot.runtime.roster import Roster
+from bot.runtime.skill_run import SkillContext
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 
 MAX_REASON = 500

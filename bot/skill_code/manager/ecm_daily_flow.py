@@ -3,8 +3,8 @@ the steps (each step is its own execution whose parent is this one)."""
 
 from __future__ import annotations
 
-from bot.runtime.context import SkillContext
 from bot.runtime.executor import execute
+from bot.runtime.skill_run import SkillContext
 
 
 def run(ctx: SkillContext, **_: object) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import ts
-from bot.runtime.context import SkillContext
+from bot.runtime.skill_run import SkillContext
 from bot.triage.patterns import detect
 
 

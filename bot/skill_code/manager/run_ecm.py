@@ -8,7 +8,7 @@ from collections import Counter
 from statistics import median
 
 from bot.clock import hours_between, parse_ts, ts
-from bot.runtime.context import SkillContext
+from bot.runtime.skill_run import SkillContext
 
 OPEN = ("ASSIGNED", "IN_PROGRESS", "ESCALATED")
 

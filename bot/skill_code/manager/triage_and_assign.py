@@ -7,8 +7,8 @@ from collections import Counter
 from typing import Any
 
 from bot.clock import hours_between, parse_ts, ts
-from bot.runtime.context import SkillContext
 from bot.runtime.roster import Roster
+from bot.runtime.skill_run import SkillContext
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 from bot.triage.assign import Agent, Ticket, plan_assignments
 from bot.triage.scoring import Scorer

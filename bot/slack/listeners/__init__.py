@@ -7,7 +7,7 @@ from slack_bolt import App
 from slack_bolt.response import BoltResponse
 
 from bot.errors import StoreUnavailable
-from bot.slack.context import SlackContext
+from bot.slack.app_state import SlackContext
 from bot.slack.listeners import field_actions, home, manager_actions, messages
 from bot.slack.listeners.common import dedupe_key, log
 

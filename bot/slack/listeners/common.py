@@ -11,8 +11,8 @@ from bot.errors import AccessDenied, EcmError
 from bot.ids import new_id
 from bot.runtime.roster import Member
 from bot.skills.tools import DEC_011
+from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import escape
-from bot.slack.context import SlackContext
 from bot.slack.delivery import ReplyTarget, say
 
 log = logging.getLogger("bot.slack.listeners")

@@ -11,7 +11,7 @@ from bot.errors import EcmError
 from bot.runtime.dispatch import confirm, route
 from bot.runtime.executor import execute
 from bot.slack import views
-from bot.slack.context import SlackContext
+from bot.slack.app_state import SlackContext
 from bot.slack.delivery import ReplyTarget, deliver, say, send
 from bot.slack.listeners.common import (
     TRIGGER,

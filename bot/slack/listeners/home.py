@@ -8,7 +8,7 @@ from bot.errors import EcmError
 from bot.render import render_result
 from bot.runtime.executor import execute
 from bot.slack import views
-from bot.slack.context import SlackContext
+from bot.slack.app_state import SlackContext
 from bot.slack.listeners.common import (
     TRIGGER,
     log,

@@ -7,8 +7,8 @@ from slack_bolt import App
 
 from bot.runtime.dispatch import route
 from bot.runtime.roster import Member
+from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import escape
-from bot.slack.context import SlackContext
 from bot.slack.delivery import ReplyTarget, deliver_reply, say
 from bot.slack.listeners.common import TRIGGER, WORKING, safely, slash_help
 

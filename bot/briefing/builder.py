@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 
 from bot.access.guard import Guard
-from bot.context.needs import request_files
-from bot.context.tokens import estimate_tokens
+from bot.briefing.needs import request_files
+from bot.briefing.tokens import estimate_tokens
 from bot.errors import InputError
 from bot.paths import CONFIG_DIR, GUARDRAILS_FILE, QUERIES_DIR, RUNBOOKS_DIR, SKILLS_DIR
 from bot.resources import load_yaml
