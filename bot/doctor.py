@@ -185,7 +185,29 @@ def check_sync(env: Mapping[str, str]) -> Check | None:
     return Check("sheet sync", OK, detail)
 
 
+def check_settings(env: Mapping[str, str]) -> Check:
+    """Half-configured systems and malformed values (the bot would otherwise fall back to
+    embedded data or a default without a word)."""
+    from bot.settings_check import problems
+
+    found = problems(env)
+    if found:
+        return Check(
+            "settings",
+            FAILING,
+            "; ".join(found),
+            "Set the partner variables or unset the stray ones; see .env.example.",
+        )
+    return Check("settings", OK, "no half-configured system and no malformed value")
+
+
 def run_checks(env: Mapping[str, str] = os.environ) -> list[Check]:
-    checks = [check_slack(env), check_database(env), check_warehouse(env), check_sheet(env)]
+    checks = [
+        check_settings(env),
+        check_slack(env),
+        check_database(env),
+        check_warehouse(env),
+        check_sheet(env),
+    ]
     sync = check_sync(env)
     return checks + ([sync] if sync else []) + [check_llm(env)]

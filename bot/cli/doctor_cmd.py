@@ -16,7 +16,8 @@ MARK = {"ok": "✅", "embedded": "🟦", "missing": "⚪", "failing": "❌"}
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def doctor(as_json: bool) -> None:
-    """Check Slack (auth.test), the warehouse (connect, SELECT 1), the sheet (open, headers)
+    """Check the settings (half-configured systems, malformed values), Slack (auth.test), the
+    database, the warehouse (connect, SELECT 1), the sheet (open, headers) and its sync lag,
     and the LLM keys; print what is OK, missing or failing, with the fix. Exit 1 on a failure.
 
     Example: ecm-bot doctor
