@@ -196,3 +196,23 @@ class ServedApp:
             },
         }
         return self.interact(payload)
+
+
+def serve_bot(registry, data_dir, fake, assistant=None, **settings) -> ServedApp:
+    """The real Bolt app for the data in ``data_dir``, served on loopback against ``fake``
+    (triage channel CTRIAGE, escalation channel CESC unless overridden); ``.sc`` is its
+    listener state."""
+    from bot.slack.app import build_app, thread_local_stores
+    from bot.slack.settings import SlackSettings
+    from bot.stores.factory import open_stores
+
+    options = {"triage_channel": "CTRIAGE", "escalation_channel": "CESC", **settings}
+    app, sc = build_app(
+        SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.url, **options),
+        assistant=assistant,
+        registry=registry,
+        stores=thread_local_stores(lambda: open_stores(data_dir)),
+    )
+    served = ServedApp(app, fake)
+    served.sc = sc
+    return served

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import MANAGER, SARAH
 from fake_slack import FakeSlack
-from slack_harness import SECRET, ServedApp
+from slack_harness import serve_bot
 
 from bot.errors import AccessDenied
 from bot.paths import PROJECT_ROOT, SHARED_DIR, SKILLS_DIR
@@ -167,27 +167,10 @@ def test_adding_a_skill_is_only_a_folder(project, triaged, monkeypatch):
 
 
 def _through_slack(registry, triaged, monkeypatch):
-    from bot.slack.app import build_app, thread_local_stores
-    from bot.slack.settings import SlackSettings
-    from bot.stores.factory import open_stores
-
     for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
         monkeypatch.delenv(var, raising=False)
     fake = FakeSlack().start()
-    settings = SlackSettings(
-        bot_token="xoxb-test",
-        signing_secret=SECRET,
-        api_url=fake.url,
-        triage_channel="CTRIAGE",
-        escalation_channel="CESC",
-    )
-    app, _ = build_app(
-        settings,
-        assistant=None,
-        registry=registry,
-        stores=thread_local_stores(lambda: open_stores(triaged.path)),
-    )
-    served = ServedApp(app, fake)
+    served = serve_bot(registry, triaged.path, fake)
     try:
         assert served.dm(SARAH_ID, "handover").status == 200
         post = fake.wait_for(lambda f: f.of("chat.postMessage"))[0]

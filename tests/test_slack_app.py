@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import SARAH
 from fake_slack import FakeSlack
-from slack_harness import SECRET, ServedApp
+from slack_harness import SECRET, ServedApp, serve_bot
 
 from bot.slack.app import build_app, thread_local_stores
 from bot.slack.settings import SlackSettings
@@ -23,20 +23,7 @@ def slack(triaged, monkeypatch):
     for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
         monkeypatch.delenv(var, raising=False)
     fake = FakeSlack(users={"UALTSARAH": SARAH, "UNOBODY": "nobody@example.com"}).start()
-    settings = SlackSettings(
-        bot_token="xoxb-test",
-        signing_secret=SECRET,
-        api_url=fake.url,
-        triage_channel="CTRIAGE",
-        escalation_channel="CESC",
-    )
-    app, _ = build_app(
-        settings,
-        assistant=None,
-        registry=triaged.registry,
-        stores=thread_local_stores(lambda: open_stores(triaged.path)),
-    )
-    served = ServedApp(app, fake)
+    served = serve_bot(triaged.registry, triaged.path, fake)
     served.demo = triaged
     yield served
     served.stop()

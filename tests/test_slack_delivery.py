@@ -11,13 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import SARAH
 from fake_slack import FakeSlack
-from slack_harness import SECRET, ServedApp
+from slack_harness import serve_bot
 
 from bot.skills.registry import Registry
-from bot.slack.app import build_app, thread_local_stores
 from bot.slack.delivery import FOLLOW_UPS, ReplyTarget, send
-from bot.slack.settings import SlackSettings
-from bot.stores.factory import open_stores
 
 MAYA, SARAH_ID, JAMES = "U0MAYA0001", "U0SARAH003", "U0JAMES007"
 LISTENERS = Path(__file__).resolve().parents[1] / "bot" / "slack" / "listeners"
@@ -28,22 +25,8 @@ def slack(triaged, monkeypatch):
     for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
         monkeypatch.delenv(var, raising=False)
     fake = FakeSlack().start()
-    settings = SlackSettings(
-        bot_token="xoxb-test",
-        signing_secret=SECRET,
-        api_url=fake.url,
-        triage_channel="CTRIAGE",
-        escalation_channel="CESC",
-    )
-    app, sc = build_app(
-        settings,
-        assistant=None,
-        registry=triaged.registry,
-        stores=thread_local_stores(lambda: open_stores(triaged.path)),
-    )
-    served = ServedApp(app, fake)
+    served = serve_bot(triaged.registry, triaged.path, fake)
     served.demo = triaged
-    served.sc = sc
     yield served
     served.stop()
     fake.stop()
