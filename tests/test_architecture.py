@@ -11,7 +11,7 @@ VENDORS = (
     "slack_bolt", "slack_sdk", "anthropic", "openai", "gspread", "redshift_connector", "psycopg",
     "psycopg_pool", "sqlite3",
 )  # fmt: skip
-CORE = ("skills", "access", "triage", "runtime", "skill_code", "briefing", "render", "agents")
+CORE = ("skills", "access", "triage", "runtime", "skill_code", "briefing", "present", "agents")
 
 
 def imports(path: Path) -> set[str]:

@@ -14,8 +14,11 @@ from conftest import DINESH, MANAGER, SARAH
 from bot.clock import hours_between, now, parse_ts, ts
 from bot.errors import AccessDenied, Conflict, InputError, NotOnRoster
 from bot.paths import CONFIG_DIR, RUNBOOKS_DIR
-from bot.render import actions_line, money, render
-from bot.render.field import ticket_line
+from bot.present import money, present
+from bot.present import steps as actions_line
+from bot.present.model import plain_text
+from bot.present.text import to_text
+from bot.present.ticket import ticket_line
 from bot.skill_code.field.resolve_ticket import duration
 from bot.stores.workbook import TAB_COLUMNS, RowUpdate
 
@@ -32,7 +35,7 @@ def snapshot(demo) -> dict[str, list[dict]]:
 
 
 def text_of(reply) -> str:
-    return render(reply.result.skill, reply.result.data)
+    return to_text(present(reply.result.skill, reply.result.data))
 
 
 def row_of(demo, oid: str) -> dict:
@@ -109,6 +112,16 @@ def test_my_tickets_uses_exactly_one_warehouse_round_trip(triaged):
     assert warehouse.round_trips - before == 1
 
 
+def ticket_text(text: str, order_id: str) -> str:
+    """A ticket's line in the printed queue with its indented lines (note, diagnosis)."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if f"| {order_id} |" in ln)
+    end = next(
+        (i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")), len(lines)
+    )
+    return "\n".join(lines[start:end])
+
+
 def test_my_tickets_text_has_one_line_per_ticket_in_the_queue_format(triaged):
     reply = triaged.chat(SARAH, "my tickets")
     text, tickets = text_of(reply), reply.result.data["tickets"]
@@ -136,7 +149,7 @@ def test_my_tickets_line_renders_exactly_like_the_issue_example():
         "actions": ["Check Checkout", "Check LULU", "Replay webhook"],
         "note": None,
     }
-    assert ticket_line(t) == (
+    assert plain_text(ticket_line(t)) == (
         "P1 | AE136ABC00 | 721 AED | 14h | LULU_NOT_CONFIRMED → "
         "1) Check Checkout 2) Check LULU 3) Replay webhook"
     )
@@ -157,7 +170,7 @@ def test_my_tickets_marks_an_order_the_warehouse_has_cleared(triaged):
     reply = triaged.chat(SARAH, "my tickets")
     ticket = next(t for t in reply.result.data["tickets"] if t["order_id"] == oid)
     assert ticket["cleared"] is True
-    line = next(ln for ln in text_of(reply).splitlines() if f"| {oid} |" in ln)
+    line = ticket_text(text_of(reply), oid)
     assert "cleared in warehouse" in line and "resolve it" in line
     others = [t for t in reply.result.data["tickets"] if t["order_id"] != oid]
     assert not any(t["cleared"] for t in others)
@@ -227,7 +240,7 @@ def test_order_details_include_exactly_that_reasons_runbook(triaged):
     data, text = reply.result.data, text_of(reply)
     assert data["reason"]["code"] == code
     assert data["runbook"] == (RUNBOOKS_DIR / f"{code}.md").read_text(encoding="utf-8")
-    assert f"Runbook — {code}:" in text
+    assert f"Runbook — {code}\n" in text
     other_headings = [f"# {c} —" for c in REASONS if c != code]
     assert not [h for h in other_headings if h in text]
 

@@ -10,7 +10,8 @@ import pytest
 from conftest import MANAGER, SARAH
 
 from bot.clock import now, ts
-from bot.render import render
+from bot.present import present
+from bot.present.text import to_text
 from bot.stores.workbook import RowUpdate
 
 
@@ -36,7 +37,7 @@ def test_triage_reopens_a_closed_ticket_still_stuck_after_its_grace_to_the_same_
     assert result.data["reopened"] == [oid] and result.data["counts"]["reopened"] == 1
     (ticket,) = [t for a in result.data["agents"] for t in a["tickets"] if t["order_id"] == oid]
     assert ticket["reopened"]
-    assert "reopened 1" in render("triage-and-assign", result.data)
+    assert "reopened 1" in to_text(present("triage-and-assign", result.data))
 
 
 @pytest.mark.parametrize(("verb", "grace"), [("resolve", 2), ("escalate", 24)])
@@ -55,5 +56,5 @@ def test_a_manager_reopens_a_resolved_ticket_by_assigning_it(triaged):
     row = triaged.stores.workbook.find("Assignments", oid)
     assert (row["Status"], row["Assigned Agent"]) == ("ASSIGNED", SARAH)
     assert result.data["reopened_from"] == "RESOLVED"
-    assert "reopened from RESOLVED" in render("assign-tickets", result.data)
+    assert "reopened from RESOLVED" in to_text(present("assign-tickets", result.data))
     assert triaged.stores.state.audit_entries(oid)[-1]["action"] == "reopen"

@@ -53,8 +53,8 @@ runtime:
   entry_point: {MODULE}:run
   timeout: 30
 model:
-  primary: claude-haiku-4-5
-  fallback: gpt-4o-mini
+  primary: claude-haiku-5-5
+  fallback: gpt-6-luna
   temperature: 0.2
   max_tokens: 1000
   cost_budget:
@@ -84,11 +84,11 @@ monitoring:
   alert_on_failure: false
   custom_metrics: []
 output:
-  renderer: {MODULE}:render
+  view: {MODULE}:present
 """
 
 CODE = '''\
-"""The shift-handover skill's code (its entry point) and its text renderer."""
+"""The shift-handover skill's code (its entry point) and its presenter."""
 
 
 def run(ctx, probe="", **_):
@@ -103,7 +103,7 @@ def run(ctx, probe="", **_):
     }
 
 
-def render(data):
+def present(data):
     return f"HANDOVER {data['agent']}: {len(data['orders'])} orders"
 '''
 
@@ -162,7 +162,7 @@ def test_adding_a_skill_is_only_a_folder(project, triaged, monkeypatch):
     ok = execute(registry, triaged.stores, NAME, sarah, {"probe": "SKILL.md"})
     assert ok.data["owners"] == [SARAH]
 
-    # Slack: the real Bolt app with this registry, rendered by the skill's own renderer
+    # Slack: the real Bolt app with this registry, presented by the skill's own presenter
     _through_slack(registry, triaged, monkeypatch)
 
 
@@ -202,18 +202,15 @@ def test_skill_names_stay_out_of_the_bot_modules():
 def test_every_name_a_skill_config_gives_is_registered():
     from bot.agents.narrate import COMPACTORS
     from bot.cli import load_commands
-    from bot.render import RENDERERS, render
+    from bot.present import registered
     from bot.slack.delivery import FOLLOW_UPS
-    from bot.slack.posting import BLOCKS
 
-    render("none", {})  # registers the renderers
     commands = load_commands().commands
     listeners = "".join(p.read_text() for p in (BOT / "slack" / "listeners").glob("*.py"))
     for skill in Registry.load():
         out = skill.config.output
-        assert out.renderer in RENDERERS, skill.name
+        assert out.view in registered(), skill.name
         assert set(out.follow_ups) <= set(FOLLOW_UPS), skill.name
-        assert out.blocks is None or out.blocks in BLOCKS, skill.name
         narration = skill.config.narrate
         if narration and narration.compact:
             assert narration.compact in COMPACTORS, skill.name

@@ -10,12 +10,13 @@ import json
 import pytest
 from conftest import MANAGER, SARAH
 
-from bot.render import render
+from bot.present import as_view, present
+from bot.present import field as field_views
+from bot.present import manager as manager_views
 from bot.runtime.roster import Roster
 from bot.slack import views
-from bot.slack.blocks import field as field_views
 from bot.slack.blocks import kit
-from bot.slack.blocks import manager as manager_views
+from bot.slack.blocks.render import messages
 
 HOSTILE = "<!here> <@U999> <http://evil.example|click>"
 
@@ -117,6 +118,24 @@ def slack_ids(demo) -> dict[str, str]:
     return {m.email: m.slack_id for m in Roster.load(demo.stores.workbook).members}
 
 
+def summary(data: dict, ids: dict[str, str]) -> list[dict]:
+    """The triage channel post (one message) as Slack gets it."""
+    (page,) = messages(manager_views.triage(data), ids.get)
+    return page
+
+
+def thread(agent: dict, ids: dict[str, str]) -> list[list[dict]]:
+    return messages(manager_views.agent_thread(agent), ids.get)
+
+
+def queue_pages(data: dict) -> list[list[dict]]:
+    return messages(field_views.my_tickets(data))
+
+
+def order_pages(data: dict) -> list[list[dict]]:
+    return messages(field_views.order_details(data))
+
+
 def sixty_tickets(queue: dict) -> dict:
     tickets = (queue["tickets"] * (60 // len(queue["tickets"]) + 1))[:60]
     return {**queue, "count": 60, "tickets": copy.deepcopy(tickets)}
@@ -161,7 +180,7 @@ def test_triage_summary_mentions_agents_and_offers_dashboard_and_override(triage
     result = triaged.run(MANAGER, "triage-and-assign")
     data = result.data
     ids = slack_ids(triaged)
-    blocks = manager_views.triage_summary(data, ids)
+    blocks = summary(data, ids)
     assert_within_limits(blocks, 50)
     sdk_validates(blocks)
     text = json.dumps(blocks, ensure_ascii=False)
@@ -176,7 +195,7 @@ def test_triage_summary_mentions_agents_and_offers_dashboard_and_override(triage
 
 def test_triage_summary_falls_back_to_the_handle_and_marks_a_dry_run(triaged):
     data = triaged.run(MANAGER, "triage-and-assign", dry_run=True).data
-    text = json.dumps(manager_views.triage_summary(data, {}), ensure_ascii=False)
+    text = json.dumps(summary(data, {}), ensure_ascii=False)
     assert "<@" not in text
     assert f"@{data['agents'][0]['agent'].split('@')[0]} —" in text
     assert "dry run" in text
@@ -185,7 +204,7 @@ def test_triage_summary_falls_back_to_the_handle_and_marks_a_dry_run(triaged):
 def test_a_malformed_slack_id_on_the_roster_is_not_trusted_as_a_mention(triaged):
     data = triaged.run(MANAGER, "triage-and-assign").data
     ids = {data["agents"][0]["agent"]: "U1><!channel"}
-    text = json.dumps(manager_views.triage_summary(data, ids))
+    text = json.dumps(summary(data, ids))
     assert "<!channel" not in text
 
 
@@ -195,7 +214,7 @@ def test_triage_summary_with_hundreds_of_agents_stays_within_fifty_blocks(triage
         {**data["agents"][0], "agent": f"agent{i:04d}.with.a.long.name@example.com"}
         for i in range(3000)
     ]
-    blocks = manager_views.triage_summary({**data, "agents": many}, {})
+    blocks = summary({**data, "agents": many}, {})
     assert_within_limits(blocks, 50)
     assert "more agents" in json.dumps(blocks)
 
@@ -205,7 +224,7 @@ def test_agent_thread_offers_reassign_on_every_ticket(triaged):
     ids = slack_ids(triaged)
     assert data["agents"]
     for agent in data["agents"]:
-        pages = manager_views.agent_thread(agent, ids.get(agent["agent"]))
+        pages = thread(agent, ids)
         for page in pages:
             assert_within_limits(page, 50)
             sdk_validates(page)
@@ -232,11 +251,11 @@ def test_agent_thread_line_shows_priority_order_amount_hours_reason_and_steps():
             }
         ],
     }
-    pages = manager_views.agent_thread(agent, None)
+    pages = thread(agent, {})
     assert pages[0][0]["text"]["text"].startswith("@sarah.ops — your 1 tickets")
     assert pages[0][1]["text"]["text"] == (
-        "*P1* `AE136ABC00` · 721 AED · 14h · LULU_NOT_CONFIRMED\n"
-        "→ 1) Check Checkout 2) Check LULU 3) Replay webhook"
+        "*P1* | `AE136ABC00` | 721 AED | 14h | LULU_NOT_CONFIRMED → "
+        "1) Check Checkout 2) Check LULU 3) Replay webhook"
     )
 
 
@@ -245,7 +264,7 @@ def test_agent_thread_line_shows_priority_order_amount_hours_reason_and_steps():
 
 def test_queue_shows_each_ticket_with_details_resolve_and_escalate(triaged):
     data = triaged.run(SARAH, "my-tickets").data
-    pages = field_views.queue(data)
+    pages = queue_pages(data)
     blocks = all_blocks(pages)
     for page in pages:
         assert_within_limits(page, 50)
@@ -265,7 +284,7 @@ def test_queue_shows_each_ticket_with_details_resolve_and_escalate(triaged):
 
 def test_a_queue_of_sixty_tickets_pages_into_messages_of_at_most_fifty_blocks(triaged):
     data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
-    pages = field_views.queue(data)
+    pages = queue_pages(data)
     assert len(pages) >= 2
     for page in pages:
         assert_within_limits(page, 50)
@@ -277,7 +296,7 @@ def test_a_queue_of_sixty_tickets_pages_into_messages_of_at_most_fifty_blocks(tr
 
 
 def test_an_empty_queue_is_one_friendly_section():
-    pages = field_views.queue({"count": 0, "by_priority": {}, "tickets": [], "live_error": None})
+    pages = queue_pages({"count": 0, "by_priority": {}, "tickets": [], "live_error": None})
     assert len(pages) == 1 and len(pages[0]) == 1
     assert pages[0][0]["type"] == "section" and "No open tickets" in pages[0][0]["text"]["text"]
 
@@ -286,7 +305,7 @@ def test_order_details_shows_facts_timeline_runbook_and_resolve_escalate(triaged
     oid = triaged.run(SARAH, "my-tickets").data["tickets"][0]["order_id"]
     data = triaged.run(SARAH, "order-details", order_id=oid).data
     assert data["runbook"]
-    pages = field_views.order_details(data)
+    pages = order_pages(data)
     for page in pages:
         assert_within_limits(page, 50)
         sdk_validates(page)
@@ -308,7 +327,7 @@ def test_a_long_runbook_is_split_into_sections_and_pages(triaged):
     oid = triaged.run(SARAH, "my-tickets").data["tickets"][0]["order_id"]
     data = triaged.run(SARAH, "order-details", order_id=oid).data
     data["runbook"] = "\n".join([data["runbook"]] * 40)  # ~200,000 characters
-    pages = field_views.order_details(data)
+    pages = order_pages(data)
     assert len(pages) >= 2
     for page in pages:
         assert_within_limits(page, 50)
@@ -333,15 +352,19 @@ def test_hostile_ticket_text_never_reaches_slack_unescaped(triaged):
         e.update(detail=HOSTILE, system=HOSTILE, event_type=HOSTILE)
 
     rendered = [
-        manager_views.triage_summary(triage, {}),
-        [manager_views.agent_thread(a, None) for a in triage["agents"]],
-        field_views.queue(queue_data),
-        field_views.order_details(order),
-        field_views.order_details({**order, "runbook": None, "runbook_missing": HOSTILE}),
+        summary(triage, {}),
+        [thread(a, {}) for a in triage["agents"]],
+        queue_pages(queue_data),
+        order_pages(order),
+        order_pages({**order, "runbook": None, "runbook_missing": HOSTILE}),
         kit.text_messages(HOSTILE),
         views.override_modal([(HOSTILE, "a@example.com")], oid, ""),
         views.note_modal("resolve", HOSTILE, ""),
-        views.home_view(("manager", "field"), queue_data, HOSTILE),
+        views.home_view(
+            ("manager", "field"),
+            field_views.my_tickets(queue_data),
+            as_view(HOSTILE),
+        ),
     ]
     text = json.dumps(rendered, ensure_ascii=False)
     assert "&lt;!here&gt;" in text
@@ -416,9 +439,9 @@ def test_private_metadata_over_3000_characters_is_refused():
 
 
 def test_home_view_for_both_roles_shows_dashboard_and_queue_within_100_blocks(triaged):
-    dashboard = render("run-ecm", triaged.run(MANAGER, "run-ecm").data)
+    dashboard = present("run-ecm", triaged.run(MANAGER, "run-ecm").data)
     queue_data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
-    view = views.home_view(("manager", "field"), queue_data, dashboard)
+    view = views.home_view(("manager", "field"), field_views.my_tickets(queue_data), dashboard)
     assert view["type"] == "home"
     assert_view_within_limits(view)
     sdk_validates(view["blocks"])
@@ -431,10 +454,13 @@ def test_home_view_for_both_roles_shows_dashboard_and_queue_within_100_blocks(tr
 
 
 def test_home_view_shows_each_role_only_its_own_part(triaged):
-    dashboard = render("run-ecm", triaged.run(MANAGER, "run-ecm").data)
+    dashboard = present("run-ecm", triaged.run(MANAGER, "run-ecm").data)
     queue_data = triaged.run(SARAH, "my-tickets").data
     field_ids = [
-        e["action_id"] for e in elements(views.home_view(("field",), queue_data, None)["blocks"])
+        e["action_id"]
+        for e in elements(
+            views.home_view(("field",), field_views.my_tickets(queue_data), None)["blocks"]
+        )
     ]
     manager = views.home_view(("manager",), None, dashboard)
     assert_view_within_limits(manager)
@@ -445,7 +471,8 @@ def test_home_view_shows_each_role_only_its_own_part(triaged):
 
 def test_home_view_keeps_a_huge_dashboard_within_100_blocks(triaged):
     queue_data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
-    view = views.home_view(("manager", "field"), queue_data, "x" * 400_000)
+    huge = as_view("x" * 400_000)
+    view = views.home_view(("manager", "field"), field_views.my_tickets(queue_data), huge)
     assert_view_within_limits(view)
     ids = [e["action_id"] for e in elements(view["blocks"])]
     assert "run_triage" in ids and "ticket_resolve" in ids

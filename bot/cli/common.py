@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.output import emit_json
-from bot.render import render_result
+from bot.present import result_text
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Member, Roster
 from bot.skills.registry import Registry
@@ -34,11 +34,7 @@ def show(result: SkillResult, as_json: bool) -> None:
     if as_json:
         emit_json(result.data)
         return
-    click.echo(render_result(result))
-    if result.data.get("narrative"):
-        click.echo("\n💬 " + result.data["narrative"])
-    if result.data.get("assistant_note"):
-        click.secho("\n" + result.data["assistant_note"], fg="yellow")
+    click.echo(result_text(result))
 
 
 def service_logging() -> None:

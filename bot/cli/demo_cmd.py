@@ -8,8 +8,9 @@ from bot.cli import cli
 from bot.cli.common import assistant, load, show
 from bot.demo.seed import seed_demo
 from bot.paths import data_dir
-from bot.render import render_result
-from bot.render.manager import agent_thread, triage_summary
+from bot.present import present_result, result_text
+from bot.present.model import View
+from bot.present.text import to_text
 from bot.runtime.dispatch import handle_message
 
 MANAGER = "maya.manager@example.com"
@@ -38,17 +39,15 @@ def demo() -> None:
         registry, stores, MANAGER, "@ecm-manager triage", assistant=helper
     ).result
     assert triage is not None  # each demo message runs a skill
-    click.echo(triage_summary(triage.data))
-    for key in ("narrative", "assistant_note"):
-        if triage.data.get(key):
-            click.echo("\n💬 " + triage.data[key])
-    for agent in triage.data["agents"]:
-        _section(f"thread reply for @{agent['agent'].split('@')[0]}")
-        click.echo(agent_thread(agent))
+    view = present_result(triage)
+    click.echo(to_text(View(view.elements)))
+    for thread in view.threads:
+        _section("thread reply: " + thread.summary().split(" — ")[0])
+        click.echo(to_text(thread))
     _section(f"{AGENT} in a DM: my tickets")
     queue = handle_message(registry, stores, AGENT, "my tickets").result
     assert queue is not None
-    click.echo(render_result(queue))
+    click.echo(result_text(queue))
     tickets = queue.data.get("tickets") or []
     if tickets:
         oid = tickets[0]["order_id"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 
 from bot.cli import cli
-from bot.render import render_result
+from bot.present import result_text
 from bot.runtime.roster import Roster
 from bot.scheduling.runner import Scheduler
 from bot.skills.registry import Registry
@@ -28,7 +28,7 @@ def _publisher():
             settings.triage_channel,
             lambda: Roster.load(open_stores().workbook),
         ), (f"Slack channel {settings.triage_channel}")
-    return (lambda result: click.echo(render_result(result))), "standard output"
+    return (lambda result: click.echo(result_text(result))), "standard output"
 
 
 @cli.command()

@@ -39,7 +39,7 @@ class SkillResult:
     execution_id: str = ""
     workflow_id: str = ""
     children: list[SkillResult] = field(default_factory=list)
-    output: Output = field(default_factory=Output)  # the skill's config: renderer, follow-ups
+    output: Output = field(default_factory=Output)  # the skill's config: view, follow-ups
 
 
 @dataclass

@@ -153,17 +153,15 @@ class Confirm(Strict):
 
 
 class Output(Strict):
-    """What happens with a result: the text renderer (registered by name in ``bot/render``, or
-    ``module:function``; none: the data as text), the Slack Block Kit view (registered by name
-    in ``bot/slack/posting.py``; none: the text, paged), the Slack follow-ups run after it
-    (registered by name in ``bot/slack/delivery.py``), whether the result itself is posted to
-    the reply target, whether the run's orders are assignments that later field work
-    joins (``assigns``), and how a scheduled run is posted to the triage channel
-    (``publish``: the result's messages, or ``triage``: the summary with a thread per agent;
-    ``bot/slack/posting.channel_publisher``)."""
+    """What happens with a result: the presenter that turns it into a view for every surface
+    (``view``: registered by name in ``bot/present``, or ``module:function``; none: the data
+    as text), the Slack follow-ups run after it (registered by name in
+    ``bot/slack/delivery.py``), whether the result itself is posted to the reply target,
+    whether the run's orders are assignments that later field work joins (``assigns``), and
+    how a scheduled run is posted to the triage channel (``publish``: the result's messages,
+    or ``triage``: the summary with a thread per agent; ``bot/slack/posting.channel_publisher``)."""
 
-    renderer: str | None = None
-    blocks: str | None = None
+    view: str | None = None
     follow_ups: list[str] = Field(default_factory=list)
     reply: bool = True
     assigns: bool = False

@@ -20,12 +20,14 @@ from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Member, Roster
 from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import escape
+from bot.slack.blocks.render import SlackIds
 from bot.slack.posting import (
     NO_UNFURL,
     post_escalation,
     post_result,
     post_triage,
     proposal_blocks,
+    slack_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,18 @@ def send(sc: SlackContext, target: ReplyTarget, *, text: str, blocks: list | Non
         else:
             target.respond(replace_original=True, **message)
     return None
+
+
+def roster_ids(sc: SlackContext) -> SlackIds:
+    """Slack IDs for mentions, read from the roster only if a result mentions someone."""
+    loaded: list[SlackIds] = []
+
+    def lookup(email: str) -> str | None:
+        if not loaded:
+            loaded.append(slack_ids(Roster.load(sc.stores().workbook)))
+        return loaded[0](email)
+
+    return lookup
 
 
 def say(sc: SlackContext, target: ReplyTarget) -> Callable[[str], None]:
@@ -195,7 +209,7 @@ def deliver(sc: SlackContext, result: SkillResult, caller: Member, target: Reply
     """Post ``result`` to ``target`` and run the skill's follow-ups."""
     plan = result.output  # the skill's config: reply or not, then its follow-ups by name
     if plan.reply and target.kind != "none":
-        post_result(lambda **message: send(sc, target, **message), result)
+        post_result(lambda **message: send(sc, target, **message), result, roster_ids(sc))
     for follow_up in (FOLLOW_UPS[name] for name in plan.follow_ups):
         try:
             follow_up(sc, result, caller, target)

@@ -1,5 +1,6 @@
-"""Turn skill results into Slack messages: the triage summary with one thread per agent,
-field queues and orders with buttons, everything else as text sections."""
+"""Post skill results as Slack messages: each result's view (``bot.present``) rendered as
+Block Kit (``bot.slack.blocks.render``), a view's threads as replies under its message (the
+triage summary and one thread per agent), proposals with Confirm / Cancel, escalations."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import TypedDict
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from bot.render import render_result
+from bot.present import present_result
+from bot.present.model import View
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Roster
-from bot.slack.blocks import field, manager
-from bot.slack.blocks.kit import MAX_BLOCKS, MAX_SECTION, escape, text_messages
+from bot.slack.blocks.kit import escape
+from bot.slack.blocks.render import SlackIds, messages
 
 log = logging.getLogger(__name__)
 
@@ -27,29 +29,15 @@ class Unfurl(TypedDict):
 NO_UNFURL: Unfurl = {"unfurl_links": False, "unfurl_media": False}
 
 
-def assistant_text(data: dict) -> str:
-    """The model's narrative and/or the assistant's status note, if any."""
-    parts = []
-    if data.get("narrative"):
-        parts.append("💬 " + data["narrative"])
-    if data.get("assistant_note"):
-        parts.append(data["assistant_note"])
-    return "\n\n".join(parts)
+def slack_ids(roster: Roster) -> SlackIds:
+    """Members' Slack IDs by email (case-insensitive), for mentions."""
+    ids = {m.email.lower(): m.slack_id for m in roster.members if m.slack_id}
+    return lambda email: ids.get(str(email or "").lower())
 
 
-BLOCKS: dict[str, Callable[[dict], list[list[dict]]]] = {
-    "queue": field.queue,
-    "order_details": field.order_details,
-}
-"""Block Kit views a skill's config may name (``output.blocks``); else its text, paged."""
-
-
-def result_messages(result: SkillResult) -> list[list[dict]]:
-    """Block Kit messages (each ≤ 50 blocks) for any skill result except triage."""
-    blocks = BLOCKS.get(result.output.blocks or "")
-    pages = blocks(result.data) if blocks else text_messages(render_result(result))
-    extra = assistant_text(result.data)
-    return pages + text_messages(extra) if extra else pages
+def result_messages(result: SkillResult, ids: SlackIds | None = None) -> list[list[dict]]:
+    """Block Kit messages (each ≤ 50 blocks) of a result's view, threads not included."""
+    return messages(present_result(result), ids)
 
 
 def proposal_blocks(proposal: dict) -> list[dict]:
@@ -84,49 +72,48 @@ def proposal_blocks(proposal: dict) -> list[dict]:
     ]
 
 
-def fallback_text(result: SkillResult) -> str:
-    """Notification text for a result (Slack shows it where blocks can't be)."""
-    text = render_result(result)
-    first = text.splitlines()[0] if text else result.skill
-    return escape(first[:300])
+def fallback_text(view: View) -> str:
+    """Notification text for a view (Slack shows it where blocks can't be)."""
+    return escape(view.summary()[:300])
+
+
+def post_view(client: WebClient, channel: str, view: View, ids: SlackIds | None = None) -> str:
+    """Post ``view`` in ``channel`` and each of its threads as replies under its first
+    message; return that message's ts."""
+    first_ts = ""
+    for page in messages(view, ids):
+        posted = client.chat_postMessage(
+            channel=channel, blocks=page, text=fallback_text(view), **NO_UNFURL
+        )
+        first_ts = first_ts or posted["ts"]
+    for thread in view.threads:
+        for page in messages(thread, ids):
+            client.chat_postMessage(
+                channel=channel,
+                thread_ts=first_ts,
+                blocks=page,
+                text=fallback_text(thread),
+                **NO_UNFURL,
+            )
+    return first_ts
 
 
 def post_triage(client: WebClient, channel: str, result: SkillResult, roster: Roster) -> str:
-    """Post the summary in ``channel`` and one thread reply per agent; return the summary ts."""
-    slack_ids = {m.email: m.slack_id for m in roster.members if m.slack_id}
-    summary_blocks = manager.triage_summary(result.data, slack_ids)
-    extra = assistant_text(result.data)
-    if extra and len(summary_blocks) < MAX_BLOCKS:
-        summary_blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": escape(extra)[:MAX_SECTION]},
-            }
-        )
-    summary = client.chat_postMessage(
-        channel=channel,
-        blocks=summary_blocks,
-        text=fallback_text(result),
-        **NO_UNFURL,
-    )
-    ts = summary["ts"]
-    for agent in result.data["agents"]:
-        for page in manager.agent_thread(agent, slack_ids.get(agent["agent"])):
-            client.chat_postMessage(
-                channel=channel,
-                thread_ts=ts,
-                blocks=page,
-                text=f"Tickets for {agent['agent'].split('@')[0]}",
-                **NO_UNFURL,
-            )
-    return ts
+    """Post the triage summary in ``channel`` with one thread reply per agent (then the
+    unassigned and escalated orders); return the summary's ts."""
+    return post_view(client, channel, present_result(result), slack_ids(roster))
 
 
-def post_result(post: Callable[..., object], result: SkillResult) -> None:
-    """Send a result through ``post(blocks=..., text=...)`` one page at a time."""
-    text = fallback_text(result)
-    for page in result_messages(result):
-        post(blocks=page, text=text)
+def post_result(
+    post: Callable[..., object], result: SkillResult, ids: SlackIds | None = None
+) -> None:
+    """Send a result through ``post(blocks=..., text=...)`` one page at a time (a reply can't
+    start threads, so a view's threads follow as further messages)."""
+    view = present_result(result)
+    for part in (view, *view.threads):
+        text = fallback_text(part)
+        for page in messages(part, ids):
+            post(blocks=page, text=text)
 
 
 def post_escalation(client: WebClient, channel: str, result: SkillResult, by_slack_id: str):

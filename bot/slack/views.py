@@ -3,7 +3,7 @@ most MAX_VIEW_BLOCKS blocks, titles of MAX_TITLE characters, private_metadata of
 
 from __future__ import annotations
 
-from bot.slack.blocks.field import EMPTY_QUEUE, queue_groups
+from bot.present.model import View
 from bot.slack.blocks.kit import (
     MAX_INPUT,
     MAX_METADATA,
@@ -14,13 +14,12 @@ from bot.slack.blocks.kit import (
     MAX_VIEW_BLOCKS,
     actions,
     button,
-    context,
     escape,
     header,
     plain,
     section,
-    text_messages,
 )
+from bot.slack.blocks.render import SlackIds, fit
 
 
 def _modal(callback_id: str, title: str, submit: str, blocks: list[dict], metadata: str) -> dict:
@@ -95,39 +94,34 @@ def note_modal(kind: str, order_id: str, private_metadata: str) -> dict:
     return _modal(callback_id, title, submit, blocks, private_metadata)
 
 
-def home_view(roles: tuple[str, ...], queue_data: dict | None, dashboard_text: str | None) -> dict:
-    """App Home: the dashboard and a Run triage button for managers, the queue for field agents."""
+def home_view(
+    roles: tuple[str, ...],
+    queue: View | None,
+    dashboard: View | None,
+    ids: SlackIds | None = None,
+) -> dict:
+    """App Home: the dashboard and a Run triage button for managers, the queue for field
+    agents (each view cut to fit, saying how to see the rest)."""
     blocks: list[dict] = []
     field_reserve = 12 if "field" in roles else 0
     if "manager" in roles:
         blocks.append(header("📊 ECM dashboard"))
-        sections = [b for page in text_messages(dashboard_text or "") for b in page]
-        if not sections:
-            sections = [section("Say `dashboard` in a DM for the latest numbers.")]
         room = MAX_VIEW_BLOCKS - field_reserve - 2
-        if len(sections) > room:
-            sections = [*sections[: room - 1], context("… the rest: say `dashboard` in a DM.")]
-        blocks += sections
+        rest = "… the rest: say `dashboard` in a DM."
+        shown = fit(dashboard, room, ids, more=lambda _: rest) if dashboard else []
+        blocks += shown or [section(DASHBOARD_HINT)]
         blocks.append(actions("home_manager", button("Run triage", "run_triage", "run", "primary")))
     if "field" in roles:
         if blocks:
             blocks.append({"type": "divider"})
-        blocks += _home_queue(queue_data, MAX_VIEW_BLOCKS - len(blocks))
+        if queue is None:
+            blocks.append(section("📋 Say `my tickets` in a DM to see your queue."))
+        else:
+            more = "… {} more, say `my tickets` in a DM".format
+            blocks += fit(queue, MAX_VIEW_BLOCKS - len(blocks), ids, more=more)
     if not blocks:
         blocks.append(section("You're not on the ECM roster yet — ask an ECM manager."))
     return {"type": "home", "blocks": blocks}
 
 
-def _home_queue(data: dict | None, budget: int) -> list[dict]:
-    if data is None:
-        return [section("📋 Say `my tickets` in a DM to see your queue.")]
-    if not data.get("tickets"):
-        return [section(EMPTY_QUEUE)]
-    head, groups = queue_groups(data)
-    blocks = list(head)
-    for shown, group in enumerate(groups):
-        if len(blocks) + len(group) > budget - 1:
-            more = len(groups) - shown
-            return [*blocks, context(f"… {more} more, say `my tickets` in a DM")]
-        blocks += group
-    return blocks
+DASHBOARD_HINT = "Say `dashboard` in a DM for the latest numbers."

@@ -5,7 +5,8 @@ most MAX_BLOCKS blocks (MAX_VIEW_BLOCKS for modals and App Home). Raw dicts from
 from __future__ import annotations
 
 import re
-from typing import Any
+
+from bot.present.model import handle
 
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -83,26 +84,11 @@ def markdown_to_mrkdwn(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
 
 
-def hours(value: Any) -> str:
-    try:
-        return f"{float(value):.0f}h"
-    except (TypeError, ValueError):
-        return "?h"
-
-
-def handle(email: object) -> str:
-    return str(email or "").split("@")[0]
-
-
 def mention(email: object, slack_id: str | None) -> str:
     """<@U…> for a well-formed Slack user ID, otherwise the escaped @handle."""
     if slack_id and _SLACK_ID.fullmatch(str(slack_id)):
         return f"<@{slack_id}>"
     return "@" + escape(handle(email))
-
-
-def counts(by_priority: dict) -> str:
-    return ", ".join(f"{n} {p}" for p, n in by_priority.items())
 
 
 # ---------------------------------------------------------------- block helpers
@@ -145,15 +131,6 @@ def button(text: str, action_id: str, value: object = None, style: str | None = 
 
 def actions(block_id: str, *buttons: dict) -> dict:
     return {"type": "actions", "block_id": join_id(block_id), "elements": list(buttons)}
-
-
-def ticket_buttons(order_id: str, block_id: str, details: bool = True) -> dict:
-    buttons = [button("Details", "ticket_details", order_id)] if details else []
-    buttons += [
-        button("Resolve", "ticket_resolve", order_id, "primary"),
-        button("Escalate", "ticket_escalate", order_id, "danger"),
-    ]
-    return actions(block_id, *buttons)
 
 
 def paginate(blocks: list[dict], limit: int = MAX_BLOCKS) -> list[list[dict]]:

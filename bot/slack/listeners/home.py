@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.errors import EcmError
-from bot.render import render_result
+from bot.present import present_result
 from bot.runtime.executor import execute
 from bot.slack import views
 from bot.slack.app_state import SlackContext
+from bot.slack.delivery import roster_ids
 from bot.slack.listeners.common import (
     TRIGGER,
     log,
@@ -35,13 +36,15 @@ def register(app: App, sc: SlackContext) -> None:
             # the skill App Home shows for each role is the one whose config says so
             field = sc.registry.home("field") if "field" in caller.roles else None
             if field:
-                queue = execute(sc.registry, stores, field.name, caller, trigger=TRIGGER).data
+                queue = present_result(
+                    execute(sc.registry, stores, field.name, caller, trigger=TRIGGER)
+                )
             manager = sc.registry.home("manager") if "manager" in caller.roles else None
             if manager:
                 result = execute(sc.registry, stores, manager.name, caller, trigger=TRIGGER)
-                dashboard = render_result(result)
+                dashboard = present_result(result)
             sc.client.views_publish(
-                user_id=user, view=views.home_view(caller.roles, queue, dashboard)
+                user_id=user, view=views.home_view(caller.roles, queue, dashboard, roster_ids(sc))
             )
 
         safely(lambda text: log.warning("home not published for %s: %s", user, text), work)

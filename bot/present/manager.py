@@ -1,0 +1,182 @@
+"""The manager skills' views: the triage summary (one thread per agent, then the unassigned
+and escalated orders), a reassignment, the dashboard, patterns and the daily digest."""
+
+from __future__ import annotations
+
+from bot.present import counts, presenter
+from bot.present.model import (
+    Action,
+    Actions,
+    Element,
+    Heading,
+    Mention,
+    Note,
+    Text,
+    View,
+    code,
+    handle,
+    line,
+)
+from bot.present.ticket import thread_item
+
+LISTED = 50
+"""At most this many unassigned or escalated orders are listed; the rest are counted."""
+
+
+def triage_summary(data: dict) -> list[Element]:
+    """The summary's elements: headline, one line per agent, counts, and the next steps."""
+    c = data["counts"]
+    title = f"🎯 ECM Triage — {c['assigned']} tickets assigned"
+    elements: list[Element] = [Heading(title + (" (dry run)" if data.get("dry_run") else ""))]
+    if data.get("dry_run"):
+        elements.append(Note((line("🧪 Dry run — nothing was written to the sheet."),)))
+    agents = tuple(
+        line(
+            "👤 ",
+            Mention(a["agent"]),
+            f" — {len(a['tickets'])} tickets ({counts(a['by_priority'])})",
+        )
+        for a in data["agents"]
+    ) or (line("Nobody was assigned a ticket."),)
+    changed = c.get("skipped_changed_during_triage")
+    tally = (
+        f"New {c['new']} · kept {c['kept']} · moved {c['moved']} · closed {c['closed']}"
+        + (f" · 🔁 reopened {c['reopened']}" if c.get("reopened") else "")
+        + (f" · left alone (changed during triage) {changed}" if changed else "")
+    )
+    elements += [
+        Text(agents, more="agents (see the dashboard)"),
+        Note(
+            (
+                line(f"⚠️ Unassigned: {c['unassigned']} · 🚨 Escalated: {c['escalated']}"),
+                line(tally),
+            )
+        ),
+        Actions(
+            "triage_actions",
+            (
+                Action("View Dashboard", "dashboard_view", "dashboard", command="dashboard"),
+                Action(
+                    "Override Assignment",
+                    "override_open",
+                    str(data.get("run_id") or ""),
+                    command="assign ORDER_ID @AGENT REASON",
+                ),
+            ),
+        ),
+    ]
+    return elements
+
+
+def agent_thread(agent: dict) -> View:
+    """One agent's thread reply: a mention, then each ticket with a Reassign… menu."""
+    head = line(
+        Mention(agent["agent"]), f" — your {len(agent['tickets'])} tickets from this triage"
+    )
+    return View([Text((head,)), *(thread_item(t) for t in agent["tickets"])])
+
+
+def _listed(title: str, rows: list[str]) -> View:
+    shown = [line(r) for r in rows[:LISTED]]
+    if len(rows) > LISTED:
+        shown.append(line(f"… and {len(rows) - LISTED} more (see the dashboard)"))
+    return View([Text((line(title),)), Text(tuple(shown))])
+
+
+@presenter
+def triage(data: dict) -> View:
+    """The summary as one message, with a thread per agent, then the unassigned and escalated
+    orders (at most LISTED of each)."""
+    view = View(triage_summary(data), one_message=True)
+    view.threads += [agent_thread(a) for a in data["agents"]]
+    if data["unassigned"]:
+        rows = [
+            f"{u['priority']} | {u['order_id']} | {u['reason']} (needs {u['team']})"
+            for u in data["unassigned"]
+        ]
+        title = f"⚠️ Unassigned — {len(rows)} (no active agent with the skill and capacity):"
+        view.threads.append(_listed(title, rows))
+    if data["escalated"]:
+        rows = [f"{e['order_id']} → {e['target']}" for e in data["escalated"]]
+        view.threads.append(_listed(f"🚨 Escalated — {len(rows)} (P1 stuck over 24h):", rows))
+    return view
+
+
+@presenter
+def assign(data: dict) -> View:
+    """🔁 AE… (P1, REASON) is now @james's (was sarah). Reason: …"""
+    was = f" (was {handle(data['from'])})" if data["from"] else ""
+    if data.get("reopened_from"):
+        was += f", reopened from {data['reopened_from']}"
+    text = line(
+        "🔁 ",
+        code(data["order_id"]),
+        f" ({data['priority']}, {data['stuck_reason']}) is now ",
+        Mention(data["to"]),
+        f"'s{was}. Reason: {data['reason']}",
+    )
+    return View([Text((text,))])
+
+
+def _counts(d: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in d.items()) or "none"
+
+
+@presenter
+def dashboard(data: dict) -> View:
+    """Open tickets by status, priority, reason and agent; SLA breaches; today's resolutions."""
+    med = data["median_minutes_to_resolve"]
+    rows = [
+        f"📊 ECM dashboard — {data['open']} open tickets",
+        f"By status: {_counts(data['by_status'])}",
+        f"By priority: {_counts(data['by_priority'])}",
+        "By reason: " + _counts(dict(list(data["by_reason"].items())[:8])),
+        "By agent: " + _counts({handle(k): v for k, v in data["by_agent"].items()}),
+        f"⏱️ SLA breaches: {len(data['sla_breaches'])}",
+    ]
+    rows += [
+        f"  {b['priority']} | {b['order_id']} | {b['hours']:.0f}h vs {b['sla_hours']}h SLA | "
+        f"{b['reason']} | @{handle(b['agent'] or '-')}"
+        for b in data["sla_breaches"][:10]
+    ]
+    if len(data["sla_breaches"]) > 10:
+        rows.append(f"  … and {len(data['sla_breaches']) - 10} more")
+    rows.append(
+        f"✅ Resolved today: {data['resolved_today']}"
+        + (f" · median {med:.0f} min to resolve" if med is not None else "")
+    )
+    rows.append(
+        f"Warehouse: {data['stuck_in_warehouse']} stuck orders, "
+        f"{data['not_on_sheet']} not yet on the sheet"
+    )
+    return View([Text(tuple(line(r) for r in rows))])
+
+
+def _pattern_lines(data: dict) -> tuple:
+    rows = [
+        f"🔎 Patterns — last {data['window_hours']}h vs the previous "
+        f"{data['baseline_days']} days ({data['rule']})"
+    ]
+    if not data["anomalies"]:
+        rows.append("No anomalies: every reason, corridor and partner is within its baseline.")
+    rows += [
+        f"  {a['dimension']} {a['value']}: {a['observed']} stuck vs {a['baseline']} "
+        f"expected ({a['ratio']}×, p={a['p_value']:.1e})"
+        for a in data["anomalies"]
+    ]
+    return tuple(line(r) for r in rows)
+
+
+@presenter
+def patterns(data: dict) -> View:
+    """Anomalies of the last window against the baseline, by reason, corridor and partner."""
+    return View([Text(_pattern_lines(data))])
+
+
+@presenter
+def daily(data: dict) -> View:
+    """The digest: highlights, the triage summary and the patterns."""
+    highlights = Text((line("🗞️ ECM daily digest"), *(line(f"• {h}") for h in data["highlights"])))
+    return View(
+        [highlights, *triage_summary(data["triage"]), Text(_pattern_lines(data["patterns"]))]
+    )

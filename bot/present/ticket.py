@@ -1,0 +1,59 @@
+"""One ticket as an item, shared by the field queue and the triage threads: its line
+(priority, order, amount, hours, reason, steps), a reopened mark and any note."""
+
+from __future__ import annotations
+
+from bot.present import hours, money, steps
+from bot.present.model import Action, Item, Line, Part, bold, code, line
+
+
+def ticket_line(t: dict) -> Line:
+    """P1 | AE136ABC00 | 721 AED | 14h | LULU_NOT_CONFIRMED → 1) Check Checkout 2) ..."""
+    age = hours(t.get("hours")) + (" (at triage)" if t.get("hours_source") == "triage" else "")
+    parts: list[str | Part] = [
+        bold(t.get("priority") or "?"),
+        " | ",
+        code(t.get("order_id") or ""),
+        f" | {money(t.get('amount'), t.get('currency') or '')} | {age} | {t.get('reason')}",
+    ]
+    if t.get("actions"):
+        parts.append(" → " + steps([str(a) for a in t["actions"]]))
+    return line(*parts)
+
+
+def ticket_lines(t: dict) -> tuple[Line, ...]:
+    """The ticket's line, then a reopened mark and its note when it has them."""
+    lines = [ticket_line(t)]
+    if t.get("reopened"):
+        lines.append(line("🔁 Reopened: it was closed, but the order is still stuck."))
+    if t.get("note"):
+        lines.append(line(f"⚠️ {t['note']}"))
+    return tuple(lines)
+
+
+def ticket_actions(order_id: str, details: bool = True) -> tuple[Action, ...]:
+    """Details / Resolve / Escalate for one order, with the commands that do the same."""
+    first = Action("Details", "ticket_details", order_id, command=f"order {order_id}")
+    return (first, *work_actions(order_id)) if details else work_actions(order_id)
+
+
+def work_actions(order_id: str) -> tuple[Action, ...]:
+    """Resolve and Escalate one order."""
+    return (
+        Action("Resolve", "ticket_resolve", order_id, "primary", f"resolve {order_id} NOTES"),
+        Action("Escalate", "ticket_escalate", order_id, "danger", f"escalate {order_id} REASON"),
+    )
+
+
+def queue_item(t: dict) -> Item:
+    """A ticket in a field agent's queue: its lines, the diagnosis, and its buttons."""
+    oid = str(t.get("order_id") or "")
+    detail = (line(str(t["diagnosis"])),) if t.get("diagnosis") else ()
+    return Item(oid, ticket_lines(t), detail, ticket_actions(oid) if oid else ())
+
+
+def thread_item(t: dict) -> Item:
+    """A ticket in a triage thread: its lines and a Reassign… menu for the manager."""
+    oid = str(t.get("order_id") or "")
+    menu = (Action("Reassign…", "ticket_overflow", f"reassign:{oid}"),) if oid else ()
+    return Item(oid, ticket_lines(t), menu=menu)
