@@ -28,6 +28,7 @@ bench: setup  ## print context, triage, field, report, resolve and Slack ack fig
 	$(BIN)/python benchmarks/llm_cost.py
 	$(BIN)/python benchmarks/reports_scale.py
 	$(BIN)/python benchmarks/resolve_e2e.py
+	$(BIN)/python benchmarks/telemetry_overhead.py
 	$(BIN)/python benchmarks/slack_ack.py
 
 lint: setup  ## ruff (lint and format) and the type checker (mypy, config in pyproject.toml)

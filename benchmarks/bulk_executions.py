@@ -89,6 +89,7 @@ def generate(n: int, seed: int = 11, end: datetime | None = None) -> Iterator[tu
             rng.randint(20, 300) if model else None,
             round(rng.uniform(0.0005, 0.01), 6) if model else None,
             "[]",
+            None,  # recorded_at: only orders runs that started in the same second
         )
 
 

@@ -82,7 +82,10 @@ def main() -> None:
             lambda: route(registry, stores, maya, "how are we doing?", assistant=assistant),
         )
         executions = {e["skill"]: e for e in stores.state.executions()}
-        routers = [e["cost"] for e in stores.state.executions() if e["skill"] == "agent-router"]
+        # by role: two runs in the same second sort by their random id, not by start
+        routers = {
+            e["role"]: e["cost"] for e in stores.state.executions() if e["skill"] == "agent-router"
+        }
     print(f"Tokens sent per model request (est. 4 chars/token; monolith {mono} tokens)")
     for label, role, sent in rows:
         print(f"  {role:<8} {label:<30} {sent:>6}  ({100 * sent / mono:4.1f}% of the monolith)")
@@ -90,14 +93,14 @@ def main() -> None:
     field = executions["order-details"]["cost"]
     print("Cost at the configured prices (shared/config/llm-prices.yaml)")
     print(
-        f"  per triage run (claude-sonnet-4-5)      ${triage:.4f}  (target ≤ $0.05; budget $0.50)"
+        f"  per triage run (claude-sonnet-5-5)      ${triage:.4f}  (target ≤ $0.05; budget $0.50)"
     )
     print(
-        f"  per field request (claude-haiku-4-5)    ${field:.4f}  (target ≤ $0.005; budget $0.02)"
+        f"  per field request (claude-haiku-5-5)    ${field:.4f}  (target ≤ $0.005; budget $0.02)"
     )
     print(
-        f"  per free-text routing call              field ${routers[0]:.4f}, "
-        f"manager ${routers[1]:.4f}"
+        f"  per free-text routing call              field ${routers['field']:.4f}, "
+        f"manager ${routers['manager']:.4f}"
     )
 
 

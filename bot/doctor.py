@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from bot.errors import EcmError
+from bot.llm.catalog import Finding
 from bot.paths import data_dir
 
-OK, MISSING, FAILING, EMBEDDED = "ok", "missing", "failing", "embedded"
+OK, MISSING, FAILING, EMBEDDED, WARNING = "ok", "missing", "failing", "embedded", "warning"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,52 @@ def check_llm(env: Mapping[str, str]) -> Check:
     return Check("llm", OK, "Anthropic primary and OpenAI fallback keys set")
 
 
+def check_models(env: Mapping[str, str], today: date | None = None) -> list[Check]:
+    """Each model the skills configure: known to the installed SDK, not retired (failing) nor
+    retiring within 60 days (warning) by the lifecycle catalog, and, when that provider's key
+    is set, served by the provider (``models.retrieve``, a 5 s timeout, base URL honoured)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.clock import now
+    from bot.model_health import ask_provider
+    from bot.model_health import check_models as assess_models
+    from bot.skills.registry import Registry
+
+    today = today or now().date()
+    try:
+        reports = assess_models(Registry.load(), today)
+    except EcmError as exc:
+        return [Check("models", FAILING, str(exc), "Fix the skill or catalog file it names.")]
+
+    def ask(report):
+        try:
+            return ask_provider(report, env, today)
+        except Exception as exc:  # a doctor reports; it does not crash
+            return [Finding("fail", f"could not ask the provider: {type(exc).__name__}: {exc}")]
+
+    with ThreadPoolExecutor(max_workers=max(1, len(reports))) as pool:
+        answers = list(pool.map(ask, reports))
+    checks = []
+    for report, answer in zip(reports, answers, strict=True):
+        findings = report.findings + (answer or [])
+        levels = {f.level for f in findings}
+        status = FAILING if "fail" in levels else WARNING if "warn" in levels else OK
+        used = f"{report.provider} model.{report.slot} of {', '.join(report.skills)}"
+        said = "; ".join(f.message for f in findings) or "known to the SDK and active"
+        if answer is None:
+            said += f" (not asked: no {report.provider.upper()}_API_KEY)"
+        fix = ""
+        if status != OK:
+            fix = (
+                f"Move model.{report.slot} of {', '.join(report.skills)} to a current "
+                f"{report.provider} model (shared/config/model-lifecycle.yaml, DEC-015), or "
+                f"check the key and network access to {report.provider} "
+                f"({report.provider.upper()}_BASE_URL) if it could not be asked."
+            )
+        checks.append(Check(f"model {report.model}", status, f"{used}: {said}", fix))
+    return checks
+
+
 def check_database(env: Mapping[str, str]) -> Check:
     """The system of record: reachable and migrated; PostgreSQL or embedded SQLite."""
     from bot.db import open_database
@@ -210,4 +258,4 @@ def run_checks(env: Mapping[str, str] = os.environ) -> list[Check]:
         check_sheet(env),
     ]
     sync = check_sync(env)
-    return checks + ([sync] if sync else []) + [check_llm(env)]
+    return checks + ([sync] if sync else []) + [check_llm(env)] + check_models(env)

@@ -1,8 +1,8 @@
 """Health endpoints for every long-running process: ``/healthz`` (liveness: the process is
 up) and ``/readyz`` (readiness: the system of record answers and, when configured, the
-warehouse too; 503 naming the failing part). The HTTP Slack app serves them beside
-/slack/events; the Socket Mode worker, the scheduler and the sheet sync serve them on
-``ECM_HEALTH_PORT`` when it is set."""
+warehouse too; 503 naming the failing part), and ``/metrics`` for Prometheus
+(``bot/gauges.py``). The HTTP Slack app serves them beside /slack/events; the Socket Mode
+worker, the scheduler and the sheet sync serve them on ``ECM_HEALTH_PORT`` when it is set."""
 
 from __future__ import annotations
 
@@ -65,10 +65,19 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
-def serve_health(port: int, ready: Callable[[], tuple[bool, dict[str, str]]] = readiness):
-    """Serve /healthz and /readyz on ``port`` in a daemon thread; returns the server."""
+def serve_health(
+    port: int, ready: Callable[[], tuple[bool, dict[str, str]]] = readiness, metrics=None
+):
+    """Serve /healthz, /readyz and /metrics (``metrics``, a WSGI app; default
+    ``bot.gauges.metrics_app()``) on ``port`` in a daemon thread; returns the server."""
+    if metrics is None:
+        from bot.gauges import metrics_app
+
+        metrics = metrics_app()
 
     def application(environ, start_response):
+        if environ.get("PATH_INFO", "") == "/metrics":
+            return metrics(environ, start_response)
         answer = health_response(environ.get("PATH_INFO", ""), start_response, ready)
         if answer is None:
             return _json(start_response, "404 Not Found", {"ok": False})
@@ -76,7 +85,7 @@ def serve_health(port: int, ready: Callable[[], tuple[bool, dict[str, str]]] = r
 
     server = make_server("0.0.0.0", port, application, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    log.info("health endpoints on port %d (/healthz, /readyz)", server.server_port)
+    log.info("health endpoints on port %d (/healthz, /readyz, /metrics)", server.server_port)
     return server
 
 

@@ -4,6 +4,7 @@ Each problem names the variable and says what it should be. Used by ``ecm-bot do
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ PAIRS = (
     (("SLACK_BOT_TOKEN",), ("SLACK_SIGNING_SECRET|SLACK_APP_TOKEN",), "Slack"),
     (("SLACK_APP_TOKEN",), ("SLACK_BOT_TOKEN",), "Slack"),
     (("SLACK_SIGNING_SECRET",), ("SLACK_BOT_TOKEN",), "Slack"),
+    (("ECM_ALERT_CHANNEL",), ("SLACK_BOT_TOKEN",), "Slack alerts"),
+    (("PAGERDUTY_EVENTS_URL",), ("PAGERDUTY_ROUTING_KEY",), "PagerDuty"),
 )
 NUMBERS = {  # variable: (lowest, highest)
     "ECM_LLM_TIMEOUT": (1, 600),
@@ -27,6 +30,12 @@ NUMBERS = {  # variable: (lowest, highest)
     "ECM_HEALTH_PORT": (1, 65535),
     "PORT": (1, 65535),
     "REDSHIFT_PORT": (1, 65535),
+    "ECM_ALERT_WINDOW_MINUTES": (1, 10080),
+    "ECM_ALERT_CHECK_SECONDS": (10, 3600),
+    "ECM_ALERT_SYNC_LAG_SECONDS": (30, 86400),
+}
+CHOICES = {  # variable: the values it may take (case-insensitive)
+    "ECM_LOG_FORMAT": ("text", "json"),
 }
 URLS = {
     "ECM_DATABASE_URL": ("postgresql", "postgres"),
@@ -35,7 +44,10 @@ URLS = {
     "ECM_SHEETS_API_URL": ("https", "http"),
     "ANTHROPIC_BASE_URL": ("https", "http"),
     "OPENAI_BASE_URL": ("https", "http"),
+    "PAGERDUTY_EVENTS_URL": ("https", "http"),
 }
+ROUTING_KEY = re.compile(r"[a-z0-9]{32}")
+"""A PagerDuty Events API v2 integration key: 32 lowercase letters and digits."""
 
 
 def _set(env: Mapping[str, str], name: str) -> bool:
@@ -66,10 +78,20 @@ def problems(env: Mapping[str, str]) -> list[str]:
             continue
         if not low <= number <= high:
             found.append(f"{name}={value} is outside {low}-{high}")
+    for name, choices in CHOICES.items():
+        value = env.get(name, "").strip()
+        if value and value.lower() not in choices:
+            found.append(f"{name}={value!r} is not {' or '.join(choices)}")
     for name, schemes in URLS.items():
         value = env.get(name, "").strip()
         if value:
             parts = urlsplit(value)
             if parts.scheme not in schemes or not parts.hostname:
                 found.append(f"{name} must be a {'/'.join(schemes)}:// URL with a host")
+    key = env.get("PAGERDUTY_ROUTING_KEY", "").strip()
+    if key and not ROUTING_KEY.fullmatch(key):
+        found.append(
+            f"PAGERDUTY_ROUTING_KEY is {len(key)} characters long; an Events API v2 "
+            "integration key is 32 lowercase letters and digits (the service's Integrations tab)"
+        )
     return found

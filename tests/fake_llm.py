@@ -12,11 +12,18 @@ unscripted or any scripted response was left unused::
     fake.stop()
 
 Responses: ``text(s)``, ``tool_use(name, args)`` / ``tool_use([(name, args), ...])``,
+``thinking(thought, then=response)`` (a Claude thinking block first),
+``billed(input_tokens, then=response)`` (usage reporting that many prompt tokens),
 ``overloaded()`` (Anthropic 529, OpenAI 503), ``server_error()`` (500), ``rate_limited()``
 (429), ``unauthorized()`` (401), ``error(status, kind, message)``, and
 ``slow(seconds, then=response)``. With ``api_key=...`` a fake answers 401 to requests that do
 not carry that key (as x-api-key or a Bearer token). Usage is realistic: input tokens are
 about len(request body) / 4, output tokens about len(text) / 4 plus 20 per tool call.
+
+GET /v1/models/{id} (``client.models.retrieve``) answers from ``served``, outside the script:
+None (the default) serves every id as active; a dict serves only its keys, each with its
+provider fields (Anthropic ``lifecycle``/``retires_at``, OpenAI ``shutdown_date``), and any
+other id gets the provider's 404. ``model_lookups`` records the ids asked for.
 """
 
 from __future__ import annotations
@@ -59,8 +66,32 @@ class Slow:
     then: Any = field(default_factory=lambda: Text("ok"))
 
 
+@dataclass(frozen=True)
+class Thinking:
+    thought: str
+    then: Any
+
+
 def text(value: str) -> Text:
     return Text(value)
+
+
+@dataclass(frozen=True)
+class Billed:
+    input_tokens: int
+    then: Any
+
+
+def billed(input_tokens: int, then: Any) -> Billed:
+    """``then``, reporting ``input_tokens`` prompt tokens in its usage (as a provider bills
+    a prompt far larger than the request the fake saw)."""
+    return Billed(int(input_tokens), then)
+
+
+def thinking(thought: str, then: Any) -> Thinking:
+    """``then`` with a thinking block (and its signature) first, as the Claude 5.x models
+    answer; the OpenAI fake ignores it."""
+    return Thinking(thought, then)
 
 
 def tool_use(name_or_calls: str | list[tuple[str, Any]], args: Any = None, *, text: str = ""):
@@ -119,6 +150,8 @@ class _FakeApi(ABC):
         self._ids = itertools.count(1)
         self._request_ids = itertools.count(1)
         self._stopping = threading.Event()
+        self.served: dict[str, dict] | None = None
+        self.model_lookups: list[str] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -145,6 +178,15 @@ class _FakeApi(ABC):
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
                     pass
+
+            def do_GET(self):
+                status, payload = fake.lookup(urlparse(self.path).path, dict(self.headers.items()))
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -196,16 +238,45 @@ class _FakeApi(ABC):
         while isinstance(answer, Slow):
             self._stopping.wait(answer.seconds)
             answer = answer.then
+        bill = None
+        if isinstance(answer, Billed):
+            bill, answer = answer.input_tokens, answer.then
+        thought = None
+        if isinstance(answer, Thinking):
+            thought, answer = answer.thought, answer.then
         model = str(body.get("model") or "fake-model")
         if isinstance(answer, Error):
             result = self.render_error(answer)
         elif isinstance(answer, ToolUse):
-            result = self.render_reply(model, answer.text, answer.calls, raw)
+            result = self.render_reply(model, answer.text, answer.calls, raw, thought)
         else:
-            result = self.render_reply(model, answer.text, (), raw)
+            result = self.render_reply(model, answer.text, (), raw, thought)
+        if bill is not None and result[0] == 200:
+            usage = result[1]["usage"]
+            if "prompt_tokens" in usage:
+                usage.update(prompt_tokens=bill, total_tokens=bill + usage["completion_tokens"])
+            else:
+                usage["input_tokens"] = bill
         with self._lock:
             self.responses.append(result)
         return result
+
+    def lookup(self, path: str, headers: dict) -> tuple[int, dict]:
+        """GET /v1/models/{id}: the model's record, or the provider's 404."""
+        prefix = "/v1/models/"
+        model = path[len(prefix) :] if path.startswith(prefix) else ""
+        with self._lock:
+            self.model_lookups.append(model)
+            if not model:
+                return self.render_error(Error(404, "not_found_error", f"no route {path}"))
+            if self.api_key is not None and not self._authorized(headers):
+                return self.render_error(unauthorized())
+            if self.served is not None and model not in self.served:
+                return self.render_error(
+                    Error(404, self.not_found_kind, f"model '{model}' does not exist")
+                )
+            info = (self.served or {}).get(model, {})
+        return 200, self.render_model(model, info)
 
     def _authorized(self, headers: dict) -> bool:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -213,12 +284,20 @@ class _FakeApi(ABC):
         return self.api_key in (lowered.get("x-api-key"), bearer.removeprefix("Bearer "))
 
     @abstractmethod
-    def render_reply(self, model: str, text: str, calls, raw: str) -> tuple[int, dict]:
+    def render_reply(
+        self, model: str, text: str, calls, raw: str, thought: str | None = None
+    ) -> tuple[int, dict]:
         """A successful response in the provider's shape."""
 
     @abstractmethod
     def render_error(self, error: Error) -> tuple[int, dict]:
         """An error response in the provider's shape."""
+
+    not_found_kind = "not_found_error"
+
+    @abstractmethod
+    def render_model(self, model: str, info: dict) -> dict:
+        """A model record (GET /v1/models/{id}) in the provider's shape."""
 
     def __enter__(self):
         return self.start()
@@ -242,9 +321,11 @@ class FakeAnthropic(_FakeApi):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def render_reply(self, model, text, calls, raw):
+    def render_reply(self, model, text, calls, raw, thought=None):
         n = next(self._ids)
         content: list[dict] = [{"type": "text", "text": text}] if text or not calls else []
+        if thought is not None:
+            content.insert(0, {"type": "thinking", "thinking": thought, "signature": f"sig{n}"})
         for i, (name, args) in enumerate(calls):
             arguments = args if isinstance(args, dict) else {"raw": args}
             content.append(
@@ -273,6 +354,16 @@ class FakeAnthropic(_FakeApi):
             "request_id": f"req_fake_{next(self._request_ids)}",
         }
 
+    def render_model(self, model, info):
+        return {
+            "type": "model",
+            "id": model,
+            "display_name": model,
+            "created_at": "2026-09-28T00:00:00Z",
+            "lifecycle": "active",
+            **info,
+        }
+
 
 class FakeOpenAI(_FakeApi):
     """POST /v1/chat/completions. ``url`` is the SDK's base_url (``http://127.0.0.1:PORT/v1``)."""
@@ -289,7 +380,7 @@ class FakeOpenAI(_FakeApi):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def render_reply(self, model, text, calls, raw):
+    def render_reply(self, model, text, calls, raw, thought=None):
         n = next(self._ids)
         tool_calls = [
             {
@@ -330,6 +421,11 @@ class FakeOpenAI(_FakeApi):
                 "total_tokens": prompt + completion,
             },
         }
+
+    not_found_kind = "invalid_request_error"
+
+    def render_model(self, model, info):
+        return {"id": model, "object": "model", "created": 1790000000, "owned_by": "openai", **info}
 
     def render_error(self, error):
         status, kind, code = self._error_types.get(error.kind, (error.status, error.kind, None))

@@ -12,9 +12,19 @@ from pathlib import Path
 
 import pytest
 from conftest import MANAGER, SARAH
-from fake_llm import FakeAnthropic, FakeOpenAI, overloaded, server_error, text, tool_use
+from fake_llm import (
+    FakeAnthropic,
+    FakeOpenAI,
+    billed,
+    overloaded,
+    server_error,
+    text,
+    thinking,
+    tool_use,
+)
 
 from bot.agents.assistant import Assistant
+from bot.agents.cost import price
 from bot.clock import now, ts
 from bot.errors import AccessDenied, Conflict
 from bot.runtime.dispatch import confirm, route
@@ -83,7 +93,7 @@ def test_free_text_from_a_field_agent_routes_among_field_skills_only(triaged, ll
     assert not [name for name in MANAGER_SKILLS if name in sent]
     assert "what should I work on first?" in sent and "<untrusted_data>" in sent
     router = last_execution(triaged, "agent-router")
-    assert router["model"] == "claude-haiku-4-5" and router["tokens_in"] > 0 and router["cost"] > 0
+    assert router["model"] == "claude-haiku-5-5" and router["tokens_in"] > 0 and router["cost"] > 0
 
 
 def test_free_text_from_a_manager_routes_among_manager_skills_only(triaged, llm):
@@ -183,7 +193,7 @@ def test_order_details_gets_a_narrative_from_the_guarded_context(triaged, llm):
     assert f"# {ticket['Stuck Reason']} \\u2014" in sent  # this order's runbook heading
     assert sent.count("## Unstick it") == 1  # exactly one runbook: this order's
     execution = last_execution(triaged, "order-details")
-    assert execution["model"] == "claude-haiku-4-5" and execution["fallback_used"] == 0
+    assert execution["model"] == "claude-haiku-5-5" and execution["fallback_used"] == 0
 
 
 def test_hostile_text_in_ticket_data_is_delimited_and_changes_nothing(triaged, llm):
@@ -242,6 +252,28 @@ def test_a_manager_narration_asking_for_a_runbook_is_refused(triaged, llm):
     assert "## Unstick it" not in tool_result
 
 
+def test_a_narration_tool_loop_sends_the_models_thinking_back_unchanged(triaged, llm):
+    anthropic, _, assistant, _, _ = llm
+    anthropic.script(
+        thinking("trends first", tool_use("read_knowledge_graph", {"reason": "KYC_PENDING"})),
+        text("Highlights."),
+    )
+    result = execute(
+        triaged.registry,
+        triaged.stores,
+        "pattern-intelligence",
+        member(triaged, MANAGER),
+        {},
+        assistant=assistant,
+    )
+    assert result.data["narrative"] == "Highlights."
+    turn = anthropic.requests[1]["messages"][1]
+    assert turn["role"] == "assistant"
+    thought = {"type": "thinking", "thinking": "trends first", "signature": "sig1"}
+    assert turn["content"][0] == thought
+    assert "temperature" not in anthropic.requests[0]  # claude-opus-5-5 refuses sampling
+
+
 def test_the_fallback_answers_when_the_primary_is_overloaded(triaged, llm):
     anthropic, openai, assistant, _, _ = llm
     anthropic.script(overloaded(), overloaded())
@@ -255,9 +287,9 @@ def test_the_fallback_answers_when_the_primary_is_overloaded(triaged, llm):
         assistant=assistant,
     )
     assert result.data["narrative"] == "Fallback narrative."
-    assert openai.models == ["gpt-4o"]
+    assert openai.models == ["gpt-6-sol"]
     execution = last_execution(triaged, "pattern-intelligence")
-    assert execution["fallback_used"] == 1 and execution["model"] == "gpt-4o"
+    assert execution["fallback_used"] == 1 and execution["model"] == "gpt-6-sol"
 
 
 def test_when_both_providers_are_down_the_answer_is_deterministic_and_says_so(triaged, llm):
@@ -282,12 +314,15 @@ def test_when_both_providers_are_down_the_answer_is_deterministic_and_says_so(tr
     assert "degraded" in reply.help_text and "my tickets" in reply.help_text
 
 
-def test_the_per_execution_budget_stops_a_tool_loop(triaged, llm, monkeypatch):
-    import bot.agents.cost as cost
-
-    monkeypatch.setattr(cost, "price", lambda model: {"input": 3.0, "output": 5.0})
+def test_the_per_execution_budget_stops_a_tool_loop(triaged, llm):
     anthropic, _, assistant, _, _ = llm
-    anthropic.script(tool_use("read_knowledge_graph", {"reason": "LULU_NOT_CONFIRMED"}))
+    # the first call is billed for a prompt that spends 98% of the skill's budget, so the
+    # next call would pass it
+    block = triaged.registry.get("order-details").config.model
+    budget = block.cost_budget.max_per_execution
+    tokens = int(0.98 * budget / price(block.primary)["input"] * 1_000_000)
+    call = tool_use("read_knowledge_graph", {"reason": "LULU_NOT_CONFIRMED"})
+    anthropic.script(billed(tokens, call))
     oid = triaged.tickets_of(SARAH)[0]["Order ID"]
     result = execute(
         triaged.registry,
@@ -299,7 +334,7 @@ def test_the_per_execution_budget_stops_a_tool_loop(triaged, llm, monkeypatch):
     )
     assert "stopped early" in result.data["assistant_note"]
     assert len(anthropic.requests) == 1
-    assert last_execution(triaged, "order-details")["cost"] <= 0.02
+    assert 0.97 * budget < last_execution(triaged, "order-details")["cost"] <= budget
 
 
 def test_the_monthly_limit_switches_to_deterministic_and_alerts_managers_once(triaged, llm):

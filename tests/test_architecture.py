@@ -9,7 +9,7 @@ from pathlib import Path
 BOT = Path(__file__).resolve().parent.parent / "bot"
 VENDORS = (
     "slack_bolt", "slack_sdk", "anthropic", "openai", "gspread", "redshift_connector", "psycopg",
-    "psycopg_pool", "sqlite3",
+    "psycopg_pool", "sqlite3", "prometheus_client", "opentelemetry",
 )  # fmt: skip
 CORE = ("skills", "access", "triage", "runtime", "skill_code", "briefing", "present", "agents")
 
@@ -30,6 +30,20 @@ def test_the_core_imports_no_vendor_sdk():
         for path in (BOT / package).rglob("*.py"):
             bad = {m for m in imports(path) if m.split(".")[0] in VENDORS}
             assert not bad, f"{path} imports {bad}"
+
+
+def test_only_the_observability_adapters_import_prometheus_and_opentelemetry():
+    adapters = {
+        "prometheus_client": {"bot/observability/prometheus.py"},
+        "opentelemetry": {"bot/observability/otel.py"},
+    }
+    for vendor, allowed in adapters.items():
+        found = {
+            str(path.relative_to(BOT.parent))
+            for path in BOT.rglob("*.py")
+            if any(m.split(".")[0] == vendor for m in imports(path))
+        }
+        assert found == allowed, f"{vendor} imported outside its adapter: {found - allowed}"
 
 
 def test_field_skill_code_never_imports_triage_or_manager_code():

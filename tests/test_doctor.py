@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+from fake_llm import FakeAnthropic, FakeOpenAI
 from fake_slack import FakeSlack
 
 from bot.doctor import run_checks
@@ -29,6 +30,7 @@ def test_nothing_configured_is_embedded_or_missing_and_nothing_fails(demo):
 
 def test_configured_systems_are_checked_for_real(demo):
     fake = FakeSlack().start()
+    anthropic, openai = FakeAnthropic(api_key="k").start(), FakeOpenAI(api_key="k").start()
     try:
         env = {
             "SLACK_BOT_TOKEN": "xoxb-t",
@@ -41,15 +43,23 @@ def test_configured_systems_are_checked_for_real(demo):
             "REDSHIFT_PASSWORD": "secret-pw",
             "REDSHIFT_SSL": "false",
             "ANTHROPIC_API_KEY": "k",
+            "ANTHROPIC_BASE_URL": anthropic.url,
             "OPENAI_API_KEY": "k",
+            "OPENAI_BASE_URL": openai.url,
         }
         checks = by_system(run_checks(env))
     finally:
         fake.stop()
+        anthropic.stop()
+        openai.stop()
     assert checks["slack"].status == "ok" and "UBOT" in checks["slack"].detail
     assert checks["warehouse"].status == "failing" and "secret-pw" not in checks["warehouse"].detail
     assert checks["warehouse"].fix
     assert checks["llm"].status == "ok"
+    models = {k: c for k, c in checks.items() if k.startswith("model ")}
+    assert len(models) == 5 and all(c.status == "ok" for c in models.values()), models
+    assert "served by anthropic" in checks["model claude-sonnet-5-5"].detail
+    assert anthropic.model_lookups and openai.model_lookups
 
 
 def test_a_rejected_slack_token_is_failing_with_a_fix(demo):

@@ -7,6 +7,7 @@ ECM_PROJECT_ROOT. Takes about half a minute (pip's cache is reused).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -18,10 +19,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("package")
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, Path]:
+    """Built and installed once per test run: under pytest-xdist the workers share one copy,
+    the first to take the lock builds it (the wheel build writes into the source tree)."""
+    temp = tmp_path_factory.getbasetemp()
+    shared = temp if worker_id == "master" else temp.parent
+    base = shared / "package"
+    with open(shared / "package.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / "ready").exists():
+            _build_and_install(base)
+            (base / "ready").touch()
+    (wheel,) = (base / "dist").glob("ecm_bot-*.whl")
+    return {"wheel": wheel, "venv": base / "venv", "cwd": base / "elsewhere", "data": base / "data"}
+
+
+def _build_and_install(base: Path) -> None:
     dist = base / "dist"
+    base.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)],
         check=True,
@@ -29,17 +45,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         timeout=300,
     )
     (wheel,) = dist.glob("ecm_bot-*.whl")
-    venv = base / "venv"
     subprocess.run(
-        ["sh", str(ROOT / "scripts" / "install-wheel.sh"), str(venv), str(wheel)],
+        ["sh", str(ROOT / "scripts" / "install-wheel.sh"), str(base / "venv"), str(wheel)],
         check=True,
         cwd=base,
         env={**os.environ, "PYTHON": sys.executable},
         timeout=600,
     )
-    elsewhere = base / "elsewhere"
-    elsewhere.mkdir()
-    return {"wheel": wheel, "venv": venv, "cwd": elsewhere, "data": base / "data"}
+    (base / "elsewhere").mkdir()
 
 
 def run(installed: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:

@@ -21,8 +21,18 @@ from bot.settings_check import problems
         ({"REDSHIFT_SSL": "flase"}, "'flase' is not true or false"),
         ({"ECM_DATABASE_URL": "mysql://h/db"}, "ECM_DATABASE_URL must be a postgresql"),
         ({"ECM_HEALTH_PORT": "http"}, "is not a number"),
+        ({"ECM_LOG_FORMAT": "yaml"}, "ECM_LOG_FORMAT='yaml' is not text or json"),
     ],
-    ids=["sheets-half", "redshift-no-host", "slack-no-mode", "timeout", "bool", "url", "port"],
+    ids=[
+        "sheets-half",
+        "redshift-no-host",
+        "slack-no-mode",
+        "timeout",
+        "bool",
+        "url",
+        "port",
+        "log-format",
+    ],
 )
 def test_a_setting_an_operator_got_wrong_is_named(env, says):
     found = problems(env)
@@ -36,6 +46,7 @@ def test_a_complete_and_well_formed_environment_has_no_problem():
         "ECM_DATABASE_URL": "postgresql://ecm:pw@db:5432/ecm",
         "REDSHIFT_SSL": "true",
         "ECM_LLM_TIMEOUT": "30",
+        "ECM_LOG_FORMAT": "json",
     }
     assert problems(env) == []
 

@@ -263,7 +263,7 @@ def test_all_nine_real_skills_load(registry):
 def test_triage_and_assign_has_the_documented_runtime_and_model(registry):
     cfg = registry.get("triage-and-assign").config
 
-    assert (cfg.model.primary, cfg.model.fallback) == ("claude-sonnet-4-5", "gpt-4o")
+    assert (cfg.model.primary, cfg.model.fallback) == ("claude-sonnet-5-5", "gpt-6-sol")
     assert cfg.model.temperature == 0.3
     assert cfg.model.max_tokens == 8000
     assert cfg.model.cost_budget.max_per_execution == 0.50
@@ -288,14 +288,14 @@ def test_triage_and_assign_reports_its_custom_metrics(registry):
 
 
 def test_pattern_intelligence_uses_the_opus_model(registry):
-    assert registry.get("pattern-intelligence").config.model.primary == "claude-opus-4-6"
+    assert registry.get("pattern-intelligence").config.model.primary == "claude-opus-5-5"
 
 
 @pytest.mark.parametrize("name", sorted(FIELD_SKILLS))
 def test_every_field_skill_uses_the_small_models_and_budget(registry, name):
     cfg = registry.get(name).config
 
-    assert (cfg.model.primary, cfg.model.fallback) == ("claude-haiku-4-5", "gpt-4o-mini")
+    assert (cfg.model.primary, cfg.model.fallback) == ("claude-haiku-5-5", "gpt-6-luna")
     assert cfg.model.cost_budget.max_per_execution == 0.02
     assert cfg.model.cost_budget.monthly_limit == 50
     assert cfg.runtime.timeout == 30

@@ -91,8 +91,13 @@ def narrate(ctx: SkillContext, session: LlmSession, data: dict) -> str:
         reply = session.complete(system, messages, tools)
         if not reply.tool_calls:
             return reply.text.strip()
-        messages.append(
-            {"role": "assistant", "content": reply.text, "tool_calls": reply.tool_calls}
+        messages.append(  # thinking blocks go back with the turn that made them
+            {
+                "role": "assistant",
+                "content": reply.text,
+                "tool_calls": reply.tool_calls,
+                "reasoning": reply.reasoning,
+            }
         )
         for call in reply.tool_calls:
             result, allowed = call_tool(ctx, call.name, call.arguments)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.errors import AccessDenied, EcmError
 from bot.llm.types import ToolSpec
+from bot.observability import tracing
 from bot.runtime.skill_run import SkillContext
 
 REASON = {"type": "string", "description": "A stuck-reason code, e.g. LULU_NOT_CONFIRMED"}
@@ -91,7 +92,20 @@ def tools_for(ctx: SkillContext) -> list[ToolSpec]:
 
 
 def call_tool(ctx: SkillContext, name: str, args: dict) -> tuple[str, bool]:
-    """Run one tool call through the guard; (result text for the model, allowed?)."""
+    """Run one tool call through the guard; (result text for the model, allowed?). One span
+    per call, ``execute_tool {name}`` (GenAI conventions; arguments and result not recorded)."""
+    attributes = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": name,
+        "gen_ai.tool.type": "function",
+    }
+    with tracing.span(f"execute_tool {name}", attributes) as span:
+        text, allowed = _run_tool(ctx, name, args)
+        span.set_attribute("ecm.tool.allowed", allowed)
+        return text, allowed
+
+
+def _run_tool(ctx: SkillContext, name: str, args: dict) -> tuple[str, bool]:
     try:
         ctx.tool(name)  # refuses another role's tool (DEC-011) or an ungranted one, audited
         tool = TOOLS.get(name)

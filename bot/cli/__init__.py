@@ -8,6 +8,7 @@ import sys
 import click
 
 from bot.errors import EcmError
+from bot.logs import configure as configure_logs
 
 log = logging.getLogger("bot")
 
@@ -49,16 +50,22 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+    configure_logs(logging.DEBUG if debug else logging.WARNING)  # serve etc. raise it to INFO
+    from bot.observability import tracing
+
+    if tracing.configure():  # OTEL_EXPORTER_OTLP_ENDPOINT set: send the spans before exiting
+        ctx.call_on_close(tracing.shutdown)
 
 
 COMMAND_MODULES = (
+    "alerts_cmd",
     "chat_cmd",
     "context_cmd",
     "costs_cmd",
     "demo_cmd",
     "doctor_cmd",
     "migrate_cmd",
+    "monitoring_cmd",
     "observe_cmd",
     "ops_cmd",
     "scheduler_cmd",

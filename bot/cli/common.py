@@ -38,16 +38,13 @@ def show(result: SkillResult, as_json: bool) -> None:
 
 
 def service_logging() -> None:
-    """Logging for long-running processes (serve, scheduler, sheets sync): INFO with
-    timestamps, or DEBUG under --debug. Replaces the CLI's quiet default."""
+    """Logging for long-running processes (serve, scheduler, sheets sync): INFO, or DEBUG
+    under --debug, in ECM_LOG_FORMAT (text or json; bot/logs.py). Replaces the handler and
+    level the CLI group set for the quiet commands (WARNING), so INFO lines are printed."""
     import logging
 
-    import click
+    from bot.logs import configure
 
     ctx = click.get_current_context(silent=True)
     debug = bool(ctx and (ctx.find_root().obj or {}).get("debug"))
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        force=True,
-    )
+    configure(logging.DEBUG if debug else logging.INFO)

@@ -10,7 +10,7 @@ from bot.cli import cli
 from bot.cli.output import emit_json, table
 from bot.doctor import FAILING, run_checks
 
-MARK = {"ok": "✅", "embedded": "🟦", "missing": "⚪", "failing": "❌"}
+MARK = {"ok": "✅", "embedded": "🟦", "missing": "⚪", "failing": "❌", "warning": "⚠️"}
 
 
 @cli.command()
@@ -18,7 +18,9 @@ MARK = {"ok": "✅", "embedded": "🟦", "missing": "⚪", "failing": "❌"}
 def doctor(as_json: bool) -> None:
     """Check the settings (half-configured systems, malformed values), Slack (auth.test), the
     database, the warehouse (connect, SELECT 1), the sheet (open, headers) and its sync lag,
-    and the LLM keys; print what is OK, missing or failing, with the fix. Exit 1 on a failure.
+    the LLM keys, and each configured model (known to the SDK, not retired or retiring within
+    60 days, served by the provider when its key is set); print what is OK, missing, a
+    warning or failing, with the fix. Exit 1 on a failure.
 
     Example: ecm-bot doctor
     """

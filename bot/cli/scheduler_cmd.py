@@ -51,20 +51,32 @@ def scheduler(once: bool, grace_minutes: int, keep_days: int) -> None:
     """Run the manager skills' cron triggers (triage at 07:00, 14:00 and 20:00 Asia/Dubai),
     posting to ECM_TRIAGE_CHANNEL when Slack is configured. Each slot runs at most once, even
     across restarts and replicas; a slot that meets a running triage is retried within the
-    grace window. Once an hour it prunes old state.
+    grace window. Once an hour it prunes old state. After every tick, and at least every
+    ECM_ALERT_CHECK_SECONDS (60), it runs the alert pass (see `ecm-bot alerts check`).
 
     Example: ecm-bot scheduler
     """
+    from bot.cli.alerts_cmd import alert_engine, check_every
     from bot.cli.common import service_logging
 
     service_logging()
     publish, where = _publisher()
+    registry, grace = Registry.load(), timedelta(minutes=grace_minutes)
+    engine = alert_engine(registry, open_stores, grace)
+
+    def check_alerts(moment):
+        report = engine.check(moment)
+        if report.opened or report.resolved or report.sent or report.kept or report.rejected:
+            click.echo(report.line(), err=True)
+
     sched = Scheduler(
-        Registry.load(),
+        registry,
         open_stores,
         publish,
-        timedelta(minutes=grace_minutes),
+        grace,
         keep_days=keep_days,
+        check=check_alerts,
+        check_every=check_every(),
     )
     jobs = ", ".join(f"{j.skill} '{j.schedule}' {j.timezone}" for j in sched.jobs)
     click.echo(f"Scheduling {jobs}; publishing to {where}.", err=True)

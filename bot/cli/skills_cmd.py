@@ -26,6 +26,23 @@ def _trigger_text(skill) -> str:
     return "; ".join(out)
 
 
+def model_warnings(reg: Registry) -> list[str]:
+    """A line per skill and configured model that is unknown to the installed SDK, retired,
+    retiring within 60 days or otherwise flagged by the lifecycle catalog (warnings only: a
+    release must not fail because a provider moved; ``ecm-bot doctor`` fails on them)."""
+    from bot.clock import now
+    from bot.model_health import check_models
+
+    lines = []
+    for report in check_models(reg, now().date()):
+        for finding in report.findings:
+            for skill in report.skills:
+                lines.append(
+                    f"warning: {skill}: model.{report.slot} {report.model}: {finding.message}"
+                )
+    return lines
+
+
 @cli.group()
 def skills() -> None:
     """Inspect the skills registry.
@@ -90,6 +107,8 @@ def search_skills(text: str, role: str | None) -> None:
 )
 def validate_skills(skills_dir: Path) -> None:
     """Validate every skill folder, entry point and shared resource; exit 1 on any problem.
+    A configured model that is unknown to the installed SDK, retired or retiring within 60
+    days (shared/config/model-lifecycle.yaml) is a warning naming the skill, not a failure.
 
     Example: ecm-bot skills validate --skills-dir ./skills
     """
@@ -112,6 +131,13 @@ def validate_skills(skills_dir: Path) -> None:
                 f"cannot import {module} ({exc})"
             )
     problems += check_resources(reg)
+    try:
+        warnings = model_warnings(reg)
+    except EcmError as exc:  # the model catalog itself is invalid: that is a problem
+        warnings = []
+        problems.append(str(exc))
+    for w in warnings:
+        click.secho(w, fg="yellow", err=True)
     for p in problems:
         click.secho(p, fg="red", err=True)
     if problems:

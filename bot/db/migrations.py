@@ -235,6 +235,41 @@ def m009_report_indexes_and_order_workflows(db: Database) -> None:
         )
 
 
+@migration
+def m010_alerts(db: Database) -> None:
+    """Alerts from the skills' monitoring thresholds, missed cron slots and sheet-sync lag
+    (``bot/alerts``): one row per subject and rule (its status and incarnation, ``seq``),
+    one row per delivery of an incarnation to a channel (its primary key is what makes a
+    delivery happen once across replicas), and the append-only history. Cron slots record
+    how their run ended (older claims: 'unknown'), and executions the moment they were
+    recorded (microseconds), which orders runs that started in the same second."""
+    _table(
+        db,
+        "alert_states",
+        "key TEXT PRIMARY KEY, subject TEXT, rule TEXT, status TEXT, seq BIGINT, "
+        "severity TEXT, summary TEXT, details TEXT, channels TEXT, opened_at TEXT, "
+        "updated_at TEXT, resolved_at TEXT",
+    )
+    _table(
+        db,
+        "alert_deliveries",
+        "key TEXT, seq BIGINT, channel TEXT, action TEXT, status TEXT, attempts BIGINT, "
+        "ref TEXT, claimed_by TEXT, claimed_until TEXT, last_error TEXT, created_at TEXT, "
+        "sent_at TEXT, PRIMARY KEY (key, seq, channel, action)",
+    )
+    db.execute("CREATE INDEX idx_alert_deliveries_status ON alert_deliveries (status)")
+    _table(
+        db,
+        "alert_events",
+        "id {serial}, at TEXT, key TEXT, seq BIGINT, event TEXT, channel TEXT, "
+        "severity TEXT, summary TEXT, detail TEXT",
+    )
+    for column in ("outcome", "finished_at", "error", "execution_id"):
+        db.execute(f"ALTER TABLE schedule_slots ADD COLUMN {column} TEXT")
+    db.execute("UPDATE schedule_slots SET outcome = 'unknown'")
+    db.execute("ALTER TABLE executions ADD COLUMN recorded_at TEXT")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

@@ -22,6 +22,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.db.base import Database, Params
 from bot.errors import StoreUnavailable
+from bot.observability.tracing import statement_span, transaction_span
 
 MIGRATION_LOCK_KEY = 0x45434D  # "ECM"
 _shared: dict[tuple[str, int], PostgresDatabase] = {}
@@ -116,7 +117,7 @@ class PostgresDatabase(Database):
             with current.transaction():
                 yield
             return
-        with self._errors(), self.pool.connection() as conn:
+        with transaction_span("postgresql"), self._errors(), self.pool.connection() as conn:
             self._local.conn = conn
             try:
                 with conn.transaction():
@@ -125,17 +126,23 @@ class PostgresDatabase(Database):
                 self._local.conn = None
 
     def query(self, sql: str, params: Params = ()) -> list[dict]:
-        with self._conn() as conn, self._errors():
+        with statement_span("postgresql", sql), self._conn() as conn, self._errors():
             cursor = conn.execute(convert(sql), tuple(params))
             # rows are dicts: the pool's connections use row_factory=dict_row
             return cast(list[dict], cursor.fetchall()) if cursor.description else []
 
     def execute(self, sql: str, params: Params = ()) -> int:
-        with self._conn() as conn, self._errors():
+        with statement_span("postgresql", sql), self._conn() as conn, self._errors():
             return conn.execute(convert(sql), tuple(params)).rowcount
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        with self.transaction(), self._conn() as conn, self._errors(), conn.cursor() as cur:
+        with (
+            self.transaction(),
+            statement_span("postgresql", sql),
+            self._conn() as conn,
+            self._errors(),
+            conn.cursor() as cur,
+        ):
             cur.executemany(convert(sql), [tuple(r) for r in rows])
 
     def lock_for_migrations(self) -> None:

@@ -15,6 +15,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from bot.db.base import Database, Params
 from bot.errors import StoreUnavailable
+from bot.observability.tracing import statement_span, transaction_span
 
 BUSY_TIMEOUT_S = 30.0
 FILE_NAME = "state.db"
@@ -107,18 +108,19 @@ class SqliteDatabase(Database):
                 raise
             conn.execute(f"RELEASE {name}")
             return
-        with self._errors():
-            conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.rollback()
-            raise
-        with self._errors():
-            conn.commit()
+        with transaction_span("sqlite"):
+            with self._errors():
+                conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.rollback()
+                raise
+            with self._errors():
+                conn.commit()
 
     def query(self, sql: str, params: Params = ()) -> list[dict]:
-        with self._errors():
+        with statement_span("sqlite", sql), self._errors():
             return self._connect().execute(sql, tuple(params)).fetchall()
 
     def iterate(self, sql: str, params: Params = ()) -> Iterator[dict]:
@@ -126,11 +128,11 @@ class SqliteDatabase(Database):
             yield from self._connect().execute(sql, tuple(params))
 
     def execute(self, sql: str, params: Params = ()) -> int:
-        with self._errors():
+        with statement_span("sqlite", sql), self._errors():
             return self._connect().execute(sql, tuple(params)).rowcount
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        with self.transaction(), self._errors():
+        with self.transaction(), statement_span("sqlite", sql), self._errors():
             self._connect().executemany(sql, [tuple(r) for r in rows])
 
     def lock_for_migrations(self) -> None:

@@ -3,16 +3,19 @@
 Translates neutral messages (see types.py) into Anthropic content blocks and back, and turns
 every SDK failure into LlmUnavailable: overloaded (529), 5xx, 408/429, timeouts and connection
 errors are transient; anything else (401, 400, 404...) is not. Error messages name the
-provider, model and HTTP status, never the API key.
+provider, model and HTTP status, never the API key. What a model accepts (temperature or not,
+an effort level) comes from the catalog (catalog.py); thinking blocks a reply carries go back
+unchanged with its assistant turn.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import anthropic
 
-from bot.llm.types import LlmReply, LlmUnavailable, ToolCall, ToolSpec
+from bot.llm.catalog import request_options
+from bot.llm.types import LlmReply, LlmUnavailable, ServedModel, ToolCall, ToolSpec
 
 PROVIDER = "anthropic"
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
@@ -48,9 +51,14 @@ class AnthropicModel:
             "model": model,
             "max_tokens": max_tokens,
             "messages": to_anthropic_messages(messages),
-            # messages.create in this SDK has no ``temperature`` parameter; the API accepts it.
-            "extra_body": {"temperature": temperature},
         }
+        options = request_options(model)
+        if options.sampling:
+            # messages.create in this SDK has no ``temperature`` parameter; older models accept
+            # it, the 5.x models answer 400 to any sampling parameter (see the catalog).
+            kwargs["extra_body"] = {"temperature": temperature}
+        if options.effort:
+            kwargs["output_config"] = {"effort": options.effort}
         if system:
             kwargs["system"] = system
         if tools:
@@ -79,6 +87,47 @@ class AnthropicModel:
                 raise
             raise LlmUnavailable(f"{PROVIDER} has no API key configured", transient=False) from None
         return from_anthropic_response(response, model)
+
+    def lookup(self, model: str) -> ServedModel | None:
+        """What the provider says of ``model`` (GET /v1/models/{id}); None when it answers 404.
+        Raises LlmUnavailable when it cannot be asked (unreachable, timeout, bad key)."""
+        try:
+            info = self._client.models.retrieve(model)
+        except anthropic.NotFoundError:
+            return None
+        except anthropic.APITimeoutError as exc:
+            raise LlmUnavailable(
+                f"{PROVIDER} timed out after {self.timeout:g}s at {self._client.base_url}",
+                transient=True,
+            ) from exc
+        except anthropic.APIConnectionError as exc:
+            raise LlmUnavailable(
+                f"{PROVIDER} could not be reached at {self._client.base_url}", transient=True
+            ) from exc
+        except anthropic.APIStatusError as exc:
+            raise _status_error(exc, model, self._client.api_key) from None
+        retires = getattr(info, "retires_at", None)
+        return ServedModel(
+            id=info.id,
+            lifecycle=getattr(info, "lifecycle", None),
+            retires=retires.date() if retires else None,
+        )
+
+
+def known_models() -> frozenset[str]:
+    """The model ids the installed SDK lists (``anthropic.types.Model``)."""
+    return frozenset(_literals(anthropic.types.Model))
+
+
+def sdk_name() -> str:
+    return f"anthropic SDK {anthropic.__version__}"
+
+
+def _literals(alias: Any) -> list[str]:
+    """The string values of a Literal, or of the Literals inside a Union."""
+    if get_origin(alias) is Literal:
+        return [a for a in get_args(alias) if isinstance(a, str)]
+    return [v for arg in get_args(alias) for v in _literals(arg)]
 
 
 def to_anthropic_messages(messages: list[dict]) -> list[dict]:
@@ -117,11 +166,14 @@ def to_anthropic_messages(messages: list[dict]) -> list[dict]:
             raise ValueError(f"unknown message role {role!r}")
         text = str(message.get("content") or "")
         calls = message.get("tool_calls") or []
+        # thinking blocks go back first, unchanged (required in a tool loop with thinking on)
+        thinking = [dict(b) for b in message.get("reasoning") or ()]
         if not calls:
             if text:  # the API rejects empty assistant turns; drop them
-                out.append({"role": "assistant", "content": text})
+                content: Any = [*thinking, {"type": "text", "text": text}] if thinking else text
+                out.append({"role": "assistant", "content": content})
             continue
-        blocks: list[dict] = [{"type": "text", "text": text}] if text else []
+        blocks: list[dict] = thinking + ([{"type": "text", "text": text}] if text else [])
         for call in calls:
             call_id, name, arguments = _call_fields(call)
             blocks.append({"type": "tool_use", "id": call_id, "name": name, "input": arguments})
@@ -133,10 +185,13 @@ def to_anthropic_messages(messages: list[dict]) -> list[dict]:
 def from_anthropic_response(response: Any, model: str) -> LlmReply:
     texts: list[str] = []
     calls: list[ToolCall] = []
+    thinking: list[dict] = []
     for block in response.content or []:
         kind = getattr(block, "type", None)
         if kind == "text":
             texts.append(block.text)
+        elif kind in ("thinking", "redacted_thinking"):
+            thinking.append(block.model_dump(mode="json", exclude_none=True))
         elif kind == "tool_use":
             arguments = block.input if isinstance(block.input, dict) else {}
             calls.append(ToolCall(id=block.id, name=block.name, arguments=dict(arguments)))
@@ -148,6 +203,7 @@ def from_anthropic_response(response: Any, model: str) -> LlmReply:
         output_tokens=int(getattr(usage, "output_tokens", 0) or 0),
         model=getattr(response, "model", None) or model,
         provider=PROVIDER,
+        reasoning=tuple(thinking),
     )
 
 

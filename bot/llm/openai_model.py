@@ -3,17 +3,20 @@
 Translates neutral messages (see types.py) into chat messages with function tool calls and
 back, and turns every SDK failure into LlmUnavailable: 5xx, 408/409/429, timeouts and
 connection errors are transient; anything else (401, 400, 404...) is not. Error messages
-name the provider, model and HTTP status, never the API key.
+name the provider, model and HTTP status, never the API key. What a model accepts
+(temperature or not, a reasoning effort) comes from the catalog (catalog.py).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import date
+from typing import Any, get_args
 
 import openai
 
-from bot.llm.types import LlmReply, LlmUnavailable, ToolCall, ToolSpec
+from bot.llm.catalog import request_options
+from bot.llm.types import LlmReply, LlmUnavailable, ServedModel, ToolCall, ToolSpec
 
 PROVIDER = "openai"
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
@@ -49,10 +52,14 @@ class OpenAIModel:
         kwargs: dict[str, Any] = {
             "model": model,
             "messages": [{"role": "system", "content": system}, *to_openai_messages(messages)],
-            "temperature": temperature,
             # ``max_tokens`` is deprecated for chat completions and refused by reasoning models.
             "max_completion_tokens": max_tokens,
         }
+        options = request_options(model)  # what this model accepts (shared/config catalog)
+        if options.sampling:
+            kwargs["temperature"] = temperature
+        if options.effort:  # GPT-6 calls functions on Chat Completions only with "none"
+            kwargs["reasoning_effort"] = options.effort
         if tools:
             kwargs["tools"] = [
                 {
@@ -82,6 +89,40 @@ class OpenAIModel:
                 f"{PROVIDER} failed: {type(exc).__name__} (model {model})", transient=False
             ) from None
         return from_openai_response(response, model)
+
+    def lookup(self, model: str) -> ServedModel | None:
+        """What the provider says of ``model`` (GET /v1/models/{id}); None when it answers 404.
+        Raises LlmUnavailable when it cannot be asked (unreachable, timeout, bad key)."""
+        try:
+            info = self._client.models.retrieve(model)
+        except openai.NotFoundError:
+            return None
+        except openai.APITimeoutError as exc:
+            raise LlmUnavailable(
+                f"{PROVIDER} timed out after {self.timeout:g}s at {self._client.base_url}",
+                transient=True,
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise LlmUnavailable(
+                f"{PROVIDER} could not be reached at {self._client.base_url}", transient=True
+            ) from exc
+        except openai.APIStatusError as exc:
+            raise _status_error(exc, model, self._client.api_key) from None
+        shutdown = getattr(info, "shutdown_date", None)
+        try:
+            retires = date.fromisoformat(str(shutdown)[:10]) if shutdown else None
+        except ValueError:
+            retires = None
+        return ServedModel(id=info.id, retires=retires)
+
+
+def known_models() -> frozenset[str]:
+    """The chat model ids the installed SDK lists (``openai.types.ChatModel``)."""
+    return frozenset(a for a in get_args(openai.types.ChatModel) if isinstance(a, str))
+
+
+def sdk_name() -> str:
+    return f"openai SDK {openai.__version__}"
 
 
 def to_openai_messages(messages: list[dict]) -> list[dict]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_fixed
 
 from bot.llm.types import LanguageModel, LlmReply, LlmUnavailable, ToolSpec
+from bot.observability import tracing
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class ModelPair:
             retry=retry_if_exception(_is_transient),
             reraise=True,
         )
-        return retrying(llm.complete, **kwargs)
+        return retrying(traced_complete, llm, **kwargs)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ModelPair | None:
@@ -113,6 +114,29 @@ class ModelPair:
                 api_key=openai_key, base_url=env.get("OPENAI_BASE_URL") or None, timeout=timeout
             )
         return cls(primary, fallback)
+
+
+def traced_complete(llm: LanguageModel, **kwargs) -> LlmReply:
+    """One provider call as a GenAI client span, ``chat {model}`` (OpenTelemetry GenAI
+    conventions, latest experimental: operation, provider, requested and answering model,
+    token usage, finish reason). Message content is never recorded."""
+    model = kwargs["model"]
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": llm.provider,
+        "gen_ai.request.model": model,
+        "gen_ai.request.temperature": kwargs.get("temperature"),
+        "gen_ai.request.max_tokens": kwargs.get("max_tokens"),
+    }
+    with tracing.span(f"chat {model}", attributes, kind="client") as span:
+        reply = llm.complete(**kwargs)
+        span.set_attribute("gen_ai.response.model", reply.model or model)
+        span.set_attribute("gen_ai.usage.input_tokens", reply.input_tokens)
+        span.set_attribute("gen_ai.usage.output_tokens", reply.output_tokens)
+        span.set_attribute(
+            "gen_ai.response.finish_reasons", ("tool_calls",) if reply.tool_calls else ("stop",)
+        )
+        return reply
 
 
 def _timeout(raw: str | None) -> float:

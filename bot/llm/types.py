@@ -3,13 +3,14 @@ adapters (anthropic_model.py, openai_model.py) translate to and from each SDK.
 
 Messages are plain dicts:
 - {"role": "user", "content": str}
-- {"role": "assistant", "content": str, "tool_calls": [ToolCall, ...]}
+- {"role": "assistant", "content": str, "tool_calls": [ToolCall, ...], "reasoning": (...)}
 - {"role": "tool", "tool_call_id": str, "name": str, "content": str}
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from bot.errors import AssistantUnavailable
@@ -41,6 +42,18 @@ class LlmReply:
     output_tokens: int = 0
     model: str = ""
     provider: str = ""
+    reasoning: tuple[dict, ...] = ()
+    """The provider's thinking blocks, exactly as returned: a tool loop sends them back with
+    the assistant turn (``{"role": "assistant", ..., "reasoning": reply.reasoning}``)."""
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """What a provider says of a model it serves (``client.models.retrieve``)."""
+
+    id: str
+    lifecycle: str | None = None  # the provider's word ("active", "deprecated"...), if any
+    retires: date | None = None  # its announced retirement or shutdown date, if any
 
 
 class LlmUnavailable(AssistantUnavailable):

@@ -20,6 +20,8 @@ from bot.clock import now, ts
 from bot.errors import AccessDenied, EcmError
 from bot.ids import new_id
 from bot.ids import order_id as valid_order_id
+from bot.logs import bind_execution, unbind_execution
+from bot.observability.runs import observe_run
 from bot.runtime.roster import Member
 from bot.runtime.skill_run import SkillContext
 from bot.skills.registry import Registry
@@ -59,6 +61,7 @@ class Run:
     order_ids: list[str] = field(default_factory=list)
     usage: dict = field(default_factory=dict)  # model, tokens, cost, tool calls
     assigns: bool = False  # its order ids are assignments later field work joins
+    domain: str = "ecm"  # the skill's domain (a metrics label)
 
     def __post_init__(self) -> None:
         self.workflow_id = self.workflow_id or self.id
@@ -69,6 +72,8 @@ def recording(stores: Stores, run: Run) -> Iterator[Run]:
     """Time the block and record ``run`` once when it ends: ``ok``, or ``denied`` /
     ``refused`` / ``error`` with the error, which is raised on."""
     started, outcome, error = time.perf_counter(), "ok", None
+    labels = bind_execution(run.id, run.workflow_id, run.skill, run.role)  # log line context
+    observed = observe_run(run)  # its span and counters (no-ops unless configured)
     try:
         yield run
     except AccessDenied as exc:
@@ -82,6 +87,9 @@ def recording(stores: Stores, run: Run) -> Iterator[Run]:
         log.exception("%s failed (execution %s)", run.skill, run.id)
         raise
     finally:
+        unbind_execution(labels)
+        seconds = time.perf_counter() - started
+        observed.done(outcome, error, seconds)
         stores.state.record_execution(
             {
                 "id": run.id,
@@ -92,7 +100,7 @@ def recording(stores: Stores, run: Run) -> Iterator[Run]:
                 "caller": run.caller,
                 "trigger": run.trigger,
                 "started_at": ts(run.at),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(seconds * 1000, 2),
                 "outcome": outcome,
                 "error": error,
                 "metrics": run.metrics,
@@ -141,6 +149,7 @@ def execute(
         workflow_id=workflow_id or "",
         parent_id=parent_id,
         assigns=skill.config.output.assigns,
+        domain=skill.config.skill.domain,
     )
     ctx = SkillContext(
         skill=skill,

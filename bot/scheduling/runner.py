@@ -2,7 +2,9 @@
 by every replica), including a slot missed while the process was down if it is still within
 the grace window, then publish. A slot whose run meets a held lock (a triage already running)
 is given back and retried every ``retry`` seconds while its grace window lasts, never silently
-lost. Once an hour (claimed like a slot) it prunes old state (``StateStore.prune``)."""
+lost. Each slot's outcome is recorded on its claim. Once an hour (claimed like a slot) it
+prunes old state (``StateStore.prune``). After every tick it runs the alert pass it was given
+(``check``, wired by ``ecm-bot scheduler``), and wakes at least every ``check_every`` for it."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ class Scheduler:
         *,
         retry: timedelta = timedelta(seconds=30),
         keep_days: int = 90,
+        check: Callable[[datetime], object] | None = None,
+        check_every: timedelta = timedelta(seconds=60),
     ):
         self.registry = registry
         self.stores = stores
@@ -40,6 +44,8 @@ class Scheduler:
         self.grace = grace
         self.retry = retry
         self.keep_days = keep_days
+        self.check = check  # the alert pass, after every tick (bot/alerts)
+        self.check_every = check_every
         self.deferred: set[str] = set()
         self.jobs: list[CronJob] = cron_jobs(registry)
 
@@ -64,17 +70,33 @@ class Scheduler:
                 continue
             except EcmError as exc:
                 log.warning("scheduled %s refused: %s", job.skill, exc)
+                self._finish(stores, job, slot, "refused", str(exc))
                 continue
-            except Exception:
+            except Exception as exc:
                 log.exception("scheduled %s failed", job.skill)
+                self._finish(stores, job, slot, "error", f"{type(exc).__name__}: {exc}")
                 continue
+            self._finish(stores, job, slot, "ok", execution_id=result.execution_id)
             try:
                 self.publish(result)
             except Exception:
                 log.exception("publishing %s failed", job.skill)
             ran.append(f"{job.skill}@{ts(slot)}")
         self.maintain(moment)
+        if self.check is not None:  # the alert pass: never stops the clock
+            try:
+                self.check(moment)
+            except Exception:
+                log.exception("the alert check failed")
         return ran
+
+    @staticmethod
+    def _finish(stores: Stores, job: CronJob, slot: datetime, outcome: str, error: str = "", **kw):
+        """Record how the slot's run ended (read by the missed-slot alert)."""
+        try:
+            stores.state.finish_slot(job.skill, ts(slot), outcome, error=error[:500], **kw)
+        except EcmError as exc:
+            log.warning("could not record the %s slot's outcome: %s", job.skill, exc)
 
     def maintain(self, moment: datetime) -> dict | None:
         """Prune old state once per hour across replicas (the hour is claimed like a slot)."""
@@ -101,5 +123,7 @@ class Scheduler:
             wake = min(self.next_wake(utcnow()), utcnow() + timedelta(hours=1))
             if self.deferred:
                 wake = min(wake, utcnow() + self.retry)
+            if self.check is not None:
+                wake = min(wake, utcnow() + self.check_every)
             log.info("next wake at %s UTC", ts(wake))
             sleep(max(1.0, (wake - utcnow()).total_seconds() + 1))

@@ -114,10 +114,35 @@ class Permissions(Strict):
     sheets_access: dict[Literal[TABS], TabAccess] | None = None  # type: ignore[valid-type]
 
 
+AlertChannelName = Literal["slack", "pagerduty"]
+
+
 class Monitoring(Strict):
-    success_rate_threshold: float = Field(ge=0, le=1)
-    latency_p95_threshold: float = Field(gt=0)
-    alert_on_failure: bool
+    """The skill's thresholds, evaluated by the alert pass (``bot/alerts``) over a rolling
+    window of its executions, and where its alerts go."""
+
+    success_rate_threshold: float = Field(
+        ge=0, le=1, description="A fraction: a lower share of ok runs in the window alerts."
+    )
+    latency_p95_threshold: float = Field(
+        gt=0, description="Seconds: a p95 run duration above it in the window alerts."
+    )
+    alert_on_failure: bool = Field(description="A failed run (outcome error) alerts.")
+    alert_channels: list[AlertChannelName] = Field(
+        default_factory=lambda: list[AlertChannelName](["slack"]),
+        description="Where its alerts go: slack (ECM_ALERT_CHANNEL), pagerduty (Events API).",
+    )
+    window_minutes: int | None = Field(
+        default=None,
+        gt=0,
+        le=10_080,
+        description="Minutes of the rolling window; default ECM_ALERT_WINDOW_MINUTES or 60.",
+    )
+    min_runs: int = Field(
+        default=5,
+        gt=0,
+        description="Runs the window needs before its success rate and p95 are judged.",
+    )
     custom_metrics: list[str]
 
 

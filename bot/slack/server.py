@@ -1,5 +1,6 @@
-"""Serving the app: HTTP (a WSGI app with /slack/events, /healthz and /readyz, served by
-waitress) or Socket Mode (no public URL needed; health on ECM_HEALTH_PORT)."""
+"""Serving the app: HTTP (a WSGI app with /slack/events, /healthz, /readyz and /metrics,
+served by waitress) or Socket Mode (no public URL needed; health and metrics on
+ECM_HEALTH_PORT)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,19 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def wsgi_app(app: App):
-    """A WSGI callable: Slack requests at /slack/events, health at /healthz and /readyz."""
+def wsgi_app(app: App, metrics=None):
+    """A WSGI callable: Slack requests at /slack/events, health at /healthz and /readyz, and
+    Prometheus at /metrics (``metrics``, a WSGI app; default ``bot.gauges.metrics_app()``)."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    if metrics is None:
+        from bot.gauges import metrics_app
+
+        metrics = metrics_app()
 
     def application(environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            return metrics(environ, start_response)
         health = health_response(path, start_response)
         if health is not None:
             return health

@@ -19,6 +19,7 @@ class SlackSettings:
     api_url: str = DEFAULT_API_URL
     triage_channel: str = ""
     escalation_channel: str = ""
+    alert_channel: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SlackSettings:
@@ -30,6 +31,7 @@ class SlackSettings:
             api_url=url if url.endswith("/") else url + "/",
             triage_channel=env.get("ECM_TRIAGE_CHANNEL", ""),
             escalation_channel=env.get("ECM_ESCALATION_CHANNEL", ""),
+            alert_channel=env.get("ECM_ALERT_CHANNEL", ""),
         )
 
     def missing(self, socket_mode: bool) -> list[str]:

@@ -35,6 +35,7 @@ from tenacity import (
 
 from bot.clock import TS_FORMAT
 from bot.errors import AdapterError, NotConfigured
+from bot.observability.tracing import warehouse_span
 from bot.stores.warehouse import check_read_only
 
 log = logging.getLogger(__name__)
@@ -285,7 +286,7 @@ class RedshiftWarehouse:
         """Run one read-only statement with bound named parameters; rows as dicts."""
         check_read_only(sql)
         bound = {name: bind_param(value) for name, value in (params or {}).items()}
-        with self._lock:
+        with warehouse_span("aws.redshift", sql), self._lock:
             self.round_trips += 1
             try:
                 return self._execute(sql, bound)

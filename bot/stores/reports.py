@@ -205,10 +205,24 @@ class Reports:
             self._fill_last(skill, since, metrics)
         return dict(found)
 
-    def _fill_last(self, skill: str, since: str, metrics: dict[str, dict]) -> None:
-        """The latest value of each metric: the newest executions first, a few at a time."""
+    def latest_custom(
+        self, skill: str, keys: list[str], since: str, max_rows: int = 64
+    ) -> dict[str, float]:
+        """The latest value of each of ``keys`` that ``skill`` reported since ``since``, read
+        from at most ``max_rows`` of its newest executions (an index range on skill and start:
+        cheap enough for every ``/metrics`` scrape)."""
+        found: dict[str, dict] = {k: {"last": None} for k in keys}
+        self._fill_last(skill, since, found, max_rows)
+        return {k: v["last"] for k, v in found.items() if v["last"] is not None}
+
+    def _fill_last(
+        self, skill: str, since: str, metrics: dict[str, dict], max_rows: int | None = None
+    ) -> None:
+        """The latest value of each metric: the newest executions first, a few at a time
+        (at most ``max_rows`` of them when given)."""
         missing, offset, batch = set(metrics), 0, 8
-        while missing:
+        while missing and (max_rows is None or offset < max_rows):
+            batch = batch if max_rows is None else min(batch, max_rows - offset)
             rows = self.db.query(
                 "SELECT metrics FROM executions WHERE skill = ? AND started_at >= ? "
                 "ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
@@ -224,6 +238,21 @@ class Reports:
             if len(rows) < batch:
                 break
             offset, batch = offset + batch, batch * 4
+
+    # -- open tickets (the business gauges of ``/metrics``) ----------------------------------
+    def open_tickets(self, statuses: tuple[str, ...]) -> list[dict]:
+        """Each ticket in ``statuses``: priority, status, stuck reason, hours stuck at its last
+        triage, and that triage's start (a primary-key look-up; None once it was pruned) or
+        else when it was assigned."""
+        marks = ", ".join("?" * len(statuses))
+        return self.db.query(
+            "SELECT a.priority AS priority, a.status AS status, a.stuck_reason AS reason, "
+            "a.hours_stuck_at_triage AS hours, a.assigned_at AS assigned_at, "
+            "e.started_at AS triaged_at "
+            "FROM assignments a LEFT JOIN executions e ON e.id = a.triage_run "
+            f"WHERE a.status IN ({marks})",
+            list(statuses),
+        )
 
     # -- spend -------------------------------------------------------------------------------
     def costs(self, moment: datetime | None = None) -> Costs:

@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from bot.errors import AdapterError, NotConfigured
+from bot.observability import tracing
 
 log = logging.getLogger("bot.stores.sheets_workbook")
 
@@ -196,9 +197,12 @@ def sheets_error(exc: Exception, what: str, retries: int) -> SheetsError:
 
 def call(what: str, fn: Callable[[], T], retries: int) -> T:
     """``fn()``, with every Google/HTTP failure turned into one clear EcmError: a range on a
-    missing tab becomes NotConfigured with the ``sheets init`` hint, the rest SheetsError."""
+    missing tab becomes NotConfigured with the ``sheets init`` hint, the rest SheetsError.
+    One client span per call (retries included), named by its first word ("sheets read")."""
+    verb = what.split(" ", 1)[0] or "call"
     try:
-        return fn()
+        with tracing.span(f"sheets {verb}", {"ecm.sheets.request": what}, kind="client"):
+            return fn()
     except APIError as exc:
         message = str(exc.error.get("message", ""))
         if exc.code == 400 and "Unable to parse range" in message:

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.errors import NotConfigured
+from bot.observability.tracing import warehouse_span
 
 WAREHOUSE_SCHEMA: dict[str, dict[str, type]] = {
     "orders": {
@@ -58,8 +59,10 @@ class SqliteWarehouse:
     def run(self, sql: str, params: dict[str, object]) -> list[dict]:
         """Run one statement with bound named parameters; rows as dicts."""
         self.round_trips += 1
-        cursor = self._connect().execute(sql, params)
-        return [dict(row) for row in cursor.fetchall()]
+        with warehouse_span("sqlite", sql) as span:
+            rows = [dict(row) for row in self._connect().execute(sql, params).fetchall()]
+            span.set_attribute("db.response.returned_rows", len(rows))
+        return rows
 
     def close(self) -> None:
         if self._conn is not None:

@@ -9,7 +9,7 @@ import json
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.clock import now, parse_ts, ts
 from bot.db.base import Database
@@ -195,11 +195,13 @@ class StateStore:
     EXECUTION_COLUMNS = (
         "id", "workflow_id", "parent_id", "skill", "role", "caller", "trigger", "started_at",
         "duration_ms", "outcome", "error", "metrics", "order_ids", "model", "fallback_used",
-        "tokens_in", "tokens_out", "cost", "tool_calls",
+        "tokens_in", "tokens_out", "cost", "tool_calls", "recorded_at",
     )  # fmt: skip
 
     def record_execution(self, record: dict) -> None:
         row = dict(record)
+        # to the microsecond: orders runs that started in the same second (alerts' last run)
+        row["recorded_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         row["metrics"] = json.dumps(row.get("metrics") or {}, default=str)
         row["tool_calls"] = json.dumps(row.get("tool_calls") or [], default=str)
         row["order_ids"] = ",".join(row.get("order_ids") or [])
@@ -272,6 +274,17 @@ class StateStore:
     def unclaim_slot(self, skill: str, slot: str) -> None:
         """Give a claimed slot back (its run was deferred), so a later tick retries it."""
         self.db.execute("DELETE FROM schedule_slots WHERE skill = ? AND slot = ?", [skill, slot])
+
+    def finish_slot(
+        self, skill: str, slot: str, outcome: str, *, error: str = "", execution_id: str = ""
+    ) -> None:
+        """Record how a claimed slot's run ended ('ok', 'refused', 'error'; the dead man's
+        switch in ``bot/alerts`` reads it)."""
+        self.db.execute(
+            "UPDATE schedule_slots SET outcome = ?, finished_at = ?, error = ?, "
+            "execution_id = ? WHERE skill = ? AND slot = ?",
+            [outcome, ts(now()), error or None, execution_id or None, skill, slot],
+        )
 
     # -- language-model spend, alerts and proposed actions -----------------------------------
     def spend(self, skill: str, since: str) -> float:

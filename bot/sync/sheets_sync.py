@@ -34,6 +34,7 @@ from typing import Protocol
 
 from bot.clock import now, ts
 from bot.errors import Conflict, EcmError, InputError
+from bot.observability import tracing
 from bot.runtime.roster import Roster
 from bot.stores.factory import Stores
 from bot.stores.sheets_grid import Grid, RowWrite
@@ -111,7 +112,10 @@ class SheetSync:
         started = self.grid.requests
         report = SyncReport()
         try:
-            self._cycle(report)
+            with tracing.span("sheets sync") as span:  # its Sheets and database calls nest
+                self._cycle(report)
+                span.set_attribute("ecm.sync.pulled", len(report.pulled))
+                span.set_attribute("ecm.sync.pushed", report.pushed)
             self._status(ok=True, report=report)
         except EcmError as exc:  # SheetsError, NotConfigured, StoreUnavailable
             log.warning("sheet sync failed: %s", exc)

@@ -4,7 +4,7 @@
 -- role: field (order-details)
 SELECT
     event_at,
-    system,
+    "system",  -- SYSTEM is reserved in Redshift, so it is quoted (the result key stays system)
     event_type,
     detail
 FROM order_events
