@@ -53,7 +53,7 @@ def one_command(base: str, user: str, response_url: str) -> float:
             "user_id": user,
             "channel_id": "C1",
             "team_id": "T1",
-            "trigger_id": "t",
+            "trigger_id": f"t-{response_url.rsplit('/', 1)[-1]}",  # each command its own
             "response_url": response_url,
         }
     )

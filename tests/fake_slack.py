@@ -14,8 +14,8 @@ JSON_FIELDS = ("blocks", "view", "attachments")
 
 
 class FakeSlack:
-    def __init__(self, users: dict[str, str] | None = None):
-        self.users = dict(users or {})  # user id -> email
+    def __init__(self, users: dict[str, str | dict] | None = None):
+        self.users = dict(users or {})  # user id -> email, or the users.info user's fields
         self.calls: list[tuple[str, dict]] = []
         self.failures: dict[str, list[tuple[int, dict]]] = {}
         self._ts = itertools.count(1)
@@ -88,14 +88,13 @@ class FakeSlack:
             if method == "auth.test":
                 return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
             if method == "users.info":
-                email = self.users.get(params.get("user"))
-                if email is None:
+                known = self.users.get(params.get("user"))
+                if known is None:
                     return 200, {}, {"ok": False, "error": "user_not_found"}
-                return (
-                    200,
-                    {},
-                    {"ok": True, "user": {"id": params["user"], "profile": {"email": email}}},
-                )
+                # a full member of workspace T1 unless the test gives more of the user object
+                extra = known if isinstance(known, dict) else {"profile": {"email": known}}
+                user = {"id": params["user"], "team_id": "T1", "is_email_confirmed": True}
+                return 200, {}, {"ok": True, "user": {**user, **extra}}
             if method == "chat.postMessage":
                 return (
                     200,

@@ -113,6 +113,8 @@ def test_every_command_has_help_with_an_example():
     ids=["bad-date", "zero-orders"],
 )
 def test_bad_options_are_usage_errors(args, tmp_path, monkeypatch):
+    from bot.cli import load_commands
+
     monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(load_commands(), args)  # every command, whatever ran before
     assert result.exit_code == 2 and "Invalid value" in result.output

@@ -385,3 +385,51 @@ def test_monthly_model_spend_and_its_alert_are_shared_by_the_replicas(shared, fa
         assert sorted(p["channel"] for p in dms) == sorted(f"D{m}" for m in MANAGERS)
     finally:
         stop_all(replicas.values())
+
+
+# -- 6. slash command replays and roster changes ----------------------------------------------
+def test_a_signed_slash_command_replayed_to_the_other_replica_runs_once(shared, fake):
+    from urllib.parse import urlencode
+
+    replicas = start_replicas(envs(shared, fake, A={}, B={}), fake)
+    try:
+        a, b = replicas["A"], replicas["B"]
+        form = urlencode(
+            {
+                "team_id": "T1",
+                "channel_id": "COPS",
+                "user_id": MAYA,
+                "command": "/ecm",
+                "text": "triage",
+                "trigger_id": "trig-replay-across",
+                "response_url": fake.response_url("replayed"),
+            }
+        )
+        moment = int(time.time())  # the very same signed bytes, sent to each replica
+        first = a.slack.post(form, "application/x-www-form-urlencoded", timestamp=moment)
+        again = b.slack.post(form, "application/x-www-form-urlencoded", timestamp=moment)
+        assert first.status == again.status == 200
+        assert sorted(bool(r.body) for r in (first, again)) == [False, True]  # one ack works
+        fake.wait_for(lambda f: f.of("response_url"), timeout=20)
+        b.slack.command(SARAH_ID, "my-tickets")  # a later command: the replay was seen
+        fake.wait_for(lambda f: len(f.of("response_url")) >= 2, timeout=20)
+        runs = shared.stores.state.triage_runs()
+        assert [(r["started_by"], r["status"]) for r in runs] == [(MANAGER, "done")]
+    finally:
+        stop_all(replicas.values())
+
+
+def test_a_roster_change_made_in_the_database_counts_on_every_replica_next_request(shared, fake):
+    replicas = start_replicas(envs(shared, fake, A={}, B={}), fake)
+    try:
+        b = replicas["B"]
+        b.slack.dm(MAYA, "dashboard")  # B caches Maya as an active manager
+        fake.wait_for(lambda f: f.of("chat.postMessage"), timeout=20)
+        with psycopg.connect(shared.url) as conn:  # an operator's SQL, outside the bot
+            conn.execute("UPDATE agents SET role = 'field' WHERE email = %s", [MANAGER])
+        mention(b, MAYA, "triage", "1699999999.000601", "EvDEMOTED1")
+        refusal = fake.wait_for(lambda f: in_thread(f, "1699999999.000601"), timeout=20)[0]
+        assert "Field NEVER computes priority scores" in refusal["text"]
+        assert shared.stores.state.triage_runs() == []
+    finally:
+        stop_all(replicas.values())

@@ -165,6 +165,8 @@ def test_a_dm_my_tickets_shows_the_queue_with_buttons(slack):
 
 
 def test_the_email_fallback_finds_a_member_whose_slack_id_is_not_on_the_roster(slack):
+    # only a member whose Slack ID is empty (tests/test_slack_hardening.py has the rest)
+    slack.demo.stores.workbook.update("Agents", [RowUpdate(SARAH, {"Slack user ID": ""})])
     slack.dm("UALTSARAH", "my tickets")
     post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
     assert "ticket_resolve" in json.dumps(post["blocks"])

@@ -100,8 +100,8 @@ class ResolveDuringTriage:
     def __init__(self, inner, order_id):
         self.inner, self.order_id, self.fired = inner, order_id, False
 
-    def read(self, tab):
-        return self.inner.read(tab)
+    def read(self, tab, where=None):
+        return self.inner.read(tab, where)
 
     def read_many(self, tabs):
         return self.inner.read_many(tabs)

@@ -33,6 +33,8 @@ FIELD_DEFAULTS = {
     "Agents": TabAccess(read="all", write="none"),
 }
 MANAGER_DEFAULTS = {tab: TabAccess(read="all", write="all") for tab in OWNER_COLUMN}
+HIDDEN_COLUMNS = frozenset({"customer_ref"})
+"""Warehouse columns no skill shows a person (pseudonymous, but still the customer's)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,12 @@ class RowPolicy:
     """The effective per-tab rules for one skill."""
 
     tabs: dict[str, TabAccess]
+
+    @property
+    def every_order(self) -> bool:
+        """Whether the Assignments read rule covers every order (managers' skills)."""
+        rule = self.tabs.get("Assignments")
+        return rule is not None and rule.read == "all"
 
     @classmethod
     def for_skill(cls, skill) -> RowPolicy:
@@ -79,6 +87,17 @@ class ScopedWorkbook:
             return self.inner.read(tab, where)
         rows = self.inner.read(tab, {**(where or {}), OWNER_COLUMN[tab]: self.caller})
         return [r for r in rows if self._owns(tab, r)]
+
+    def visible_orders(self) -> set[str] | None:
+        """The orders this caller's Assignments read rule lets them see: None for every
+        order (managers), else the order IDs of the rows they may read (a field agent's
+        own tickets). A warehouse row about any other order is not theirs to read."""
+        rule = self._rule("Assignments")
+        if rule.read == "all":
+            return None
+        if rule.read == "none":
+            return set()
+        return {str(r.get("Order ID")) for r in self.read("Assignments")}
 
     def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:
         """Several tabs through the read rules, fetched together."""

@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 
-from bot.agents.narrate import invented_figures, narrate
+from bot.agents.narrate import invented_figures, invented_identifiers, narrate
 from bot.agents.router import choose
 from bot.agents.session import BudgetExceeded, LlmSession
 from bot.clock import now, ts
@@ -16,7 +16,7 @@ from bot.errors import AssistantUnavailable
 from bot.llm.types import LlmUnavailable
 from bot.runtime.assistant import Assistant as RuntimeAssistant
 from bot.runtime.assistant import Pick
-from bot.runtime.roster import Member
+from bot.runtime.roster import Member, Roster
 from bot.runtime.skill_run import SkillContext
 from bot.skills.loader import Skill
 from bot.skills.registry import Registry
@@ -91,15 +91,18 @@ class Assistant:
         try:
             text = narrate(ctx, session, data)
             invented = invented_figures(text, data)
-            if invented:  # every figure shown must come from code: drop text that adds its own
+            people = Roster.load(ctx.stores.workbook).members
+            unknown = invented_identifiers(text, data, people, ctx.caller.email)
+            if invented or unknown:  # every figure and identifier shown comes from code
                 log.warning(
-                    "narration for %s dropped: figures %s not in the result",
+                    "narration for %s dropped: %d figure(s), %d identifier(s) not in its result",
                     ctx.skill.name,
-                    invented[:5],
+                    len(invented),
+                    unknown,
                 )
                 data["assistant_note"] = (
-                    "The assistant's comment was withheld because it "
-                    "quoted figures the system did not compute."
+                    "The assistant's comment was withheld because it quoted figures or "
+                    "identifiers the system did not compute."
                 )
             else:
                 data["narrative"] = text

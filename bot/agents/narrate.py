@@ -14,6 +14,7 @@ from bot.agents.prompts import system_prompt, untrusted
 from bot.agents.session import LlmSession
 from bot.agents.tools import call_tool, tools_for
 from bot.briefing.builder import build_context
+from bot.runtime.roster import Member
 from bot.runtime.skill_run import SkillContext
 from bot.skills.schema import Narration
 
@@ -69,12 +70,61 @@ def invented_figures(text: str, data: dict) -> list[str]:
     return [n for n in _NUMBER.findall(text) if n not in known and n.replace(",", "") not in known]
 
 
+_ORDER_ID = re.compile(r"\b[A-Z]{2}[A-Z0-9]{8}\b")
+_CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)+\b")  # CUST-ABCDEF, UTR/XYZ
+_SPELLED = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundreds?|thousands?|millions?|billions?|lakhs?|crores?)\b",
+    re.IGNORECASE,
+)
+
+
+def result_keys(data: object) -> frozenset[str]:
+    """Every key of every object in a result: the fields the skill shows."""
+    keys: set[str] = set()
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            keys.update(str(k) for k in value)
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return frozenset(keys)
+
+
+def _mentions(text: str, word: str) -> bool:
+    """Whether ``text`` has ``word`` as a whole word (case-insensitive; an email's parts and
+    a dotted handle's are not words of their own)."""
+    return re.search(rf"(?<![\w.@]){re.escape(word)}(?![\w@])", text, re.IGNORECASE) is not None
+
+
+def invented_identifiers(text: str, data: dict, people: list[Member], caller: str = "") -> int:
+    """How many identifiers ``text`` names that the code's result does not: order IDs,
+    customer and partner references (``CUST-…``), amounts written out in words, and roster
+    members (name, handle or email) the result never mentions, the caller excepted. Nothing
+    found is shown or logged: the count is all a caller needs."""
+    known = json.dumps(data, default=str, ensure_ascii=False)
+    found = [t for t in _ORDER_ID.findall(text) + _CODE.findall(text) if t not in known]
+    found += [w for w in _SPELLED.findall(text) if not _mentions(known, w)]
+    for person in people:
+        forms = [person.email, person.handle, person.name, person.name.split(" ")[0]]
+        forms = [f for f in forms if len(f) >= 3]
+        if person.email == caller or any(_mentions(known, f) for f in forms):
+            continue  # the caller, or someone the result itself names
+        if any(_mentions(text, f) for f in forms):
+            found.append(person.email)
+    return len(found)
+
+
 def narrate(ctx: SkillContext, session: LlmSession, data: dict) -> str:
     """The narrative text; raises LlmUnavailable or BudgetExceeded when it can't be had."""
     skill = ctx.skill.name
     narration = ctx.skill.config.narrate
     if narration is None:
         raise ValueError(f"{skill} has no narrate section in its config")
+    ctx.shows = result_keys(data)  # what its tools may return: the fields the skill shows
     parts = build_context(ctx.registry, skill, ctx.guard, reason=reason_of(narration, data))
     system = system_prompt(parts)
     tools = tools_for(ctx)

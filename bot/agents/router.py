@@ -41,15 +41,22 @@ def accepted_args(registry: Registry, skill: str) -> set[str]:
 def choose(
     assistant: Assistant, registry: Registry, stores: Stores, caller: Member, text: str
 ) -> Pick | None:
-    """Ask the model which of the caller's skills ``text`` wants; None if none fits."""
+    """Ask the model which of the caller's skills ``text`` wants; None if none fits. A member
+    with both roles is offered the skills of both (the first role's router pays); the skill
+    picked still runs only under its own role's walls (``execute`` checks it)."""
     role = caller.roles[0]
     router = registry.router(role)  # whose model block and budget (its config says)
     guard = Guard(router, caller=caller.email, denials=stores.state)
-    names = [s.name for s in registry.for_role(role)]
+    names = [s.name for r in caller.roles for s in registry.for_role(r)]
     parts = build_context(registry, router.name, guard)[:3]  # guardrails, charter, catalog
+    for other in caller.roles[1:]:  # each further role's charter and catalog, by its guard
+        extra = registry.router(other)
+        own = Guard(extra, caller=caller.email, denials=stores.state)
+        parts += build_context(registry, extra.name, own)[1:3]
+    roles = "/".join(caller.roles)
     tool = ToolSpec(
         "activate_skill",
-        f"Run one of your skills for the {role} who wrote the message.",
+        f"Run one of your skills for the {roles} who wrote the message.",
         {
             "type": "object",
             "required": ["skill"],
@@ -79,8 +86,8 @@ def choose(
     if skill not in names:
         guard.deny(
             f"skill:{skill}",
-            f"the {role} agent has no such skill",
-            message=f"Sorry, that isn't something the {role} agent can do.",
+            f"the {roles} agent has no such skill",
+            message=f"Sorry, that isn't something the {roles} agent can do.",
         )
     wanted = accepted_args(registry, skill)
     args = {k: str(v) for k, v in call.arguments.items() if k in wanted and v is not None}

@@ -9,7 +9,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.access.rows import HIDDEN_COLUMNS, RowPolicy
 from bot.errors import AccessDenied, EcmError
+from bot.ids import order_id as valid_order_id
 from bot.llm.types import ToolSpec
 from bot.observability import tracing
 from bot.runtime.skill_run import SkillContext
@@ -32,8 +34,29 @@ def _knowledge(ctx: SkillContext, reason: str) -> dict:
 
 
 def _query(ctx: SkillContext, name: str, order_id: str | None = None) -> list[dict]:
-    params = {"order_id": ctx.order_id(order_id)} if order_id else {}
-    return ctx.query(name, **params)[:20]
+    """A named query under the narrated skill's row rules: a field agent's narration reads
+    only their own orders (another order is refused and recorded), and the rows carry only
+    the fields the skill's own result shows (``ctx.shows``), never ``HIDDEN_COLUMNS``."""
+    visible = None if RowPolicy.for_skill(ctx.skill).every_order else ctx.workbook.visible_orders()
+    params = {}
+    if order_id:
+        oid = valid_order_id(order_id)
+        if visible is not None and oid not in visible:
+            ctx.guard.deny(f"order:{oid}", "a field agent reads only their own orders")
+        params = {"order_id": oid}
+    rows = [
+        r
+        for r in ctx.query(name, **params)
+        if visible is None or "order_id" not in r or str(r["order_id"]) in visible
+    ]
+    return [
+        {
+            k: v
+            for k, v in r.items()
+            if k not in HIDDEN_COLUMNS and (ctx.shows is None or k in ctx.shows)
+        }
+        for r in rows[:20]
+    ]
 
 
 def _my_queue(ctx: SkillContext) -> list[dict]:

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from bot.cli.output import terminal_safe
 from bot.errors import EcmError
 from bot.logs import configure as configure_logs
 
@@ -15,24 +16,34 @@ log = logging.getLogger("bot")
 
 class EcmGroup(click.Group):
     """A click group that turns the bot's errors into one clear line and exit code 1,
-    and any unexpected error into one line too (with the traceback only under --debug)."""
+    and any unexpected error into one line too (with the traceback only under --debug).
+    Every error line is ``terminal_safe``: what a user typed is shown, never obeyed."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.Abort):
             raise
+        except click.ClickException as exc:  # click prints it; its message may quote input
+            shown = exc.format_message()
+            if terminal_safe(shown) == shown:
+                raise
+            if isinstance(exc, click.UsageError):
+                raise click.UsageError(terminal_safe(shown), exc.ctx) from None
+            raise click.ClickException(terminal_safe(shown)) from None
         except EcmError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            click.secho(terminal_safe(f"Error: {exc}"), fg="red", err=True)
             sys.exit(1)
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             log.debug("unexpected error", exc_info=True)
             click.secho(
-                f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+                terminal_safe(
+                    f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)"
+                ),
                 fg="red",
                 err=True,
             )

@@ -6,7 +6,7 @@ import click
 
 from bot.cli import cli
 from bot.cli.common import assistant, load, show
-from bot.cli.output import emit_json
+from bot.cli.output import emit_json, terminal_safe
 from bot.runtime.dispatch import confirm, handle_message
 
 
@@ -37,13 +37,13 @@ def chat(as_email: str, text: str, as_json: bool, answer: str | None) -> None:
         if as_json and answer is None:
             emit_json({"proposal": reply.proposal})
             return
-        click.echo(f"Proposed: {reply.proposal['summary']}")
+        click.echo(terminal_safe(f"Proposed: {reply.proposal['summary']}"))
         go = answer == "yes" or (answer is None and click.confirm("Do it?", default=False))
         if not go:
             click.echo("Not done.")
             return
         reply = confirm(registry, stores, reply.caller, reply.proposal["id"], assistant=helper)
     if reply.result is None:
-        click.echo(reply.help_text)
+        click.echo(terminal_safe(reply.help_text))
     else:
         show(reply.result, as_json)

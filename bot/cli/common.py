@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.output import emit_json
+from bot.cli.output import emit_json, terminal_safe
 from bot.present import result_text
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Member, Roster
@@ -27,14 +27,16 @@ def operator(stores: Stores, as_email: str | None) -> Member:
     """The roster member a command acts as; without --as, the CLI operator as a manager."""
     if as_email:
         return Roster.load(stores.workbook).resolve(as_email)
-    return Member("cli@ecm.local", "ECM command line", "", ("manager",), frozenset(), 0, True)
+    return Member(
+        "cli@ecm.local", "ECM command line", "", ("manager",), frozenset(), 0, True, system=True
+    )
 
 
 def show(result: SkillResult, as_json: bool) -> None:
     if as_json:
         emit_json(result.data)
         return
-    click.echo(result_text(result))
+    click.echo(terminal_safe(result_text(result)))
 
 
 def service_logging() -> None:

@@ -123,14 +123,17 @@ def sync(once: bool, every: int) -> None:
         time.sleep(every)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# the full-width forms (＝ ＋ － ＠) count too: some spreadsheets read them as the ASCII ones
 
 
 def neutralise(value: object) -> str:
-    """A cell as safe CSV text: one that a spreadsheet would run as a formula (it begins with
-    =, +, -, @, tab or carriage return) gets a leading apostrophe, so it opens as text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A cell as safe CSV text: one that a spreadsheet would run as a formula (it begins,
+    after any spaces, with =, +, -, @ or their full-width forms, or with a tab or a line
+    break) gets a leading apostrophe, so it opens as text. NUL, which no CSV reader takes,
+    is dropped."""
+    text = "" if value is None else str(value).replace("\x00", "")
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
 
 
 @sheets.command("export")

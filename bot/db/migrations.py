@@ -270,6 +270,31 @@ def m010_alerts(db: Database) -> None:
     db.execute("ALTER TABLE executions ADD COLUMN recorded_at TEXT")
 
 
+@migration
+def m011_roster_version(db: Database) -> None:
+    """A counter the database itself bumps on every change to the roster (``agents``), by
+    triggers, whoever makes it: the bot, the sheet sync, or someone with SQL. Each replica
+    compares it with the version its cached Slack identities were read at (one primary-key
+    read a request), so a role or active-flag change counts from the next request on."""
+    _table(db, "roster_version", "id BIGINT PRIMARY KEY, version BIGINT NOT NULL")
+    db.execute("INSERT INTO roster_version (id, version) VALUES (1, 1)")
+    bump = "UPDATE roster_version SET version = version + 1 WHERE id = 1;"
+    if db.engine == "postgres":
+        db.execute(
+            "CREATE FUNCTION bump_roster_version() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {bump} RETURN NULL; END $$"
+        )
+        db.execute(
+            "CREATE TRIGGER agents_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            "ON agents FOR EACH STATEMENT EXECUTE FUNCTION bump_roster_version()"
+        )
+        return
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER agents_{event.lower()} AFTER {event} ON agents BEGIN {bump} END"
+        )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

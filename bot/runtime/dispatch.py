@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.clock import now, parse_ts
 from bot.errors import AccessDenied, Conflict
-from bot.ids import new_id
+from bot.ids import clean_text, new_id
 from bot.runtime.assistant import Assistant, AssistantUnavailable
 from bot.runtime.executor import SkillResult, execute
 from bot.runtime.roster import Member, Roster
@@ -65,7 +65,9 @@ def route(
     trigger: str = "chat",
     assistant=None,  # an Assistant (bot.runtime.assistant) or None
 ) -> Reply:
-    """Match ``text`` to one of the caller's skills and run it; refuse another role's skill."""
+    """Match ``text`` to one of the caller's skills and run it; refuse another role's skill.
+    Hidden control characters (NUL, bidirectional overrides) never get past here."""
+    text = clean_text(text)
     if text.strip().lower() in ("help", "?", "/help", "ecm help"):
         return Reply(caller, help_text=help_text(registry, caller.roles))
     match = registry.match(text, caller.roles)

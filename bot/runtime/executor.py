@@ -186,7 +186,9 @@ def _linked_workflow(stores: Stores, raw_id: str) -> tuple[str | None, str | Non
 
 def system_member(roles: tuple[str, ...] = ("manager",)) -> Member:
     """The scheduler acting as a manager (for cron triggers)."""
-    return Member("scheduler@ecm.local", "ECM scheduler", "", roles, frozenset(), 0, True)
+    return Member(
+        "scheduler@ecm.local", "ECM scheduler", "", roles, frozenset(), 0, True, system=True
+    )
 
 
 def today() -> str:

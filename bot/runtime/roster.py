@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import NotOnRoster
+from bot.ids import clean_text
 from bot.stores.workbook import Workbook
 
 
@@ -19,6 +20,7 @@ class Member:
     specializations: frozenset[str]
     capacity: int
     active: bool
+    system: bool = False  # the scheduler or the CLI operator: not a roster row
 
     @property
     def handle(self) -> str:
@@ -71,8 +73,8 @@ class Roster:
         member = self.by_email(who) or self.by_slack_id(who)
         if member is None or not member.active or not member.roles:
             raise NotOnRoster(
-                f"{who or 'You'} is not on the ECM roster, so I can't act for you. "
-                "Ask an ECM manager to add you to the Agents tab."
+                f"{clean_text(who)[:80] or 'You'} is not on the ECM roster, so I can't act for "
+                "you. Ask an ECM manager to add you to the Agents tab."
             )
         return member
 
@@ -88,5 +90,5 @@ class Roster:
         if member is None:
             member = next((m for m in self.members if m.handle == text.lower()), None)
         if member is None:
-            raise NotOnRoster(f"'{ref}' is not on the ECM roster.")
+            raise NotOnRoster(f"'{clean_text(str(ref))[:80]}' is not on the ECM roster.")
         return member

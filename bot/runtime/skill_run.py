@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.access.guard import Guard
 from bot.access.rows import ScopedWorkbook
 from bot.clock import now
+from bot.errors import NotOnRoster
 from bot.ids import order_id as valid_order_id
 from bot.resources import Resources
-from bot.runtime.roster import Member
+from bot.runtime.roster import Member, member_from_row
 from bot.skills.loader import Skill
 from bot.skills.registry import Registry
+from bot.skills.tools import DEC_011
 from bot.stores.factory import Stores
 from bot.stores.warehouse import check_params, check_read_only
 
@@ -33,6 +37,7 @@ class SkillContext:
     at: datetime = field(default_factory=now)
     metrics: dict = field(default_factory=dict)
     order_ids: list[str] = field(default_factory=list)
+    shows: frozenset[str] | None = None  # the keys of its result (what narration tools return)
 
     def __post_init__(self) -> None:
         self.resources = Resources(self.guard)
@@ -50,10 +55,38 @@ class SkillContext:
             self._workbook = ScopedWorkbook(self.stores.workbook, self.guard, self.caller.email)
         return self._workbook
 
-    def transaction(self):
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         """One transaction of the system of record: every write inside it (ticket rows and
-        their audit row) commits together or not at all."""
-        return self.stores.db.transaction()
+        their audit row) commits together or not at all. It begins by reading the caller's
+        roster row again: a member made inactive, removed, or no longer holding this
+        skill's role since the request began writes nothing (NotOnRoster, or AccessDenied
+        recorded as a denial once the empty transaction is over)."""
+        with self.stores.db.transaction():
+            refusal = None if self.caller.system else self._caller_now()
+            if refusal is None:
+                yield
+                return
+        if refusal == "inactive":
+            raise NotOnRoster(
+                f"{self.caller.email} is no longer an active member of the ECM roster, so "
+                "nothing was changed. Ask an ECM manager if that is a mistake."
+            )
+        self.guard.deny(
+            f"skill:{self.skill.name}",
+            DEC_011,
+            message=f"Sorry, {self.skill.name} is a {self.skill.role} skill and you are now on "
+            f"the ECM roster as {refusal}, so nothing was changed.",
+        )
+
+    def _caller_now(self) -> str | None:
+        """None while the caller's roster row still lets them run this skill; else
+        "inactive", or the roles they hold now."""
+        rows = self.stores.workbook.read("Agents", {"email": self.caller.email})
+        current = member_from_row(rows[0]) if rows else None
+        if current is None or not current.active or not current.roles:
+            return "inactive"
+        return None if self.skill.role in current.roles else "/".join(current.roles)
 
     def query(self, name: str, **params: object) -> list[dict]:
         """Run a named query from shared/queries/ (read-only, parameters bound)."""

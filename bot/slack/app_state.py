@@ -29,7 +29,7 @@ class SlackContext:
     identity: SlackIdentity = field(init=False)
 
     def __post_init__(self) -> None:
-        self.identity = SlackIdentity(self.client, lambda: Roster.load(self.stores().workbook))
+        self.identity = SlackIdentity(self.client, self.stores)
 
     def react(self, channel: str, ts: str, name: str) -> None:
         try:

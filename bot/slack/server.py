@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.health import health_response
+from bot.slack.gate import guarded, signing_secret_of
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -18,7 +19,7 @@ EVENTS_PATH = "/slack/events"
 def wsgi_app(app: App, metrics=None):
     """A WSGI callable: Slack requests at /slack/events, health at /healthz and /readyz, and
     Prometheus at /metrics (``metrics``, a WSGI app; default ``bot.gauges.metrics_app()``)."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    slack = guarded(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret_of(app))
     if metrics is None:
         from bot.gauges import metrics_app
 

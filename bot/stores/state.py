@@ -249,6 +249,12 @@ class StateStore:
         )
         return (row["workflow_id"], row["execution_id"]) if row else None
 
+    # -- roster ------------------------------------------------------------------------------
+    def roster_version(self) -> int:
+        """The roster's version: the database bumps it on every change to the Agents table
+        (m011), so a cache of roster lookups is fresh while it holds the same number."""
+        return int(self.db.scalar("SELECT version FROM roster_version WHERE id = 1") or 0)
+
     # -- redelivery dedupe ------------------------------------------------------------------
     def first_time(self, key: str) -> bool:
         """Record ``key`` (an event id, message id or action ts); False if already seen."""

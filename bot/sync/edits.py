@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import InputError
+from bot.ids import clean_text
 
 STATUSES = ("ASSIGNED", "IN_PROGRESS", "RESOLVED", "ESCALATED", "CLOSED")
 EDITABLE = {
@@ -31,8 +32,9 @@ ROLES = {"manager", "field"}
 
 def check_edit(tab: str, column: str, value: str, field_agents: set[str]) -> str:
     """The value to store for a person's edit of ``column``, or InputError saying why not.
-    ``field_agents``: the active field agents' emails (lower case)."""
-    text = value.strip()
+    ``field_agents``: the active field agents' emails (lower case). Hidden control
+    characters (NUL, bidirectional overrides) are dropped first, as from any typed text."""
+    text = clean_text(value).strip()
     if column not in EDITABLE[tab]:
         raise InputError(f"{tab} › {column} is kept by the bot; edit it through Slack instead")
     if tab == "Assignments" and column == "Status":
@@ -50,6 +52,7 @@ def check_edit(tab: str, column: str, value: str, field_agents: set[str]) -> str
 
 def check_roster_cell(column: str, text: str) -> str:
     """One roster cell as stored, or InputError."""
+    text = clean_text(text)
     if column == "email":
         if not EMAIL.fullmatch(text):
             raise InputError(f"'{text}' is not an email address")

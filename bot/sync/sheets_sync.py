@@ -34,6 +34,7 @@ from typing import Protocol
 
 from bot.clock import now, ts
 from bot.errors import Conflict, EcmError, InputError
+from bot.ids import clean_text
 from bot.observability import tracing
 from bot.runtime.roster import Roster
 from bot.stores.factory import Stores
@@ -188,15 +189,17 @@ class SheetSync:
                 continue  # in step, or the bot's change still to be pushed
             if db_v != snap_v:
                 report.conflicts.append(
-                    f"{where} › {column}: changed in the sheet to '{sheet_v}' while the bot "
-                    f"changed it to '{db_v}'; the bot's value stands"
+                    f"{where} › {column}: changed in the sheet to '{clean_text(sheet_v)}' "
+                    f"while the bot changed it to '{db_v}'; the bot's value stands"
                 )
                 self._audit("sheet_conflict", tab, key, {column: db_v}, {column: sheet_v})
                 continue
             try:
                 changes[column] = check_edit(tab, column, sheet_v, agents)
             except InputError as exc:
-                report.rejected.append(f"{where} › {column} = '{sheet_v}': {exc}; put back")
+                report.rejected.append(
+                    f"{where} › {column} = '{clean_text(sheet_v)}': {exc}; put back"
+                )
                 self._audit("sheet_edit_rejected", tab, key, {column: db_v}, {column: sheet_v})
         if changes:
             self._apply(tab, key, db, changes, where, report)

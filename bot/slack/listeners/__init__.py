@@ -13,11 +13,12 @@ from bot.slack.listeners.common import dedupe_key, log
 
 
 def register(app: App, sc: SlackContext) -> None:
-    """Attach the redelivery filter and every listener to ``app``."""
+    """Attach the redelivery filter (events, slash commands, actions and views: each acts
+    once across replicas) and every listener to ``app``."""
 
     @app.middleware
-    def handle_once(body, next):
-        key = dedupe_key(body)
+    def handle_once(body, req, next):
+        key = dedupe_key(body, req.raw_body)
         message_id = (body.get("event") or {}).get("client_msg_id")
         try:
             state = sc.stores().state

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from hashlib import sha256
 
 from bot.errors import AccessDenied, EcmError
 from bot.ids import new_id
@@ -35,14 +36,20 @@ def safely(reply: Callable[[str], object], work: Callable[[], object]) -> None:
         )
 
 
-def dedupe_key(body: dict) -> str | None:
-    """The id of a delivery that Slack may send again."""
-    if body.get("type") == "event_callback":
+def dedupe_key(body: dict, raw: str = "") -> str | None:
+    """The id of a delivery that Slack may send again, or a replay of it: an event's id, a
+    slash command's trigger_id (else a hash of its signed body ``raw``), a button's action
+    ts, a view's id and hash."""
+    kind = body.get("type")
+    if kind == "event_callback":
         return f"event:{body.get('event_id')}"
-    if body.get("type") == "block_actions" and body.get("actions"):
+    if body.get("command"):
+        trigger = body.get("trigger_id")
+        return f"command:{trigger}" if trigger else f"command:{sha256(raw.encode()).hexdigest()}"
+    if kind == "block_actions" and body.get("actions"):
         user = (body.get("user") or {}).get("id")
         return f"action:{user}:{body['actions'][0].get('action_ts')}"
-    if body.get("type") == "view_submission":
+    if kind == "view_submission":
         view = body.get("view") or {}
         return f"view:{view.get('id')}:{view.get('hash')}"
     return None
@@ -84,8 +91,31 @@ def require_manager(sc: SlackContext, caller: Member, what: str, control: str) -
         )
 
 
+def view_meta(view: dict) -> dict:
+    """A modal's private_metadata: the JSON object the bot wrote, or {} (one log line) when
+    it came back as something else."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        meta = None
+    if not isinstance(meta, dict):
+        log.warning("view %s came back with private_metadata the bot did not write", view.get("id"))
+        return {}
+    return meta
+
+
 def view_order_id(view: dict) -> str:
-    return json.loads(view.get("private_metadata") or "{}").get("order_id", "")
+    return str(view_meta(view).get("order_id") or "")
+
+
+def view_input(view: dict, block: str, action: str = "", key: str = "value") -> object:
+    """What was entered in a modal's input ``block`` (element ``action``, by default named
+    as the block), or None when the view has no such state."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    entered = values.get(block) if isinstance(values, dict) else None
+    element = entered.get(action or block) if isinstance(entered, dict) else None
+    return element.get(key) if isinstance(element, dict) else None
 
 
 def slash_help() -> str:

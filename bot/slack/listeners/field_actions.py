@@ -18,6 +18,8 @@ from bot.slack.listeners.common import (
     action_channel,
     ephemeral,
     safely,
+    view_input,
+    view_meta,
     view_order_id,
 )
 
@@ -35,7 +37,7 @@ def open_note(sc: SlackContext, body, action, kind: str) -> None:
 def submit_note(sc: SlackContext, ack, body, view, field: str) -> None:
     """Run the skill whose config claims this modal's callback_id with the typed note."""
     order_id = view_order_id(view)
-    text = view["state"]["values"][field][field].get("value") or ""
+    text = view_input(view, field) or ""
     try:
         caller = sc.identity.resolve(body["user"]["id"])
         result = execute(
@@ -50,7 +52,7 @@ def submit_note(sc: SlackContext, ack, body, view, field: str) -> None:
         ack(response_action="errors", errors={field: str(exc)[:150]})
         return
     ack()
-    channel = json.loads(view.get("private_metadata") or "{}").get("channel") or caller.slack_id
+    channel = view_meta(view).get("channel") or caller.slack_id
     target = ReplyTarget.in_channel(channel)
     safely(lambda t: None, lambda: deliver(sc, result, caller, target))
 

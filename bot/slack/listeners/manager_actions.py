@@ -19,6 +19,8 @@ from bot.slack.listeners.common import (
     ephemeral,
     require_manager,
     safely,
+    view_input,
+    view_meta,
 )
 
 
@@ -81,11 +83,11 @@ def register(app: App, sc: SlackContext) -> None:
 
     @app.view("override_submit")
     def on_override_submit(ack, body, view):
-        values = view["state"]["values"]
         user_id = body["user"]["id"]
-        order_id = (values["ticket"]["order_id"].get("value") or "").strip()
-        agent = (values["agent"]["agent"].get("selected_option") or {}).get("value", "")
-        reason = values["reason"]["reason"].get("value") or ""
+        order_id = str(view_input(view, "ticket", "order_id") or "").strip()
+        option = view_input(view, "agent", key="selected_option")
+        agent = str(option.get("value") or "") if isinstance(option, dict) else ""
+        reason = str(view_input(view, "reason") or "")
         try:
             caller = sc.identity.resolve(user_id)
             require_manager(sc, caller, "reassign tickets", "override_submit")
@@ -104,7 +106,7 @@ def register(app: App, sc: SlackContext) -> None:
             ack(response_action="errors", errors={block: str(exc)[:150]})
             return
         ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = view_meta(view)
         # the modal closes on submit: the triage thread and the new assignee are told
         thread = (meta["channel"], meta.get("thread_ts")) if meta.get("channel") else None
         target = ReplyTarget.silent(triage_thread=thread)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.ids import clean_text
 from bot.runtime.dispatch import route
 from bot.runtime.roster import Member
 from bot.slack.app_state import SlackContext
@@ -48,7 +49,7 @@ def register(app: App, sc: SlackContext) -> None:
 
     @app.command("/ecm")
     def on_command(ack, command, respond):
-        text = (command.get("text") or "").strip()
+        text = clean_text(command.get("text") or "").strip()  # echoed in the ack below
         if text.lower() in ("", "help"):
             ack(response_type="ephemeral", text=slash_help())
             return
