@@ -45,6 +45,7 @@ URLS = {
     "ANTHROPIC_BASE_URL": ("https", "http"),
     "OPENAI_BASE_URL": ("https", "http"),
     "PAGERDUTY_EVENTS_URL": ("https", "http"),
+    "OTEL_EXPORTER_OTLP_ENDPOINT": ("https", "http"),
 }
 ROUTING_KEY = re.compile(r"[a-z0-9]{32}")
 """A PagerDuty Events API v2 integration key: 32 lowercase letters and digits."""

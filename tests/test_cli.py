@@ -50,8 +50,15 @@ def test_a_field_agent_works_a_ticket_through_chat(tmp_path):
         f"resolve {oid} replayed webhook, LULU confirmed",
     )
     assert done.returncode == 0 and "✅ Resolved in" in done.stdout
-    trace = ecm(tmp_path, "trace")
-    assert "triage-and-assign" in trace.stdout and "resolve-ticket" in trace.stdout
+    trace = ecm(tmp_path, "trace").stdout.splitlines()
+    # the design's timeline: the manager run, then the field work on its tickets under it
+    manager = next(i for i, ln in enumerate(trace) if "— Manager: triage-and-assign started" in ln)
+    assert (
+        trace[manager].endswith("ms") and "(chat, " in trace[manager] and " ✅ " in trace[manager]
+    )
+    resolved = [ln for ln in trace if f"— Field (sarah.ops@): resolve-ticket ({oid}) ✅" in ln]
+    assert len(resolved) == 1 and resolved[0].startswith("  ")
+    assert trace.index(resolved[0]) > manager
 
 
 def test_errors_are_one_line_with_a_non_zero_exit_and_no_traceback(tmp_path):

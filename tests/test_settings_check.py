@@ -22,6 +22,7 @@ from bot.settings_check import problems
         ({"ECM_DATABASE_URL": "mysql://h/db"}, "ECM_DATABASE_URL must be a postgresql"),
         ({"ECM_HEALTH_PORT": "http"}, "is not a number"),
         ({"ECM_LOG_FORMAT": "yaml"}, "ECM_LOG_FORMAT='yaml' is not text or json"),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, "OTEL_EXPORTER_OTLP_ENDPOINT must"),
     ],
     ids=[
         "sheets-half",
@@ -32,6 +33,7 @@ from bot.settings_check import problems
         "url",
         "port",
         "log-format",
+        "otlp-endpoint",
     ],
 )
 def test_a_setting_an_operator_got_wrong_is_named(env, says):
@@ -47,6 +49,7 @@ def test_a_complete_and_well_formed_environment_has_no_problem():
         "REDSHIFT_SSL": "true",
         "ECM_LLM_TIMEOUT": "30",
         "ECM_LOG_FORMAT": "json",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
     }
     assert problems(env) == []
 

@@ -46,15 +46,31 @@ def trace(day: str, as_json: bool) -> None:
     if not rows:
         click.echo(f"No executions on {day}.")
         return
-    for wf, items in sorted(by_workflow.items(), key=lambda kv: kv[1][0]["started_at"]):
-        click.echo(f"workflow {wf}")
+    for _, items in sorted(by_workflow.items(), key=lambda kv: kv[1][0]["started_at"]):
         for r in items:
-            indent = "  " if r["id"] == wf or not r["parent_id"] else "    └ "
-            click.echo(
-                f"{indent}{r['started_at'][11:]}  {r['role']:<7} {r['skill']:<20} "
-                f"{r['caller']:<30} {r['trigger']:<5} {r['outcome']:<7} "
-                f"{r['duration_ms']:.0f} ms" + (f"  ({r['error']})" if r["error"] else "")
-            )
+            child = bool(r["parent_id"]) and r["id"] != r["workflow_id"]
+            click.echo(("  " if child else "") + trace_line(r))
+
+
+OUTCOME_MARKS = {"ok": "✅", "error": "❌"}
+
+
+def trace_line(r: dict) -> str:
+    """One execution as the design's timeline shows it, e.g. ``07:00:12 — Manager:
+    triage-and-assign started (cron, 167 orders) ✅ 49 ms`` and ``09:22:12 — Field (sarah@):
+    resolve-ticket (AE136ABC00) ✅ 18 ms``."""
+    orders = r.get("order_ids") or []
+    if r["role"] == "manager":
+        who = "Manager"
+        what = f"{r['skill']} started ({r['trigger']}"
+        what += f", {len(orders)} orders)" if orders else ")"
+    else:
+        who = f"{str(r['role']).capitalize()} ({str(r['caller']).split('@')[0]}@)"
+        what = r["skill"] + (f" ({orders[0]})" if len(orders) == 1 else "")
+        what += f" ({len(orders)} orders)" if len(orders) > 1 else ""
+    mark = OUTCOME_MARKS.get(r["outcome"], f"⛔ {r['outcome']}")
+    line = f"{str(r['started_at'])[11:19]} — {who}: {what} {mark} {r['duration_ms']:.0f} ms"
+    return line + (f" ({r['error']})" if r.get("error") else "")
 
 
 def _breaches(stores, tiers: dict, days: int) -> dict[str, list[str]]:
