@@ -249,6 +249,40 @@ def check_settings(env: Mapping[str, str]) -> Check:
     return Check("settings", OK, "no half-configured system and no malformed value")
 
 
+def check_alerts(env: Mapping[str, str]) -> Check:
+    """Where alerts go (ECM_ALERT_CHANNEL, PagerDuty), and what is open or still undelivered,
+    from the database."""
+    from bot.alerts.store import AlertStore
+    from bot.stores.factory import open_stores
+
+    where = []
+    if env.get("ECM_ALERT_CHANNEL") and env.get("SLACK_BOT_TOKEN"):
+        where.append(f"Slack {env['ECM_ALERT_CHANNEL']}")
+    if env.get("PAGERDUTY_ROUTING_KEY"):
+        where.append("PagerDuty")
+    try:
+        store = AlertStore(open_stores(env=env).db)
+        opened, waiting = len(store.open_alerts()), len(store.due())
+    except EcmError as exc:
+        return Check("alerts", FAILING, str(exc), "Fix the database first.")
+    state = f"{opened} open, {waiting} delivery(ies) waiting"
+    if not where:
+        return Check(
+            "alerts",
+            MISSING,
+            f"no destination: alerts are only listed by `ecm-bot alerts` ({state})",
+            "Set ECM_ALERT_CHANNEL (with SLACK_BOT_TOKEN) and/or PAGERDUTY_ROUTING_KEY.",
+        )
+    if waiting:
+        return Check(
+            "alerts",
+            WARNING,
+            f"to {' and '.join(where)}; {state}",
+            "`ecm-bot alerts` shows each delivery's last error; the next pass retries it.",
+        )
+    return Check("alerts", OK, f"to {' and '.join(where)}; {state}")
+
+
 def run_checks(env: Mapping[str, str] = os.environ) -> list[Check]:
     checks = [
         check_settings(env),
@@ -258,4 +292,5 @@ def run_checks(env: Mapping[str, str] = os.environ) -> list[Check]:
         check_sheet(env),
     ]
     sync = check_sync(env)
-    return checks + ([sync] if sync else []) + [check_llm(env)] + check_models(env)
+    checks += [sync] if sync else []
+    return checks + [check_alerts(env), check_llm(env)] + check_models(env)

@@ -70,3 +70,16 @@ def test_a_rejected_slack_token_is_failing_with_a_fix(demo):
     finally:
         fake.stop()
     assert check["slack"].status == "failing" and "invalid_auth" in check["slack"].detail
+
+
+def test_doctor_says_where_alerts_go_and_what_is_still_undelivered(demo):
+    from bot.alerts.rules import Finding
+    from bot.alerts.store import AlertStore
+
+    assert by_system(run_checks({}))["alerts"].status == "missing"
+    env = {"PAGERDUTY_ROUTING_KEY": "a" * 32}
+    assert by_system(run_checks(env))["alerts"].status == "ok"
+    failing = Finding("triage-and-assign", "failure", True, "the last run failed")
+    assert AlertStore(demo.stores.db).open(failing, ["pagerduty"], None) is not None
+    check = by_system(run_checks(env))["alerts"]
+    assert check.status == "warning" and "1 open, 1 delivery(ies) waiting" in check.detail
