@@ -20,9 +20,19 @@ class AccessDenied(EcmError):
     """The guard refused a load, a tool call or a row access."""
 
     def __init__(
-        self, *, skill: str, role: str, resource: str, rule: str, message: str | None = None
+        self,
+        *,
+        skill: str,
+        role: str,
+        resource: str,
+        rule: str,
+        message: str | None = None,
+        hint: str | None = None,
     ):
         self.skill, self.role, self.resource, self.rule = skill, role, resource, rule
+        self.hint = hint
+        """The refusal in plain words for a chat surface (no skill names or rule ids), with
+        what the person can do instead; None: the message is all there is."""
         super().__init__(
             message or f"Access denied: {role} skill '{skill}' may not use '{resource}' — {rule}"
         )

@@ -32,6 +32,7 @@ NUMBERS = {  # variable: (lowest, highest)
     "REDSHIFT_PORT": (1, 65535),
     "ECM_ALERT_WINDOW_MINUTES": (1, 10080),
     "ECM_ALERT_CHECK_SECONDS": (10, 3600),
+    "ECM_SLA_WATCH_SECONDS": (30, 3600),
     "ECM_ALERT_SYNC_LAG_SECONDS": (30, 86400),
 }
 CHOICES = {  # variable: the values it may take (case-insensitive)

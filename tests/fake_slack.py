@@ -105,6 +105,14 @@ class FakeSlack:
                         "ts": f"1700000000.{next(self._ts):06d}",
                     },
                 )
+            if method == "chat.update":
+                if not params.get("ts") or not params.get("channel"):
+                    return 200, {}, {"ok": False, "error": "message_not_found"}
+                return (
+                    200,
+                    {},
+                    {"ok": True, "channel": params["channel"], "ts": params["ts"]},
+                )
             if method == "conversations.open":
                 return 200, {}, {"ok": True, "channel": {"id": "D" + str(params.get("users"))}}
             return 200, {}, {"ok": True}
@@ -113,6 +121,10 @@ class FakeSlack:
     def of(self, method: str) -> list[dict]:
         with self._lock:
             return [p for m, p in self.calls if m == method]
+
+    def answers(self) -> list[dict]:
+        """What was posted to response URLs, less the "⏳ Working on …" notes of /ecm."""
+        return [p for p in self.of("response_url") if not p.get("text", "").startswith("⏳")]
 
     def wait_for(self, predicate, timeout: float = 10.0):
         """Poll until ``predicate(self)`` is truthy (listeners run after the ack)."""

@@ -397,7 +397,7 @@ def test_chat_proposes_a_write_and_does_it_only_when_confirmed(triaged, llm):
         text=True,
         timeout=60,
     )
-    assert done.returncode == 0 and "✅ Resolved in" in done.stdout, done.stderr
+    assert done.returncode == 0 and " resolved — " in done.stdout, done.stderr
     costs = subprocess.run(
         [binary, "costs", "--json"], env=full_env, capture_output=True, text=True, timeout=60
     )

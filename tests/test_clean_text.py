@@ -58,8 +58,9 @@ def test_an_escalation_reason_is_stored_and_announced_without_hidden_characters(
 def test_a_resolution_note_typed_in_a_slash_command_is_stored_clean(slack):
     oid = slack.demo.tickets_of(SARAH)[0]["Order ID"]
     reply = slack.command(SARAH_ID, f"resolve {oid} replayed\u202e the webhook\x00")
-    assert not has_hidden(reply.body)  # the ack echoes the command
-    slack.fake.wait_for(lambda f: f.of("response_url"))
+    assert not reply.body  # nothing is echoed before the role check
+    slack.fake.wait_for(lambda f: f.answers())
+    assert not has_hidden(slack.fake.of("response_url")[0]["text"])  # "Working on" echoes it
     note = [r for r in slack.demo.rows("Resolutions") if r["Order ID"] == oid][-1]["Notes"]
     assert note == "replayed the webhook"
 

@@ -49,7 +49,7 @@ def test_a_field_agent_works_a_ticket_through_chat(tmp_path):
         "sarah.ops@example.com",
         f"resolve {oid} replayed webhook, LULU confirmed",
     )
-    assert done.returncode == 0 and "✅ Resolved in" in done.stdout
+    assert done.returncode == 0 and " resolved — " in done.stdout
     trace = ecm(tmp_path, "trace").stdout.splitlines()
     # the design's timeline: the manager run, then the field work on its tickets under it
     manager = next(i for i, ln in enumerate(trace) if "— Manager: triage-and-assign started" in ln)

@@ -126,8 +126,8 @@ def test_my_tickets_text_has_one_line_per_ticket_in_the_queue_format(triaged):
     reply = triaged.chat(SARAH, "my tickets")
     text, tickets = text_of(reply), reply.result.data["tickets"]
     lines = [ln for ln in text.splitlines() if ln.startswith("P")]
-    assert len(lines) == len(tickets)
-    for line, t in zip(lines, tickets, strict=True):
+    assert len(tickets) > 10 and len(lines) == 10  # the top ten, most urgent first
+    for line, t in zip(lines, tickets[:10], strict=True):
         assert LINE_RE.match(line), line
         assert line == (
             f"{t['priority']} | {t['order_id']} | "
@@ -135,6 +135,16 @@ def test_my_tickets_text_has_one_line_per_ticket_in_the_queue_format(triaged):
             f"{t['reason']} → {actions_line(REASONS[t['reason']]['actions'])}"
         )
     assert text.startswith(f"📋 Your queue — {len(tickets)} open (")
+    assert f"Showing 1–10 of {len(tickets)}, most urgent first." in text
+    assert "Next: my tickets from 11" in text
+
+
+def test_my_tickets_from_a_position_shows_the_next_page(triaged):
+    reply = triaged.chat(SARAH, "my tickets from 11")
+    text, tickets = text_of(reply), reply.result.data["tickets"]
+    shown = [ln.split(" | ")[1] for ln in text.splitlines() if ln.startswith("P")]
+    assert shown == [t["order_id"] for t in tickets[10:20]]
+    assert f"Showing 11–{min(20, len(tickets))} of {len(tickets)}" in text
 
 
 def test_my_tickets_line_renders_exactly_like_the_issue_example():
@@ -309,8 +319,9 @@ def test_sql_looking_order_text_is_refused_as_input(triaged, text):
 
 # -- resolve-ticket --------------------------------------------------------------------------
 RESOLVE_RE = re.compile(
-    r"^✅ Resolved in (\d+ min|\d+h \d\dm) \| SLA (MET|MISSED \(\d+h vs \d+h\)) \| "
-    r"(\d+) remaining$"
+    r"^✅ (\w+) resolved — (\d+ min|\d+h \d\dm) after assignment · stuck \d+h "
+    r"\(SLA \d+h, (met|breached|breached before it was assigned)\) · "
+    r"(\d+) left in your queue$"
 )
 
 
@@ -320,7 +331,8 @@ def test_resolving_writes_a_resolution_row_sets_resolved_and_replies(triaged):
     reply = triaged.chat(SARAH, f"resolve {oid} replayed LuLu webhook, UTR 998877")
     m = RESOLVE_RE.match(text_of(reply))
     assert m, text_of(reply)
-    assert int(m.group(3)) == open_before - 1 == len(triaged.tickets_of(SARAH))
+    assert m.group(1) == oid  # the reply names the order
+    assert int(m.group(4)) == open_before - 1 == len(triaged.tickets_of(SARAH))
     assert row_of(triaged, oid)["Status"] == "RESOLVED"
     (res,) = [r for r in triaged.rows("Resolutions") if r["Order ID"] == oid]
     assert res["Agent"] == SARAH and res["Notes"] == "replayed LuLu webhook, UTR 998877"
@@ -351,7 +363,7 @@ def test_sla_is_met_when_total_hours_stuck_are_within_the_reasons_sla(triaged):
     sla = REASONS[row_of(triaged, oid)["Stuck Reason"]]["sla_hours"]
     set_warehouse(triaged, oid, stuck_since=ts(now() - timedelta(hours=sla * 0.5)))
     text = text_of(triaged.chat(SARAH, f"resolve {oid} done, ref 1"))
-    assert "| SLA MET |" in text
+    assert f"(SLA {sla}h, met)" in text
     assert triaged.rows("Resolutions")[-1]["SLA Met"] == "TRUE"
     assert last_execution(triaged, "resolve-ticket")["metrics"]["sla_met_rate"] == 1.0
 
@@ -362,9 +374,25 @@ def test_sla_is_missed_when_the_order_was_stuck_longer_than_the_sla(triaged):
     set_warehouse(triaged, oid, stuck_since=ts(now() - timedelta(hours=sla + 5)))
     order = warehouse_order(triaged, oid)
     hours = hours_between(parse_ts(order["stuck_since"]), now())
+    assigned = ts(now() - timedelta(minutes=6))  # assigned after the SLA had run out
+    triaged.stores.workbook.update("Assignments", [RowUpdate(oid, {"Assigned At": assigned})])
     text = text_of(triaged.chat(SARAH, f"resolve {oid} done, ref 1"))
-    assert f"| SLA MISSED ({hours:.0f}h vs {sla}h) |" in text
+    assert text == (
+        f"✅ {oid} resolved — 6 min after assignment · stuck {hours:.0f}h "
+        f"(SLA {sla}h, breached before it was assigned) · "
+        f"{len(triaged.tickets_of(SARAH))} left in your queue"
+    )
     assert triaged.rows("Resolutions")[-1]["SLA Met"] == "FALSE"
+
+
+def test_an_sla_that_ran_out_after_assignment_reads_breached(triaged):
+    oid = first_ticket(triaged)
+    sla = REASONS[row_of(triaged, oid)["Stuck Reason"]]["sla_hours"]
+    set_warehouse(triaged, oid, stuck_since=ts(now() - timedelta(hours=sla + 5)))
+    assigned = ts(now() - timedelta(hours=sla + 4))  # assigned an hour in, within the SLA
+    triaged.stores.workbook.update("Assignments", [RowUpdate(oid, {"Assigned At": assigned})])
+    text = text_of(triaged.chat(SARAH, f"resolve {oid} done, ref 1"))
+    assert f"(SLA {sla}h, breached) · " in text and "before it was assigned" not in text
 
 
 @pytest.mark.parametrize("notes", ["", "   ", "\n\t"])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from conftest import MANAGER, SARAH
 
+from bot.clock import now, ts
 from bot.errors import Conflict, InputError, NotOnRoster
+from bot.present import result_text
+from bot.stores.workbook import RowUpdate
 
 
 def snapshot(demo):
@@ -53,6 +58,16 @@ def test_the_dashboard_counts_open_tickets_breaches_and_resolutions(triaged):
     assert sum(data["by_priority"].values()) == data["open"]
     assert all(b["hours"] > b["sla_hours"] for b in data["sla_breaches"])
     assert data["resolved_today"] == 0 and data["median_minutes_to_resolve"] is None
+
+
+def test_the_dashboard_says_what_its_median_measures(triaged):
+    oid = triaged.tickets_of(SARAH)[0]["Order ID"]
+    assigned = ts(now() - timedelta(minutes=6))
+    triaged.stores.workbook.update("Assignments", [RowUpdate(oid, {"Assigned At": assigned})])
+    triaged.chat(SARAH, f"resolve {oid} replayed the webhook, LULU confirmed")
+    text = result_text(triaged.chat(MANAGER, "dashboard").result)
+    assert "✅ Resolved today: 1 · median 6 min from assignment to resolution" in text
+    assert "(the SLA counts from when the order got stuck)" in text
 
 
 def test_pattern_intelligence_finds_the_planted_lulu_spike(demo):

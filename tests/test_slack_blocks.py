@@ -136,6 +136,12 @@ def order_pages(data: dict) -> list[list[dict]]:
     return messages(field_views.order_details(data))
 
 
+def resolve_buttons(blocks: list[dict]) -> list[dict]:
+    return [
+        e for b in blocks for e in b.get("elements", []) if e.get("action_id") == "ticket_resolve"
+    ]
+
+
 def sixty_tickets(queue: dict) -> dict:
     tickets = (queue["tickets"] * (60 // len(queue["tickets"]) + 1))[:60]
     return {**queue, "count": 60, "tickets": copy.deepcopy(tickets)}
@@ -271,28 +277,49 @@ def test_queue_shows_each_ticket_with_details_resolve_and_escalate(triaged):
         sdk_validates(page)
     assert f"{data['count']} open" in blocks[0]["text"]["text"]
     actions = [b for b in blocks if b["type"] == "actions"]
-    assert len(actions) == len(data["tickets"])
-    for block, ticket in zip(actions, data["tickets"], strict=True):
+    *per_ticket, more = actions
+    assert len(per_ticket) == min(10, len(data["tickets"]))  # the top ten fit a phone
+    for block, ticket in zip(per_ticket, data["tickets"], strict=False):
         by_id = {e["action_id"]: e for e in block["elements"]}
+        oid = ticket["order_id"]
         assert set(by_id) == {"ticket_details", "ticket_resolve", "ticket_escalate"}
-        assert {e["value"] for e in block["elements"]} == {ticket["order_id"]}
-        assert by_id["ticket_resolve"]["style"] == "primary"
-        assert by_id["ticket_escalate"]["style"] == "danger"
+        assert {e["value"] for e in block["elements"]} == {oid}
+        # one primary button per ticket, and no danger outside a confirmation
+        assert [e.get("style") for e in block["elements"]] == [None, "primary", None]
+        assert [e["accessibility_label"] for e in block["elements"]] == [
+            f"Details of order {oid}",
+            f"Resolve order {oid}",
+            f"Escalate order {oid}",
+        ]
+    (show_more,) = more["elements"]
+    assert show_more["action_id"] == "tickets_more" and show_more["value"] == "11"
+    assert show_more["text"]["text"] == f"Show more ({len(data['tickets']) - 10})"
     diagnosis = data["tickets"][0]["diagnosis"]
     assert any(b["type"] == "context" and diagnosis in b["elements"][0]["text"] for b in blocks)
 
 
-def test_a_queue_of_sixty_tickets_pages_into_messages_of_at_most_fifty_blocks(triaged):
+def test_a_queue_of_sixty_tickets_shows_ten_in_one_message_then_pages_on(triaged):
     data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
     pages = queue_pages(data)
-    assert len(pages) >= 2
+    assert len(pages) == 1  # ten tickets and Show more fit one message
     for page in pages:
         assert_within_limits(page, 50)
         # a ticket's buttons are in the same message as the ticket they act on
         for i, block in enumerate(page):
             if block["type"] == "actions":
                 assert any(b["type"] == "section" for b in page[:i])
-    assert sum(b["type"] == "actions" for b in all_blocks(pages)) == 60
+    assert len(resolve_buttons(all_blocks(pages))) == 10
+    data["offset"] = 50  # the last page: no Show more
+    last = all_blocks(queue_pages(data))
+    assert len(resolve_buttons(last)) == 10 and "tickets_more" not in json.dumps(last)
+
+
+def test_queue_flags_show_tickets_in_progress(triaged):
+    data = triaged.run(SARAH, "my-tickets").data
+    data["tickets"][0]["status"] = "IN_PROGRESS"
+    blocks = all_blocks(queue_pages(data))
+    items = [b["text"]["text"] for b in blocks if b.get("block_id", "").startswith("item:")]
+    assert items[0].endswith("· 🔧 in progress") and "in progress" not in items[1]
 
 
 def test_an_empty_queue_is_one_friendly_section():
@@ -315,12 +342,19 @@ def test_order_details_shows_facts_timeline_runbook_and_resolve_escalate(triaged
     assert "Timeline" in text and data["timeline"][-1]["event_type"] in text
     assert f"Runbook — {data['reason']['code']}" in text
     assert "**" not in text  # Markdown bold became mrkdwn bold
-    last = pages[-1][-1]
-    assert last["type"] == "actions"
-    assert [(e["action_id"], e["value"]) for e in last["elements"]] == [
-        ("ticket_resolve", oid),
-        ("ticket_escalate", oid),
-    ]
+    # a short summary, then the actions; the runbook follows
+    kinds = [b["type"] for b in blocks]
+    first_actions = kinds.index("actions")
+    runbook_at = next(
+        i for i, b in enumerate(blocks) if "Runbook —" in json.dumps(b, ensure_ascii=False)
+    )
+    assert first_actions <= 2 < runbook_at
+    buttons = blocks[first_actions]["elements"]
+    assert [e["action_id"] for e in buttons] == ["ticket_resolve", "ticket_escalate"]
+    assert buttons[1]["value"] == oid and buttons[1].get("style") is None
+    resolve = json.loads(buttons[0]["value"])  # the runbook's resolution-note template
+    assert resolve == {"order_id": oid, "note": data["note_template"]} and data["note_template"]
+    assert kinds.count("actions") == 1
 
 
 def test_a_long_runbook_is_split_into_sections_and_pages(triaged):
@@ -449,8 +483,7 @@ def test_home_view_for_both_roles_shows_dashboard_and_queue_within_100_blocks(tr
     assert "ECM dashboard" in text and "Your queue" in text
     ids = [e["action_id"] for e in elements(view["blocks"])]
     assert "run_triage" in ids and "ticket_resolve" in ids
-    shown = ids.count("ticket_resolve")
-    assert f"… {60 - shown} more, say `my tickets` in a DM" in text
+    assert ids.count("ticket_resolve") <= 10 and "tickets_more" in ids
 
 
 def test_home_view_shows_each_role_only_its_own_part(triaged):

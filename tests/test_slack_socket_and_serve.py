@@ -62,8 +62,8 @@ def test_a_slash_command_envelope_is_acked_and_answered(socket_app):
         "response_url": fake.response_url("sock"),
     }
     response = run_bolt_app(app, envelope("slash_commands", payload))
-    assert response.status == 200 and "Working on" in response.body
-    answer = fake.wait_for(lambda f: f.of("response_url"))[0]
+    assert response.status == 200 and "Working on" not in response.body
+    answer = fake.wait_for(lambda f: f.answers())[0]
     assert "ticket_resolve" in json.dumps(answer["blocks"])
 
 

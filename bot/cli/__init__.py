@@ -83,6 +83,7 @@ COMMAND_MODULES = (
     "serve_cmd",
     "sheets_cmd",
     "skills_cmd",
+    "sla_cmd",
 )
 
 

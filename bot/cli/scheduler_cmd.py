@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 
@@ -22,11 +22,13 @@ def _publisher():
     if settings.bot_token and settings.triage_channel:
         from bot.slack.app import web_client
         from bot.slack.posting import channel_publisher
+        from bot.stores.slack_messages import SlackMessages
 
         return channel_publisher(
             web_client(settings),
             settings.triage_channel,
             lambda: Roster.load(open_stores().workbook),
+            lambda: SlackMessages(open_stores().db),
         ), (f"Slack channel {settings.triage_channel}")
     return (lambda result: click.echo(result_text(result))), "standard output"
 
@@ -52,22 +54,30 @@ def scheduler(once: bool, grace_minutes: int, keep_days: int) -> None:
     posting to ECM_TRIAGE_CHANNEL when Slack is configured. Each slot runs at most once, even
     across restarts and replicas; a slot that meets a running triage is retried within the
     grace window. Once an hour it prunes old state. After every tick, and at least every
-    ECM_ALERT_CHECK_SECONDS (60), it runs the alert pass (see `ecm-bot alerts check`).
+    ECM_ALERT_CHECK_SECONDS (60), it runs the alert pass (see `ecm-bot alerts check`), and
+    every ECM_SLA_WATCH_SECONDS (300) the SLA watch (see `ecm-bot sla-watch`).
 
     Example: ecm-bot scheduler
     """
     from bot.cli.alerts_cmd import alert_engine, check_every
     from bot.cli.common import service_logging
+    from bot.cli.sla_cmd import sla_every, sla_pass, slack_notifier
 
     service_logging()
     publish, where = _publisher()
     registry, grace = Registry.load(), timedelta(minutes=grace_minutes)
     engine = alert_engine(registry, open_stores, grace)
 
+    notifier, watch_every = slack_notifier(), sla_every()
+    watched: list[datetime] = []  # when the SLA watch last ran
+
     def check_alerts(moment):
         report = engine.check(moment)
         if report.opened or report.resolved or report.sent or report.kept or report.rejected:
             click.echo(report.line(), err=True)
+        if not watched or moment - watched[-1] >= watch_every:  # the SLA watch, every 5 min
+            watched[:] = [moment]
+            click.echo(sla_pass(open_stores(), notifier, moment).line(), err=True)
 
     sched = Scheduler(
         registry,

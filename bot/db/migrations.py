@@ -295,6 +295,43 @@ def m011_roster_version(db: Database) -> None:
         )
 
 
+@migration
+def m012_slack_messages(db: Database) -> None:
+    """Every Slack message the bot may later edit in place (``bot/stores/slack_messages.py``):
+    its channel and ts, what it shows (``kind``: the triage summary of ``run_id``, ``agent``'s
+    thread reply in it, its unassigned or escalated list, ``agent``'s DM queue, the escalation
+    post of ``order_id``), the blocks
+    as posted (edits start from them) and a digest of its content; and which orders each one
+    shows, so a change to a ticket finds every message to update."""
+    _table(
+        db,
+        "slack_messages",
+        "channel TEXT, ts TEXT, kind TEXT, run_id TEXT, agent TEXT, order_id TEXT, "
+        "thread_ts TEXT, text TEXT, blocks TEXT, digest TEXT, posted_at TEXT, updated_at TEXT, "
+        "PRIMARY KEY (channel, ts)",
+    )
+    db.execute("CREATE INDEX idx_slack_messages_run ON slack_messages (kind, run_id)")
+    db.execute("CREATE INDEX idx_slack_messages_agent ON slack_messages (kind, agent)")
+    _table(
+        db,
+        "slack_message_orders",
+        "channel TEXT, ts TEXT, order_id TEXT, PRIMARY KEY (channel, ts, order_id)",
+    )
+    db.execute("CREATE INDEX idx_slack_message_orders ON slack_message_orders (order_id)")
+
+
+@migration
+def m013_sla_notices(db: Database) -> None:
+    """SLA watch notices (``bot/sla``): one row per order, owner and kind (warn:60, warn:0,
+    renotify:1, escalate) ever claimed; the primary key makes each notice happen once across
+    replicas."""
+    _table(
+        db,
+        "sla_notices",
+        "order_id TEXT, agent TEXT, kind TEXT, at TEXT, PRIMARY KEY (order_id, agent, kind)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

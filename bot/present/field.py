@@ -3,8 +3,11 @@ runbook, Resolve / Escalate), and what a resolve or an escalation did."""
 
 from __future__ import annotations
 
+import json
+
 from bot.present import counts, hours, money, presenter, steps
 from bot.present.model import (
+    Action,
     Actions,
     Document,
     Line,
@@ -18,15 +21,21 @@ from bot.present.model import (
 from bot.present.ticket import queue_item, work_actions
 
 TIMELINE_LINES = 8
+PAGE = 10
+"""A queue shows this many tickets, most urgent first, then Show more."""
 EMPTY_QUEUE = "🎉 No open tickets — nice work."
 
 
 @presenter
 def my_tickets(data: dict) -> View:
-    """The queue: a heading, each ticket with its diagnosis and buttons, how to open one."""
+    """The queue: a heading, a page of PAGE tickets (from ``offset``) each with its
+    diagnosis and buttons, then Show more when there are more, and how to open one."""
     if not data.get("tickets"):
         return View([Text((line(EMPTY_QUEUE),))])
-    total = data.get("count", len(data["tickets"]))
+    tickets = data["tickets"]
+    total = data.get("count", len(tickets))
+    start = min(int(data.get("offset") or 0), max(0, len(tickets) - 1))
+    page = tickets[start : start + PAGE]
     view = View(
         [
             Text(
@@ -42,7 +51,19 @@ def my_tickets(data: dict) -> View:
     )
     if data.get("live_error"):
         view.add(Note((line(f"⚠️ {data['live_error']}."),)))
-    view.add(*(queue_item(t) for t in data["tickets"]))
+    view.add(*(queue_item(t) for t in page))
+    end = start + len(page)
+    if start or end < len(tickets):
+        view.add(Note((line(f"Showing {start + 1}–{end} of {len(tickets)}, most urgent first."),)))
+    if end < len(tickets):
+        more = Action(
+            f"Show more ({len(tickets) - end})",
+            "tickets_more",
+            str(end + 1),
+            command=f"my tickets from {end + 1}",
+            accessibility_label=f"Show tickets {end + 1} to {min(end + PAGE, len(tickets))}",
+        )
+        view.add(Actions("tickets_more", (more,)))
     return view.add(Note((line("Open one with ", code("order ORDER_ID"), "."),)))
 
 
@@ -105,10 +126,13 @@ def _timeline(events: list[dict]) -> tuple[Line, ...]:
 
 @presenter
 def order_details(data: dict) -> View:
-    """Facts, timeline, diagnosis and checks, the runbook (or the reason's steps), where it
-    escalates to, and Resolve / Escalate."""
+    """A short summary (the facts) and Resolve / Escalate first; then the diagnosis and
+    checks, where it escalates to, the timeline, and the runbook (or the reason's steps).
+    The Resolve button carries the runbook's resolution-note template to pre-fill the form."""
     oid, r = str(data["order_id"]), data["reason"]
-    view = View([Text(tuple(_facts(data))), Note(_timeline(data["timeline"]))])
+    template = str(data.get("note_template") or "")
+    value = json.dumps({"order_id": oid, "note": template}) if template else None
+    view = View([Text(tuple(_facts(data))), Actions(oid, work_actions(oid, value))])
     found = []
     if data.get("diagnosis"):
         found.append(line(bold("Diagnosis:"), f" {data['diagnosis']}"))
@@ -116,6 +140,9 @@ def order_details(data: dict) -> View:
         found.append(line(bold("Checks:"), " " + steps([str(c) for c in data["checks"]])))
     if found:
         view.add(Text(tuple(found)))
+    if r.get("escalate_to"):
+        view.add(Note((line(f"Escalates to: {r['escalate_to']}"),)))
+    view.add(Note(_timeline(data["timeline"])))
     if data.get("runbook"):
         view.add(Text((line("📘 ", bold(f"Runbook — {r['code']}")),)))
         view.add(Document(str(data["runbook"])))
@@ -123,22 +150,46 @@ def order_details(data: dict) -> View:
         todo = steps([str(a) for a in r.get("actions") or []]) or "ask an ECM manager"
         missing = data.get("runbook_missing") or "missing"
         view.add(Text((line(f"No runbook ({missing}); steps: {todo}"),)))
-    if r.get("escalate_to"):
-        view.add(Note((line(f"Escalates to: {r['escalate_to']}"),)))
-    return view.add(Actions(oid, work_actions(oid)))
+    return view
+
+
+def _sla(data: dict) -> str:
+    """stuck 27h (SLA 6h, breached before it was assigned): both counted from when the
+    order got stuck."""
+    if data.get("hours_stuck") is None:
+        return "time stuck unknown (the order is not in the warehouse)"
+    stuck = f"stuck {hours(data['hours_stuck'])}"
+    if data.get("sla_hours") is None or data.get("sla_met") is None:
+        return stuck
+    if data["sla_met"]:
+        verdict = "met"
+    elif data.get("breached_before_assignment"):
+        verdict = "breached before it was assigned"
+    else:
+        verdict = "breached"
+    return f"{stuck} (SLA {data['sla_hours']}h, {verdict})"
 
 
 @presenter
 def resolve(data: dict) -> View:
-    """✅ Resolved in 2h 10m | SLA MET | 4 remaining."""
-    if data["sla_met"] is None:
-        sla = "SLA UNKNOWN (order not found in the warehouse)"
-    elif data["sla_met"]:
-        sla = "SLA MET"
-    else:
-        sla = f"SLA MISSED ({hours(data['hours_stuck'])} vs {data['sla_hours']}h)"
-    took = data["time_to_resolve"] or "unknown time"
-    return View([Text((line(f"✅ Resolved in {took} | {sla} | {data['remaining']} remaining"),))])
+    """✅ `EU880NYY24` resolved — 6 min after assignment · stuck 27h (SLA 6h, breached before
+    it was assigned) · 4 left in your queue."""
+    took = data.get("time_to_resolve")
+    after = f"{took} after assignment" if took else "time since assignment unknown"
+    left = f"{data['remaining']} left in your queue"
+    return View(
+        [
+            Text(
+                (
+                    line(
+                        "✅ ",
+                        code(data["order_id"]),
+                        f" resolved — {after} · {_sla(data)} · {left}",
+                    ),
+                )
+            )
+        ]
+    )
 
 
 @presenter

@@ -76,29 +76,98 @@ def agent_thread(agent: dict) -> View:
     return View([Text((head,)), *(thread_item(t) for t in agent["tickets"])])
 
 
-def _listed(title: str, rows: list[str]) -> View:
+CHANGE_TITLES = {"new": "🆕 New", "moved": "↪️ Moved in", "reopened": "🔁 Reopened"}
+
+
+def agent_changes(agent: dict, moved_out: list[dict], closed: list[str]) -> View | None:
+    """An agent's thread reply listing only what this triage changed in their queue (new,
+    moved in, reopened, moved out, closed); None when nothing did. A queue that is all new
+    (a first triage) is the whole queue, as ``agent_thread``."""
+    tickets = agent["tickets"]
+    changed = [t for t in tickets if t.get("change", "new") != "kept"]
+    if not changed and not moved_out and not closed:
+        return None
+    first = all(t.get("change", "new") == "new" for t in tickets)
+    if first and not moved_out and not closed:
+        view = agent_thread(agent)
+        view.key = "agent:" + agent["agent"]
+        return view
+    tally = [
+        f"{sum(t.get('change') == kind for t in changed)} {title.split(' ', 1)[1].lower()}"
+        for kind, title in CHANGE_TITLES.items()
+        if any(t.get("change") == kind for t in changed)
+    ]
+    tally += [f"{len(moved_out)} moved out"] if moved_out else []
+    tally += [f"{len(closed)} closed"] if closed else []
+    head = line(
+        Mention(agent["agent"]),
+        f" — your queue changed: {' · '.join(tally)} (now {len(tickets)} tickets)",
+    )
+    elements: list[Element] = [Text((head,))]
+    for kind, title in CHANGE_TITLES.items():
+        group = [t for t in changed if t.get("change") == kind]
+        if group:
+            elements += [Text((line(f"{title}:"),)), *(thread_item(t) for t in group)]
+    if moved_out:
+        rows = [
+            line("↩️ Moved out: ", code(m["order_id"]), " → ", Mention(m["to"])) for m in moved_out
+        ]
+        elements.append(Text(tuple(rows)))
+    if closed:
+        elements.append(Text((line("✔️ Closed (no longer stuck): " + ", ".join(closed)),)))
+    return View(elements, key="agent:" + agent["agent"])
+
+
+def changed_threads(data: dict) -> list[View]:
+    """One thread per agent whose queue this triage changed, in the summary's order (agents
+    left with no tickets after it last)."""
+    moved_out: dict[str, list[dict]] = {}
+    for a in data["agents"]:
+        for t in a["tickets"]:
+            if t.get("change") == "moved" and t.get("from"):
+                moved_out.setdefault(t["from"], []).append(
+                    {"order_id": t["order_id"], "to": a["agent"]}
+                )
+    closed: dict[str, list[str]] = {}
+    for c in data.get("closed") or []:
+        if c.get("agent"):
+            closed.setdefault(c["agent"], []).append(c["order_id"])
+    agents = list(data["agents"])
+    named = {a["agent"] for a in agents}
+    agents += [
+        {"agent": e, "tickets": [], "by_priority": {}}
+        for e in sorted((set(moved_out) | set(closed)) - named)
+    ]
+    views = (
+        agent_changes(a, moved_out.get(a["agent"], []), closed.get(a["agent"], [])) for a in agents
+    )
+    return [v for v in views if v is not None]
+
+
+def _listed(title: str, rows: list[str], key: str = "") -> View:
     shown = [line(r) for r in rows[:LISTED]]
     if len(rows) > LISTED:
         shown.append(line(f"… and {len(rows) - LISTED} more (see the dashboard)"))
-    return View([Text((line(title),)), Text(tuple(shown))])
+    return View([Text((line(title),)), Text(tuple(shown))], key=key)
 
 
 @presenter
 def triage(data: dict) -> View:
-    """The summary as one message, with a thread per agent, then the unassigned and escalated
-    orders (at most LISTED of each)."""
-    view = View(triage_summary(data), one_message=True)
-    view.threads += [agent_thread(a) for a in data["agents"]]
+    """The summary as one message, with a thread per agent whose queue changed (listing only
+    the changes), then the unassigned and escalated orders (at most LISTED of each)."""
+    view = View(triage_summary(data), one_message=True, key="summary")
+    view.threads += changed_threads(data)
     if data["unassigned"]:
         rows = [
             f"{u['priority']} | {u['order_id']} | {u['reason']} (needs {u['team']})"
             for u in data["unassigned"]
         ]
         title = f"⚠️ Unassigned — {len(rows)} (no active agent with the skill and capacity):"
-        view.threads.append(_listed(title, rows))
+        view.threads.append(_listed(title, rows, "unassigned"))
     if data["escalated"]:
         rows = [f"{e['order_id']} → {e['target']}" for e in data["escalated"]]
-        view.threads.append(_listed(f"🚨 Escalated — {len(rows)} (P1 stuck over 24h):", rows))
+        title = f"🚨 Escalated — {len(rows)} (P1 stuck over 24h):"
+        view.threads.append(_listed(title, rows, "escalated"))
     return view
 
 
@@ -143,7 +212,12 @@ def dashboard(data: dict) -> View:
         rows.append(f"  … and {len(data['sla_breaches']) - 10} more")
     rows.append(
         f"✅ Resolved today: {data['resolved_today']}"
-        + (f" · median {med:.0f} min to resolve" if med is not None else "")
+        + (
+            f" · median {med:.0f} min from assignment to resolution"
+            " (the SLA counts from when the order got stuck)"
+            if med is not None
+            else ""
+        )
     )
     rows.append(
         f"Warehouse: {data['stuck_in_warehouse']} stuck orders, "

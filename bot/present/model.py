@@ -57,14 +57,17 @@ def handle(email: object) -> str:
 
 @dataclass(frozen=True)
 class Action:
-    """Something a person can do next: a button (``action_id``, ``value``, ``style``) in
-    Slack, and in text the ``command`` to type instead (None: Slack only)."""
+    """Something a person can do next: a button (``action_id``, ``value``, ``style``,
+    ``accessibility_label``) in Slack, and in text the ``command`` to type instead (None:
+    Slack only). Danger style belongs in a confirmation, not in a list."""
 
     label: str
     action_id: str
     value: str = ""
     style: Literal["primary", "danger"] | None = None
     command: str | None = None
+    accessibility_label: str | None = None
+    """What a screen reader says for the button ("Resolve order AE136ABC00")."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ class View:
     elements: list[Element] = field(default_factory=list)
     threads: list[View] = field(default_factory=list)
     one_message: bool = False
+    key: str = ""
+    """What the view shows, for a message kept to be edited later (``agent:EMAIL``, …)."""
 
     def add(self, *elements: Element) -> View:
         self.elements.extend(elements)

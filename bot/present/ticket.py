@@ -21,9 +21,20 @@ def ticket_line(t: dict) -> Line:
     return line(*parts)
 
 
+FLAGS = {
+    "ESCALATED": "🚨 escalated",
+    "IN_PROGRESS": "🔧 in progress",
+    "WAITING": "⏸️ waiting",
+}
+"""A ticket's status as a flag after its line (ASSIGNED, the usual, has none)."""
+
+
 def ticket_lines(t: dict) -> tuple[Line, ...]:
-    """The ticket's line, then a reopened mark and its note when it has them."""
-    lines = [ticket_line(t)]
+    """The ticket's line (with its status flag), then a reopened mark and its note when it
+    has them."""
+    first = ticket_line(t)
+    flag = FLAGS.get(str(t.get("status") or "").upper())
+    lines = [(*first, *line(f" · {flag}")) if flag else first]
     if t.get("reopened"):
         lines.append(line("🔁 Reopened: it was closed, but the order is still stuck."))
     if t.get("note"):
@@ -33,15 +44,37 @@ def ticket_lines(t: dict) -> tuple[Line, ...]:
 
 def ticket_actions(order_id: str, details: bool = True) -> tuple[Action, ...]:
     """Details / Resolve / Escalate for one order, with the commands that do the same."""
-    first = Action("Details", "ticket_details", order_id, command=f"order {order_id}")
+    first = Action(
+        "Details",
+        "ticket_details",
+        order_id,
+        command=f"order {order_id}",
+        accessibility_label=f"Details of order {order_id}",
+    )
     return (first, *work_actions(order_id)) if details else work_actions(order_id)
 
 
-def work_actions(order_id: str) -> tuple[Action, ...]:
-    """Resolve and Escalate one order."""
+def work_actions(order_id: str, resolve_value: str | None = None) -> tuple[Action, ...]:
+    """Resolve (the one primary button) and Escalate (plain: the form it opens is the
+    confirmation) for one order. ``resolve_value``: what the Resolve button carries, by
+    default the order id."""
     return (
-        Action("Resolve", "ticket_resolve", order_id, "primary", f"resolve {order_id} NOTES"),
-        Action("Escalate", "ticket_escalate", order_id, "danger", f"escalate {order_id} REASON"),
+        Action(
+            "Resolve",
+            "ticket_resolve",
+            resolve_value or order_id,
+            "primary",
+            f"resolve {order_id} NOTES",
+            f"Resolve order {order_id}",
+        ),
+        Action(
+            "Escalate",
+            "ticket_escalate",
+            order_id,
+            None,
+            f"escalate {order_id} REASON",
+            f"Escalate order {order_id}",
+        ),
     )
 
 

@@ -7,6 +7,7 @@ proposal, carried out when its owner confirms it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.clock import now, parse_ts
@@ -32,16 +33,81 @@ class Reply:
     proposal: dict | None = None
 
 
+EXAMPLES = {
+    "order_id": "AE136ABC00",
+    "agent": "@james.ops",
+    "notes": "replayed the webhook, LULU confirmed",
+    "reason": "partner says the beneficiary bank is down",
+}
+"""What help shows in place of a trigger's placeholders (``{order_id}``), so every line is
+something a person could type."""
+HELP = ("help", "?", "/help", "ecm help")
+PEOPLE = {"manager": "ECM managers", "field": "ECM field agents"}
+ONE = {"manager": "an ECM manager", "field": "an ECM field agent"}
+
+
+def example(skill) -> str:
+    """The skill's first trigger phrase a person would type, placeholders filled in."""
+    pats = [p for t in skill.config.triggers for p in t.text_patterns if not p.startswith("@")]
+    if not pats:
+        return ""
+    return re.sub(r"\{(\w+)(?:\.\.\.)?\}", lambda m: EXAMPLES.get(m.group(1), m.group(1)), pats[0])
+
+
 def help_text(registry: Registry, roles: tuple[str, ...]) -> str:
-    """What this caller can ask, per role."""
+    """What this caller can say, for their own roles only, one example a line."""
     lines = []
     for role in roles:
-        lines.append(f"As {'a' if role == 'field' else 'an ECM'} {role} you can say:")
+        lines.append(f"As {ONE.get(role, role)} you can say:")
         for skill in registry.for_role(role):
-            pats = [p for t in skill.config.triggers for p in t.text_patterns]
-            if pats:
-                lines.append(f"  • {pats[0]:<40} {skill.config.skill.description}")
+            said = example(skill)
+            if said:
+                what = skill.config.skill.help or skill.config.skill.description
+                lines.append(f"• `{said}` — {what}")
     return "\n".join(lines)
+
+
+def instead(registry: Registry, roles: tuple[str, ...]) -> str:
+    """A thing the caller can say instead: their role's App Home skill's example."""
+    for role in roles:
+        skill = registry.home(role)
+        if skill is not None and example(skill):
+            return f"You can say `{example(skill)}`, or `help` for the rest."
+    return "Say `help` to see what you can ask."
+
+
+def refusal(registry: Registry, roles: tuple[str, ...], skill) -> str:
+    """Another role's skill refused in plain words: no skill names or rule ids."""
+    title = skill.config.skill.title or "That"
+    return f"{title} is for {PEOPLE.get(skill.role, skill.role)}. {instead(registry, roles)}"
+
+
+def check_role(registry: Registry, stores: Stores, caller: Member, text: str) -> None:
+    """Refuse (AccessDenied, recorded as a denial) text that only another role's skill
+    matches; anything else passes (the caller's own skill, help, or free text)."""
+    text = clean_text(text)
+    if text.strip().lower() in HELP or registry.match(text, caller.roles) is not None:
+        return
+    other = registry.match(text, ("manager", "field"))
+    if other is None:
+        return
+    roles = "/".join(caller.roles)
+    stores.state.record_denial(
+        caller=caller.email,
+        skill=other.skill.name,
+        role=roles,
+        resource=f"skill:{other.skill.name}",
+        rule=DEC_011,
+    )
+    raise AccessDenied(
+        skill=other.skill.name,
+        role=roles,
+        resource=f"skill:{other.skill.name}",
+        rule=DEC_011,
+        message=f"Sorry, {other.skill.name} is a {other.skill.role} skill and you are "
+        f"on the ECM roster as {roles}. {DEC_011}",
+        hint=refusal(registry, caller.roles, other.skill),
+    )
 
 
 def handle_message(
@@ -68,28 +134,11 @@ def route(
     """Match ``text`` to one of the caller's skills and run it; refuse another role's skill.
     Hidden control characters (NUL, bidirectional overrides) never get past here."""
     text = clean_text(text)
-    if text.strip().lower() in ("help", "?", "/help", "ecm help"):
+    if text.strip().lower() in HELP:
         return Reply(caller, help_text=help_text(registry, caller.roles))
     match = registry.match(text, caller.roles)
     if match is None:
-        other = registry.match(text, ("manager", "field"))
-        if other is not None:
-            roles = "/".join(caller.roles)
-            stores.state.record_denial(
-                caller=caller.email,
-                skill=other.skill.name,
-                role=roles,
-                resource=f"skill:{other.skill.name}",
-                rule=DEC_011,
-            )
-            raise AccessDenied(
-                skill=other.skill.name,
-                role=roles,
-                resource=f"skill:{other.skill.name}",
-                rule=DEC_011,
-                message=f"Sorry, {other.skill.name} is a {other.skill.role} skill and you are "
-                f"on the ECM roster as {roles}. {DEC_011}",
-            )
+        check_role(registry, stores, caller, text)
         if assistant is None:
             return Reply(
                 caller, help_text="I didn't catch that.\n" + help_text(registry, caller.roles)

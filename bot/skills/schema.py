@@ -25,6 +25,10 @@ class SkillSection(Strict):
     role: Literal["manager", "field"]
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     description: str = Field(min_length=1, max_length=1024)
+    title: str = Field(default="", max_length=40)
+    """What people call it, for refusals in plain words ("Triage")."""
+    help: str = Field(default="", max_length=200)
+    """What it does for the person asking, for help ("your open tickets, most urgent first")."""
 
     @field_validator("name")
     @classmethod

@@ -21,14 +21,17 @@ from bot.runtime.roster import Member, Roster
 from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import escape
 from bot.slack.blocks.render import SlackIds
+from bot.slack.live import refresh_homes, refresh_ticket
 from bot.slack.posting import (
     NO_UNFURL,
+    item_keys,
     post_escalation,
     post_result,
     post_triage,
     proposal_blocks,
     slack_ids,
 )
+from bot.stores.slack_messages import Posted, SlackMessages
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +148,9 @@ def post_triage_summary(
     """The summary in the conversation the request came from, one thread reply per agent; a
     private answer (``/ecm``, a button) says where it went."""
     channel = target.channel or sc.open_dm(target.user or caller.slack_id)
-    ts = post_triage(sc.client, channel, result, Roster.load(sc.stores().workbook))
+    stores = sc.stores()
+    refs = SlackMessages(stores.db)
+    ts = post_triage(sc.client, channel, result, Roster.load(stores.workbook), refs)
     if target.kind not in PUBLIC_KINDS and target.kind != "none":
         send(sc, target, text=f"✅ Triage posted in <#{channel}> (message {ts}).")
 
@@ -187,7 +192,26 @@ def announce_in_triage_thread(
 def post_to_escalation_channel(
     sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
 ) -> None:
-    post_escalation(sc.client, sc.settings.escalation_channel, result, caller.slack_id)
+    refs = SlackMessages(sc.stores().db)
+    post_escalation(sc.client, sc.settings.escalation_channel, result, caller.slack_id, refs)
+
+
+def update_ticket_messages(
+    sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
+) -> None:
+    """Edit in place every message that shows the ticket (its triage thread, the run's
+    summary counts, DM queues) and republish the App Home of the people concerned."""
+    oid = str(result.data.get("order_id") or "")
+    if not oid:
+        return
+    try:
+        agents = refresh_ticket(sc, oid, caller.slack_id)
+        agents |= {str(result.data.get("from") or "").lower()} - {""}
+        roster = Roster.load(sc.stores().workbook)
+        people = {m.slack_id for m in roster.members if m.email.lower() in agents}
+        refresh_homes(sc, {caller.slack_id, *people})
+    except Exception:  # the write is done; an edit that fails is only logged
+        log.warning("messages showing %s not updated", oid, exc_info=True)
 
 
 FOLLOW_UPS: dict[str, FollowUp] = {
@@ -197,6 +221,7 @@ FOLLOW_UPS: dict[str, FollowUp] = {
         announce_in_triage_thread,
         dm_new_assignee,
         post_to_escalation_channel,
+        update_ticket_messages,
     )
 }
 """The follow-ups a skill's config may name (``output.follow_ups``), by name."""
@@ -209,7 +234,8 @@ def deliver(sc: SlackContext, result: SkillResult, caller: Member, target: Reply
     """Post ``result`` to ``target`` and run the skill's follow-ups."""
     plan = result.output  # the skill's config: reply or not, then its follow-ups by name
     if plan.reply and target.kind != "none":
-        post_result(lambda **message: send(sc, target, **message), result, roster_ids(sc))
+        sent = post_result(lambda **message: send(sc, target, **message), result, roster_ids(sc))
+        _record_queue(sc, target, caller, sent)
     for follow_up in (FOLLOW_UPS[name] for name in plan.follow_ups):
         try:
             follow_up(sc, result, caller, target)
@@ -220,6 +246,28 @@ def deliver(sc: SlackContext, result: SkillResult, caller: Member, target: Reply
                 getattr(follow_up, "__name__", follow_up),
                 exc.response.get("error"),
             )
+
+
+def _record_queue(sc: SlackContext, target: ReplyTarget, caller: Member, sent: list) -> None:
+    """Remember a reply in a DM that lists tickets (an agent's queue, an order), so a later
+    change to one of them edits it in place."""
+    dm = target.kind == "dm" or (target.kind == "channel" and target.channel.startswith("D"))
+    pages = [(ts, page, text, keys) for ts, page, text, view in sent if (keys := item_keys(view))]
+    if not dm or not pages:
+        return
+    try:
+        channel = sc.open_dm(target.user) if target.kind == "dm" else target.channel
+        refs = SlackMessages(sc.stores().db)
+        for ts, page, text, keys in pages:
+            if ts:
+                refs.record(
+                    Posted(
+                        channel, str(ts), "dm_queue", agent=caller.email, text=text, blocks=page
+                    ),
+                    keys,
+                )
+    except Exception:  # the reply is out; only its later edits are lost
+        log.warning("queue message for %s not recorded", caller.email, exc_info=True)
 
 
 def deliver_reply(sc: SlackContext, routed: Reply, caller: Member, target: ReplyTarget) -> None:

@@ -11,12 +11,14 @@ from typing import TypedDict
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
+from bot.clock import now
 from bot.present import present_result
-from bot.present.model import View
+from bot.present.model import Item, View
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Roster
-from bot.slack.blocks.kit import escape
+from bot.slack.blocks.kit import MAX_BLOCKS, context, escape
 from bot.slack.blocks.render import SlackIds, messages
+from bot.stores.slack_messages import Posted, SlackMessages, digest
 
 log = logging.getLogger(__name__)
 
@@ -77,47 +79,144 @@ def fallback_text(view: View) -> str:
     return escape(view.summary()[:300])
 
 
-def post_view(client: WebClient, channel: str, view: View, ids: SlackIds | None = None) -> str:
+def item_keys(view: View) -> list[str]:
+    """The orders a view lists (its items' keys)."""
+    return [e.key for e in view.elements if isinstance(e, Item) and e.key]
+
+
+def _kind(view: View) -> tuple[str, str]:
+    """What a triage message shows, from its view's key: (kind, agent or list name)."""
+    name, _, rest = view.key.partition(":")
+    if name == "summary":
+        return "triage_summary", ""
+    if name == "agent":
+        return "agent_thread", rest
+    return "triage_list", name
+
+
+def post_view(
+    client: WebClient,
+    channel: str,
+    view: View,
+    ids: SlackIds | None = None,
+    refs: SlackMessages | None = None,
+    run_id: str = "",
+) -> str:
     """Post ``view`` in ``channel`` and each of its threads as replies under its first
-    message; return that message's ts."""
+    message; return that message's ts. With ``refs``, each message is recorded (what it
+    shows, its blocks), and a list thread identical to the last one in the channel is not
+    posted again."""
     first_ts = ""
-    for page in messages(view, ids):
-        posted = client.chat_postMessage(
-            channel=channel, blocks=page, text=fallback_text(view), **NO_UNFURL
-        )
+    # a recorded summary keeps room for the lines later edits add (progress, re-checked)
+    limit = MAX_BLOCKS - 2 if refs is not None and view.key == "summary" else MAX_BLOCKS
+    for page in messages(view, ids, limit):
+        text = fallback_text(view)
+        posted = client.chat_postMessage(channel=channel, blocks=page, text=text, **NO_UNFURL)
         first_ts = first_ts or posted["ts"]
+        if refs is not None and view.key:
+            kind, agent = _kind(view)
+            refs.record(Posted(channel, posted["ts"], kind, run_id, agent, text=text, blocks=page))
     for thread in view.threads:
         for page in messages(thread, ids):
-            client.chat_postMessage(
-                channel=channel,
-                thread_ts=first_ts,
-                blocks=page,
-                text=fallback_text(thread),
-                **NO_UNFURL,
+            kind, agent = _kind(thread)
+            if refs is not None and kind == "triage_list":
+                last = refs.latest("triage_list", channel=channel, agent=agent)
+                if last is not None and last.digest == digest(page):
+                    continue  # the same unassigned / escalated list as last time
+            text = fallback_text(thread)
+            posted = client.chat_postMessage(
+                channel=channel, thread_ts=first_ts, blocks=page, text=text, **NO_UNFURL
             )
+            if refs is not None and thread.key:
+                message = Posted(
+                    channel, posted["ts"], kind, run_id, agent, "", first_ts, text, page
+                )
+                refs.record(message, item_keys(thread))
     return first_ts
 
 
-def post_triage(client: WebClient, channel: str, result: SkillResult, roster: Roster) -> str:
-    """Post the triage summary in ``channel`` with one thread reply per agent (then the
-    unassigned and escalated orders); return the summary's ts."""
-    return post_view(client, channel, present_result(result), slack_ids(roster))
+TOTALS = ("pending", "assigned", "unassigned")
+
+
+def nothing_changed(data: dict, before: dict) -> bool:
+    """A triage that assigned, moved, reopened, closed and escalated nothing, with the same
+    totals as the run ``before`` (its recorded counts)."""
+    c = data.get("counts") or {}
+    if any(c.get(k) for k in ("new", "moved", "closed", "reopened", "escalated")):
+        return False
+    return all(c.get(k) == before.get(k) for k in TOTALS)
+
+
+RECHECKED = "triage_rechecked"
+"""The block id of the summary's "re-checked, no changes" line."""
+
+
+def post_triage(
+    client: WebClient,
+    channel: str,
+    result: SkillResult,
+    roster: Roster,
+    refs: SlackMessages | None = None,
+) -> str:
+    """Post the triage summary in ``channel`` with one thread reply per agent whose queue
+    changed (then the unassigned and escalated orders); return the summary's ts. With
+    ``refs`` (the message references), a run that changed nothing edits the channel's last
+    summary instead ("re-checked at …, no changes") and posts nothing."""
+    data = result.data
+    if data.get("dry_run"):
+        refs = None  # a dry run's post is never edited later
+    last = refs.latest("triage_summary", channel=channel) if refs is not None else None
+    run_id = str(data.get("run_id") or "")
+    if (
+        refs is not None
+        and last is not None
+        and nothing_changed(data, refs.run_counts(last.run_id))
+    ):
+        stamp = now().strftime("%Y-%m-%d %H:%M UTC")
+        note = context(f"🔄 Re-checked {stamp}: no changes (run {data.get('run_id')})")
+        blocks = replace_block(last.blocks, {**note, "block_id": RECHECKED}, RECHECKED)
+        try:
+            client.chat_update(channel=channel, ts=last.ts, blocks=blocks, text=last.text)
+            refs.edited(channel, last.ts, blocks, last.text, run_id)  # it stands for this run
+            return last.ts
+        except SlackApiError as exc:  # e.g. the message was deleted: post a new one
+            log.info("summary %s not edited: %s", last.ts, exc.response.get("error"))
+    view = present_result(result)
+    return post_view(client, channel, view, slack_ids(roster), refs, run_id)
+
+
+def replace_block(blocks: list[dict], new: dict, block_id: str) -> list[dict]:
+    """``blocks`` with the block ``block_id`` replaced by ``new`` (or ``new`` put before the
+    first actions block, else at the end)."""
+    kept = [b for b in blocks if b.get("block_id") != block_id]
+    at = next((i for i, b in enumerate(kept) if b.get("type") == "actions"), len(kept))
+    return [*kept[:at], new, *kept[at:]]
 
 
 def post_result(
     post: Callable[..., object], result: SkillResult, ids: SlackIds | None = None
-) -> None:
+) -> list[tuple[object, list[dict], str, View]]:
     """Send a result through ``post(blocks=..., text=...)`` one page at a time (a reply can't
-    start threads, so a view's threads follow as further messages)."""
+    start threads, so a view's threads follow as further messages); return what ``post``
+    gave back for each page (a ts or None), with the page, its text and its view."""
     view = present_result(result)
+    sent = []
     for part in (view, *view.threads):
         text = fallback_text(part)
         for page in messages(part, ids):
-            post(blocks=page, text=text)
+            sent.append((post(blocks=page, text=text), page, text, part))
+    return sent
 
 
-def post_escalation(client: WebClient, channel: str, result: SkillResult, by_slack_id: str):
-    """Tell the escalation channel who escalated what, with the ticket's context."""
+def post_escalation(
+    client: WebClient,
+    channel: str,
+    result: SkillResult,
+    by_slack_id: str,
+    refs: SlackMessages | None = None,
+):
+    """Tell the escalation channel who escalated what, with the ticket's context (recorded
+    in ``refs`` as the escalation post of the order)."""
     if not channel:
         return
     d = result.data
@@ -125,15 +224,25 @@ def post_escalation(client: WebClient, channel: str, result: SkillResult, by_sla
     for key, label in (("reason_code", "Stuck reason"), ("target", "To"), ("reason", "Why")):
         if d.get(key):
             lines.append(f"*{label}:* {escape(d[key])}")
-    client.chat_postMessage(channel=channel, text="\n".join(lines), **NO_UNFURL)
+    text = "\n".join(lines)
+    posted = client.chat_postMessage(channel=channel, text=text, **NO_UNFURL)
+    if refs is not None and posted.get("ts"):
+        oid = str(d.get("order_id") or "")
+        refs.record(Posted(channel, posted["ts"], "escalation", order_id=oid, text=text), [oid])
 
 
-def channel_publisher(client: WebClient, channel: str, roster: Callable[[], Roster]):
-    """A scheduler publisher that posts results to ``channel`` (triage with its threads)."""
+def channel_publisher(
+    client: WebClient,
+    channel: str,
+    roster: Callable[[], Roster],
+    refs: Callable[[], SlackMessages] | None = None,
+):
+    """A scheduler publisher that posts results to ``channel`` (triage with its threads,
+    recorded in ``refs`` when given)."""
 
     def publish(result: SkillResult) -> None:
         if result.output.publish == "triage":  # the skill's config says how it is posted
-            post_triage(client, channel, result, roster())
+            post_triage(client, channel, result, roster(), refs() if refs else None)
         else:
             post_result(
                 lambda **kw: client.chat_postMessage(channel=channel, **kw, **NO_UNFURL), result

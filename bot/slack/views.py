@@ -82,14 +82,15 @@ _NOTE_KINDS = {
 }
 
 
-def note_modal(kind: str, order_id: str, private_metadata: str) -> dict:
-    """The Resolve or Escalate form for one order: a required multiline note."""
+def note_modal(kind: str, order_id: str, private_metadata: str, initial: str = "") -> dict:
+    """The Resolve or Escalate form for one order: a required multiline note, pre-filled
+    with ``initial`` (a runbook's resolution-note template) when given."""
     if kind not in _NOTE_KINDS:
         raise ValueError(f"kind must be one of {sorted(_NOTE_KINDS)}, not {kind!r}")
     callback_id, title, submit, field, label = _NOTE_KINDS[kind]
     blocks = [
         section(f"Order `{escape(order_id)}`"),
-        _input(field, label, _text_input(field, multiline=True)),
+        _input(field, label, _text_input(field, multiline=True, initial=initial or None)),
     ]
     return _modal(callback_id, title, submit, blocks, private_metadata)
 

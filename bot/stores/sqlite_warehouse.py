@@ -53,14 +53,16 @@ class SqliteWarehouse:
             self._conn = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
             )
-            self._conn.row_factory = sqlite3.Row
         return self._conn
 
     def run(self, sql: str, params: dict[str, object]) -> list[dict]:
-        """Run one statement with bound named parameters; rows as dicts."""
+        """Run one statement with bound named parameters; rows as plain dicts (made from the
+        tuples, about twice as fast as through ``sqlite3.Row``)."""
         self.round_trips += 1
         with warehouse_span("sqlite", sql) as span:
-            rows = [dict(row) for row in self._connect().execute(sql, params).fetchall()]
+            cursor = self._connect().execute(sql, params)
+            columns = [d[0] for d in cursor.description or ()]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
             span.set_attribute("db.response.returned_rows", len(rows))
         return rows
 

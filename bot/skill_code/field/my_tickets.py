@@ -34,7 +34,16 @@ def priority_rank(priority: object) -> tuple[int, str]:
     return 99, text
 
 
-def run(ctx: SkillContext, **_: object) -> dict:
+def start_at(start: object) -> int:
+    """Where a page of the queue starts (Show more, ``my tickets from 11``): the 1-based
+    position ``start`` as an index; anything but a whole number ≥ 1 is the top (0)."""
+    try:
+        return max(0, int(str(start or 1).strip()) - 1)
+    except ValueError:
+        return 0
+
+
+def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
     for tool in ("read_my_queue", "read_config"):
         ctx.tool(tool)
     rows = [r for r in ctx.workbook.read("Assignments") if r.get("Status") in OPEN_STATUSES]
@@ -45,6 +54,7 @@ def run(ctx: SkillContext, **_: object) -> dict:
             "count": 0,
             "by_priority": {},
             "tickets": [],
+            "offset": 0,
             "live": True,
             "live_error": None,
         }
@@ -82,6 +92,7 @@ def run(ctx: SkillContext, **_: object) -> dict:
             )
         ),
         "tickets": tickets,
+        "offset": start_at(start),  # the page to show: PAGE tickets from this index
         "live": live_error is None,
         "live_error": live_error,
     }

@@ -3,6 +3,7 @@ knowledge-graph diagnosis and the one runbook for its stuck reason — and mark 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from bot.clock import hours_between, parse_ts, ts
@@ -28,6 +29,27 @@ ORDER_FIELDS = (
     "cleared_at",
     "created_at",
 )  # never customer_ref, even though it is pseudonymous
+
+
+NOTE_HEADING = re.compile(r"^#{2,6}\s*resolution note\b.*$", re.IGNORECASE | re.MULTILINE)
+
+
+def note_template(runbook: str | None) -> str:
+    """The runbook's resolution-note template (its "Resolution note" section: the quoted or
+    fenced template in it, else the section's text), or "" when it has none."""
+    found = NOTE_HEADING.search(runbook or "")
+    if not found or runbook is None:
+        return ""
+    rest = runbook[found.end() :]
+    nxt = re.search(r"^#{1,6}\s", rest, re.MULTILINE)
+    body = rest[: nxt.start()] if nxt else rest
+    fenced = re.search(r"```[^\n]*\n(.*?)```", body, re.DOTALL)
+    if fenced:
+        return fenced.group(1).strip()
+    quoted = [ln.lstrip(">").strip() for ln in body.splitlines() if ln.startswith(">")]
+    if quoted:
+        return "\n".join(quoted).strip()
+    return body.replace("Use this template:", "").strip()
 
 
 def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
@@ -116,4 +138,5 @@ def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
         "timeline": timeline,
         "runbook": runbook,
         "runbook_missing": runbook_missing,
+        "note_template": note_template(runbook),
     }

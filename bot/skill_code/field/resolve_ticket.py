@@ -42,6 +42,17 @@ def time_to_resolve(assigned_at: object, moment: datetime) -> str:
     return duration(hours_between(start, moment) * 60)
 
 
+def breached_before_assignment(order: dict | None, sla: object, assigned_at: object):
+    """Whether the SLA (counted from when the order got stuck) had already run out when the
+    ticket was assigned (None when either time or the SLA is unknown)."""
+    try:
+        stuck = parse_ts((order or {})["stuck_since"])
+        assigned = parse_ts(assigned_at)
+        return hours_between(stuck, assigned) > float(str(sla))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def run(ctx: SkillContext, order_id: object = None, notes: object = None, **_: object) -> dict:
     oid = ctx.order_id(order_id)
     text = check_notes(notes)
@@ -58,6 +69,7 @@ def run(ctx: SkillContext, order_id: object = None, notes: object = None, **_: o
         end = parse_ts(order["cleared_at"]) if order.get("cleared_at") else ctx.at
         hours = round(hours_between(parse_ts(order["stuck_since"]), min(end, ctx.at)), 1)
     sla_met = hours <= float(sla) if hours is not None and sla is not None else None
+    late = breached_before_assignment(order, sla, row.get("Assigned At"))
     ttr = time_to_resolve(row.get("Assigned At"), ctx.at)
     stamp = ts(ctx.at)
 
@@ -97,5 +109,6 @@ def run(ctx: SkillContext, order_id: object = None, notes: object = None, **_: o
         "hours_stuck": hours,
         "sla_hours": sla,
         "sla_met": sla_met,
+        "breached_before_assignment": late,
         "remaining": open_count(ctx),
     }

@@ -170,7 +170,22 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     for agent in summary["agents"]:
         for ticket in agent["tickets"]:
             ticket["reopened"] = ticket["order_id"] in reopened
+            ticket.update(_change(ticket["order_id"], plan, reopened, current))
+    summary["closed"] = [  # per-ticket change kinds (for Slack's changes-only threads)
+        {"order_id": oid, "agent": (rows[oid]["Assigned Agent"] or "").lower()} for oid in closed
+    ]
     return summary
+
+
+def _change(oid: str, plan, reopened: set[str], current: dict[str, str]) -> dict:
+    """How a ticket came to its agent in this run: new, kept, moved (``from`` whom), reopened."""
+    if oid in reopened:
+        return {"change": "reopened"}
+    if oid in plan.new:
+        return {"change": "new"}
+    if oid in plan.moved:
+        return {"change": "moved", "from": current.get(oid, "")}
+    return {"change": "kept"}
 
 
 def _hours_since(stamp: object, moment) -> float:

@@ -13,6 +13,7 @@ MAX_VIEW_BLOCKS = 100
 MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_BUTTON_TEXT = 75
+MAX_ACCESSIBILITY_LABEL = 75
 MAX_VALUE = 2000
 MAX_OPTION_TEXT = 75
 MAX_OPTION_VALUE = 150
@@ -120,12 +121,20 @@ def join_id(*parts: object) -> str:
     return ":".join(str(p) for p in parts)[:MAX_ID]
 
 
-def button(text: str, action_id: str, value: object = None, style: str | None = None) -> dict:
+def button(
+    text: str,
+    action_id: str,
+    value: object = None,
+    style: str | None = None,
+    accessibility_label: str | None = None,
+) -> dict:
     button: dict = {"type": "button", "text": plain(text, MAX_BUTTON_TEXT), "action_id": action_id}
     if value not in (None, ""):
         button["value"] = str(value)[:MAX_VALUE]
     if style:
         button["style"] = style
+    if accessibility_label:
+        button["accessibility_label"] = clip(accessibility_label, MAX_ACCESSIBILITY_LABEL)
     return button
 
 

@@ -67,7 +67,7 @@ def _context(lines: tuple[Line, ...], ids: SlackIds | None) -> list[dict]:
 
 
 def _button(a: Action) -> dict:
-    return button(a.label, a.action_id, a.value, a.style)
+    return button(a.label, a.action_id, a.value, a.style, a.accessibility_label)
 
 
 def _menu(menu: tuple[Action, ...]) -> dict | None:

@@ -10,7 +10,9 @@ from hashlib import sha256
 
 from bot.errors import AccessDenied, EcmError
 from bot.ids import new_id
+from bot.runtime.dispatch import help_text, instead
 from bot.runtime.roster import Member
+from bot.skills.registry import Registry
 from bot.skills.tools import DEC_011
 from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import escape
@@ -25,8 +27,8 @@ def safely(reply: Callable[[str], object], work: Callable[[], object]) -> None:
     """Run ``work``; turn a refusal into its message and a crash into an apology with a ref."""
     try:
         work()
-    except EcmError as exc:
-        reply(f"🙅 {escape(str(exc))}")
+    except EcmError as exc:  # a refusal in plain words when it has them
+        reply(f"🙅 {escape(getattr(exc, 'hint', None) or str(exc))}")
     except Exception:
         ref = new_id()
         log.exception("slack handler failed (ref %s)", ref)
@@ -88,6 +90,7 @@ def require_manager(sc: SlackContext, caller: Member, what: str, control: str) -
             rule=DEC_011,
             message=f"Only ECM managers can {what}; you are on the roster as "
             f"{'/'.join(caller.roles)}.",
+            hint=f"Only ECM managers can {what}. {instead(sc.registry, caller.roles)}",
         )
 
 
@@ -118,14 +121,9 @@ def view_input(view: dict, block: str, action: str = "", key: str = "value") -> 
     return element.get(key) if isinstance(element, dict) else None
 
 
-def slash_help() -> str:
-    return "\n".join(
-        [
-            "*/ecm* commands:",
-            "• `/ecm triage` · `/ecm dashboard` · `/ecm patterns` · "
-            "`/ecm assign ORDER_ID @agent REASON` (managers)",
-            "• `/ecm my-tickets` · `/ecm order ORDER_ID` · `/ecm resolve ORDER_ID NOTES` · "
-            "`/ecm escalate ORDER_ID REASON` (field agents)",
-            "Or DM me: `my tickets`, `order ORDER_ID`, `help`.",
-        ]
+def slash_help(registry: Registry, roles: tuple[str, ...]) -> str:
+    """/ecm help: what the caller's roles can say, as /ecm commands."""
+    return (
+        help_text(registry, roles).replace("• `", "• `/ecm ")
+        + "\nOr say the same to me in a DM, without `/ecm`."
     )

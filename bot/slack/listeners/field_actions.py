@@ -24,12 +24,27 @@ from bot.slack.listeners.common import (
 )
 
 
+def note_button(value: str) -> tuple[str, str]:
+    """A Resolve/Escalate button's (order id, note to pre-fill): its value is the order id,
+    or (from order details) JSON with the runbook's resolution-note template."""
+    if value.startswith("{"):
+        try:
+            found = json.loads(value)
+        except ValueError:
+            found = None
+        if isinstance(found, dict):
+            return str(found.get("order_id") or ""), str(found.get("note") or "")
+    return value, ""
+
+
 def open_note(sc: SlackContext, body, action, kind: str) -> None:
-    meta = json.dumps({"channel": action_channel(body), "order_id": action["value"]})
+    order_id, initial = note_button(str(action.get("value") or ""))
+    meta = json.dumps({"channel": action_channel(body), "order_id": order_id})
     safely(
         ephemeral(sc, body),
         lambda: sc.client.views_open(
-            trigger_id=body["trigger_id"], view=views.note_modal(kind, action["value"], meta)
+            trigger_id=body["trigger_id"],
+            view=views.note_modal(kind, order_id, meta, initial),
         ),
     )
 
@@ -70,6 +85,26 @@ def register(app: App, sc: SlackContext) -> None:
             )
             assert routed.result is not None  # "order <id>" always routes to order-details
             deliver(sc, routed.result, caller, target)
+
+        safely(say(sc, target), work)
+
+    @app.action("tickets_more")
+    def on_more(ack, body, action, respond):
+        """The next page of the caller's queue, below the page they clicked in (a DM when
+        the click came from App Home, which has no response_url)."""
+        ack()
+        user = body["user"]["id"]
+        if body.get("response_url"):
+            target = ReplyTarget.response(respond, channel=action_channel(body))
+        else:
+            target = ReplyTarget.direct(user)
+
+        def work() -> None:
+            caller = sc.identity.resolve(user)
+            skill = sc.registry.for_slack("tickets_more").name
+            args = {"start": action.get("value") or "1"}
+            result = execute(sc.registry, sc.stores(), skill, caller, args, trigger=TRIGGER)
+            deliver(sc, result, caller, target)
 
         safely(say(sc, target), work)
 

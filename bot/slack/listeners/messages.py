@@ -6,11 +6,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.ids import clean_text
-from bot.runtime.dispatch import route
+from bot.runtime.dispatch import check_role, route
 from bot.runtime.roster import Member
 from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import escape
-from bot.slack.delivery import ReplyTarget, deliver_reply, say
+from bot.slack.delivery import ReplyTarget, deliver_reply, say, send
 from bot.slack.listeners.common import TRIGGER, WORKING, safely, slash_help
 
 
@@ -38,7 +38,8 @@ def register(app: App, sc: SlackContext) -> None:
             finally:
                 sc.unreact(channel, ts, WORKING)
 
-        safely(say(sc, target), work)
+        # a refusal or an apology is for the asker only, not the whole channel
+        safely(say(sc, ReplyTarget.ephemeral(channel, event["user"])), work)
 
     @app.event("message")
     def on_message(event):
@@ -49,10 +50,17 @@ def register(app: App, sc: SlackContext) -> None:
 
     @app.command("/ecm")
     def on_command(ack, command, respond):
-        text = clean_text(command.get("text") or "").strip()  # echoed in the ack below
-        if text.lower() in ("", "help"):
-            ack(response_type="ephemeral", text=slash_help())
-            return
-        ack(response_type="ephemeral", text=f"⏳ Working on `{escape(text[:100])}`…")
+        ack()  # says nothing yet: the caller's role is checked first
+        text = clean_text(command.get("text") or "").strip()
         target = ReplyTarget.response(respond, channel=command["channel_id"])
-        safely(say(sc, target), lambda: answer(sc, command["user_id"], text, target))
+
+        def work() -> None:
+            caller = sc.identity.resolve(command["user_id"])
+            if text.lower() in ("", "help"):
+                send(sc, target, text=escape(slash_help(sc.registry, caller.roles)))
+                return
+            check_role(sc.registry, sc.stores(), caller, text)
+            send(sc, target, text=f"⏳ Working on `{escape(text[:100])}`…")
+            answer_member(sc, caller, text, target)
+
+        safely(say(sc, target), work)

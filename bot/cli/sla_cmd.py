@@ -1,0 +1,73 @@
+"""``ecm-bot sla-watch``: one pass of the SLA watch (warnings, reminders, escalations)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import click
+
+from bot.cli import cli
+from bot.cli.output import emit_json
+from bot.clock import now
+from bot.paths import CONFIG_DIR
+from bot.resources import load_yaml
+from bot.sla.policy import load_policy
+from bot.sla.watch import Notifier, PassReport, run_pass
+from bot.stores.factory import Stores, open_stores
+
+
+def slack_notifier(env: Mapping[str, str] = os.environ) -> Notifier | None:
+    """The Slack notifier when SLACK_BOT_TOKEN is set, else None."""
+    from bot.slack.settings import SlackSettings
+
+    settings = SlackSettings.from_env(env)
+    if not settings.bot_token:
+        return None
+    from bot.slack.app import web_client
+    from bot.slack.notices import SlackNotifier
+
+    return SlackNotifier(web_client(settings), settings.escalation_channel)
+
+
+def sla_pass(
+    stores: Stores, notifier: Notifier | None, moment: datetime | None = None
+) -> PassReport:
+    """One pass (now, by default) with the shipped policy and stuck reasons."""
+    reasons = load_yaml(CONFIG_DIR / "stuck-reasons.yaml")["reasons"]
+    return run_pass(stores, reasons, load_policy(), moment or now(), notifier)
+
+
+def sla_every(env: Mapping[str, str] = os.environ) -> timedelta:
+    """How often the scheduler runs the watch: ECM_SLA_WATCH_SECONDS, default 300."""
+    try:
+        seconds = int(env.get("ECM_SLA_WATCH_SECONDS") or 300)
+    except ValueError:
+        seconds = 300
+    return timedelta(seconds=min(max(seconds, 30), 3600))
+
+
+@cli.command("sla-watch")
+@click.option("--once", is_flag=True, required=True, help="Run one pass and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was sent as JSON.")
+def sla_watch(once: bool, as_json: bool) -> None:
+    """Warn assignees before their tickets' SLA deadlines, remind about breached P1/P2 tickets
+    that have not moved, then escalate them (shared/config/sla-policy.yaml). Each notice is
+    sent once, also with several replicas; `ecm-bot scheduler` runs a pass every 5 minutes.
+
+    Example: ecm-bot sla-watch --once
+    """
+    report = sla_pass(open_stores(), slack_notifier())
+    if as_json:
+        notices = report.sent if report.unsent is None else report.unsent
+        emit_json(
+            {
+                "due": report.due,
+                "sent": report.unsent is None,
+                "failed": report.failed,
+                "notices": [n.__dict__ for n in notices or []],
+            }
+        )
+        return
+    click.echo(report.line())

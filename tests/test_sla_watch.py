@@ -1,0 +1,169 @@
+"""The SLA watch (bot/sla): warnings before and at a ticket's deadline, reminders for a
+breached P1/P2 that has not moved, then one escalation; each notice once, also from two
+processes at once. Real SQLite, the real Slack SDK against the fake Web API, a given clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import SARAH
+from fake_slack import FakeSlack
+
+from bot.clock import parse_ts
+from bot.errors import EcmError
+from bot.paths import CONFIG_DIR
+from bot.resources import load_yaml
+from bot.sla.policy import load_policy
+from bot.sla.watch import NoticeLog, Ticket, plan, run_pass
+from bot.slack.app import web_client
+from bot.slack.notices import SlackNotifier
+from bot.slack.settings import SlackSettings
+
+POLICY = load_policy()
+REASONS = load_yaml(CONFIG_DIR / "stuck-reasons.yaml")["reasons"]
+STUCK = datetime(2026, 12, 1, 6, 0)
+REASON = {"sla_hours": 4, "escalate_to": "Payments operations lead (#ecm-payments)"}
+
+
+def ticket(priority: str = "P1", updated: datetime | None = None) -> Ticket:
+    assigned = STUCK + timedelta(minutes=30)
+    return Ticket(
+        "AE136ABC00",
+        SARAH,
+        priority,
+        "LULU_NOT_CONFIRMED",
+        "721",
+        "AED",
+        assigned,
+        updated or assigned,
+    )
+
+
+def kinds(moment: datetime, t: Ticket | None = None) -> list[str]:
+    return [n.kind for n in plan(t or ticket(), STUCK, REASON, POLICY, moment)]
+
+
+def test_warnings_come_before_and_at_the_deadline_never_a_late_early_warning():
+    deadline = STUCK + timedelta(hours=4)
+    assert kinds(deadline - timedelta(minutes=61)) == []
+    assert kinds(deadline - timedelta(minutes=60)) == ["warn:60"]
+    assert kinds(deadline) == ["warn:0"]  # the hour-before warning is not sent after it
+    text = plan(ticket(), STUCK, REASON, POLICY, deadline - timedelta(minutes=30))[0].text
+    assert "`AE136ABC00` (P1, LULU_NOT_CONFIRMED, 721 AED) reaches its 4h SLA in 30 min" in text
+
+
+def test_a_breached_p1_that_does_not_move_is_reminded_then_escalated_once():
+    deadline = STUCK + timedelta(hours=4)
+    assert kinds(deadline + timedelta(minutes=59)) == ["warn:0"]
+    assert kinds(deadline + timedelta(minutes=60)) == ["warn:0", "renotify:1"]
+    assert kinds(deadline + timedelta(minutes=120)) == ["warn:0", "renotify:1", "renotify:2"]
+    last = plan(ticket(), STUCK, REASON, POLICY, deadline + timedelta(minutes=180))[-1]
+    assert last.kind == "escalate" and last.to_escalation
+    assert "Escalates to: Payments operations lead (#ecm-payments)" in last.text
+
+
+def test_progress_after_the_deadline_or_a_low_priority_stops_the_reminders():
+    deadline = STUCK + timedelta(hours=4)
+    later = deadline + timedelta(hours=5)
+    moved = ticket(updated=deadline + timedelta(minutes=10))
+    assert kinds(later, moved) == ["warn:0"]
+    assert kinds(later, ticket("P3")) == ["warn:0"]
+
+
+def test_a_malformed_policy_is_refused_naming_the_field(tmp_path):
+    bad = tmp_path / "sla-policy.yaml"
+    bad.write_text("warn_before_minutes: [60]\nrenotify: {every_minutes: 0, escalate_after: 1}\n")
+    with pytest.raises(EcmError, match="renotify.every_minutes"):
+        load_policy(bad)
+    bad.write_text(
+        "warn_before_minutes: [60]\nrenotify: {every_minutes: 5, escalate_after: 1}\nx: 1\n"
+    )
+    with pytest.raises(EcmError, match="x: Extra inputs"):
+        load_policy(bad)
+
+
+def late_moment(triaged) -> datetime:
+    """A moment after every ticket's deadline plus its whole reminder chain."""
+    latest = max(parse_ts(o["stuck_since"]) for o in pending(triaged))
+    return latest + timedelta(days=3)
+
+
+def pending(triaged) -> list[dict]:
+    sql = (CONFIG_DIR.parent / "queries" / "ecm-pending-list.sql").read_text()
+    return triaged.stores.warehouse.run(sql, {})
+
+
+@pytest.fixture
+def slack():
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+def notifier(fake) -> SlackNotifier:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": fake.url}
+    return SlackNotifier(web_client(SlackSettings.from_env(env)), "CESCALATE")
+
+
+def test_one_pass_sends_each_ticket_its_newest_notice_and_a_second_pass_nothing(triaged, slack):
+    moment = late_moment(triaged)
+    first = run_pass(triaged.stores, REASONS, POLICY, moment, notifier(slack))
+    assert first.sent and first.failed == 0
+    posts = slack.of("chat.postMessage")
+    per_ticket = {n.order_id for n in first.sent}
+    assert len(per_ticket) == len(first.sent)  # one message per ticket, the most urgent
+    escalations = [p for p in posts if p.get("channel") == "CESCALATE"]
+    assert escalations and all("🚨 SLA escalation" in p["text"] for p in escalations)
+    again = run_pass(triaged.stores, REASONS, POLICY, moment, notifier(slack))
+    assert again.sent == [] and len(slack.of("chat.postMessage")) == len(posts)
+    audit = triaged.stores.state.audit_entries(first.sent[0].order_id)
+    assert any(a["action"].startswith("sla_") and a["actor"] == "sla-watch" for a in audit)
+
+
+def test_a_failed_send_is_given_back_and_sent_by_the_next_pass(triaged, slack):
+    moment = late_moment(triaged)
+    slack.fail_next("chat.postMessage", 500, times=10_000)
+    down = run_pass(triaged.stores, REASONS, POLICY, moment, notifier(slack))
+    assert down.sent == [] and down.failed > 0
+    assert NoticeLog(triaged.stores.db).sent() == []
+    slack.failures.clear()  # Slack is back
+    up = run_pass(triaged.stores, REASONS, POLICY, moment, notifier(slack))
+    assert len(up.sent) == down.failed
+
+
+def test_without_slack_the_cli_says_nothing_was_sent_and_claims_nothing(triaged):
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ecm-bot"), "sla-watch", "--once", "--json"],
+        env={"PATH": "/usr/bin:/bin", "ECM_DATA_DIR": str(triaged.path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sent"] is False
+    assert NoticeLog(triaged.stores.db).sent() == []
+
+
+def test_two_processes_running_the_watch_at_once_send_each_notice_once(triaged, slack):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ECM_DATA_DIR": str(triaged.path),
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_API_URL": slack.url,
+        "ECM_ESCALATION_CHANNEL": "CESCALATE",
+    }
+    cmd = [str(Path(sys.executable).parent / "ecm-bot"), "sla-watch", "--once", "--json"]
+    procs = [
+        subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
+    sent = [(n["order_id"], n["kind"]) for out in outs for n in out["notices"]]
+    assert sent and len(sent) == len(set(sent))
+    assert len(NoticeLog(triaged.stores.db).sent()) >= len(sent)
