@@ -125,3 +125,64 @@ def test_bad_options_are_usage_errors(args, tmp_path, monkeypatch):
     monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(load_commands(), args)  # every command, whatever ran before
     assert result.exit_code == 2 and "Invalid value" in result.output
+
+
+def test_the_lazy_command_table_names_every_command_its_module_and_first_sentence():
+    from bot.cli import COMMAND_MODULES, load_commands
+    from bot.cli.lazy import COMMANDS
+
+    group = load_commands()
+    defined = {
+        name: (cmd.callback.__module__.removeprefix("bot.cli."), cmd.help or "")
+        for name, cmd in group.commands.items()
+        if cmd.callback is not None
+    }
+    assert set(COMMANDS) == set(defined), "add (or drop) the command in bot/cli/lazy.py"
+    for name, (module, sentence) in COMMANDS.items():
+        assert module == defined[name][0], name
+        words = " ".join(defined[name][1].split("\n\n")[0].split())
+        assert words.startswith(sentence) and sentence.endswith("."), name
+    assert {m for m, _ in COMMANDS.values()} == set(COMMAND_MODULES)
+
+
+def test_help_lists_every_command_without_importing_them():
+    code = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "sys.argv = ['ecm-bot', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.endswith('_cmd')))\n"
+        "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'pydantic', 'sqlite_utils', 'yaml', 'croniter', 'anthropic', 'openai', 'slack_bolt'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    from bot.cli.lazy import COMMANDS
+
+    for name in COMMANDS:
+        assert f"\n  {name} " in out, name
+    assert "LOADED []" in out and "HEAVY []" in out, out
+
+
+def test_triage_text_is_bounded_and_json_lists_every_unassigned_order(tmp_path, monkeypatch):
+    from bot.cli import load_commands
+    from bot.demo.seed import seed_demo
+    from bot.stores.factory import open_stores
+
+    monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    seed_demo(tmp_path, open_stores(tmp_path, env={}).workbook, orders=1_500, seed=4)
+    group = load_commands()
+    text = CliRunner().invoke(group, ["triage", "--dry-run"])
+    assert text.exit_code == 0, text.output
+    as_json = CliRunner().invoke(group, ["triage", "--dry-run", "--json"])
+    data = json.loads(as_json.stdout)
+    total = data["counts"]["unassigned"]
+    assert total > 1_000 and len(data["unassigned"]) == total  # --json: every order
+    listed = [line for line in text.stdout.splitlines() if " | " in line and "needs " in line]
+    assert 0 < len(listed) <= 50 and f"Unassigned — {total} " in text.stdout
+    assert f"… and {total - len(listed)} more" in text.stdout
+    assert "--json` lists them all" in text.stderr
+    assert len(text.stdout) < len(as_json.stdout) / 10

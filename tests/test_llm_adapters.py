@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 
 import pytest
 from fake_llm import (
@@ -400,8 +402,11 @@ def test_from_env_with_keys_calls_both_fakes(monkeypatch, fake_anthropic, fake_o
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
     monkeypatch.setenv("ECM_LLM_TIMEOUT", "7.5")
     pair = ModelPair.from_env()
-    assert isinstance(pair.primary, AnthropicModel) and isinstance(pair.fallback, OpenAIModel)
     assert pair.primary.timeout == pair.fallback.timeout == 7.5
+    assert not pair.primary.loaded and not pair.fallback.loaded  # made on first use
+    assert isinstance(pair.primary.model, AnthropicModel)
+    assert isinstance(pair.fallback.model, OpenAIModel)
+    assert pair.primary.model.timeout == pair.fallback.model.timeout == 7.5
 
     fake_anthropic.script(text("hi from claude"))
     reply, used_fallback = pair_ask(pair)
@@ -419,3 +424,25 @@ def test_from_env_with_only_openai_goes_straight_to_the_fallback(fake_openai):
     reply, used_fallback = pair_ask(pair)
     assert used_fallback and reply.provider == "openai"
     assert fake_openai.models == ["gpt-fallback"]
+
+
+def test_keys_that_are_set_but_unused_import_no_vendor_sdk():
+    """The adapters (and the SDKs) are imported when a model is first asked, not when the
+    pair is made (the import itself: test_from_env_with_keys_calls_both_fakes)."""
+    code = (
+        "import sys\n"
+        "from bot.llm.pair import ModelPair\n"
+        "pair = ModelPair.from_env({'ANTHROPIC_API_KEY': 'k', 'OPENAI_API_KEY': 'k'})\n"
+        "assert pair.primary.provider == 'anthropic' and pair.fallback.provider == 'openai'\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('anthropic', 'openai')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_lazy_models_name_their_adapters_providers():
+    pair = ModelPair.from_env({"ANTHROPIC_API_KEY": "k", "OPENAI_API_KEY": "k"})
+    assert pair.primary.provider == AnthropicModel.provider
+    assert pair.fallback.provider == OpenAIModel.provider

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from bot.cli.lazy import LazyGroup
 from bot.cli.output import terminal_safe
 from bot.errors import EcmError
 from bot.logs import configure as configure_logs
@@ -14,7 +15,7 @@ from bot.logs import configure as configure_logs
 log = logging.getLogger("bot")
 
 
-class EcmGroup(click.Group):
+class EcmGroup(LazyGroup):
     """A click group that turns the bot's errors into one clear line and exit code 1,
     and any unexpected error into one line too (with the traceback only under --debug).
     Every error line is ``terminal_safe``: what a user typed is shown, never obeyed."""
@@ -97,5 +98,5 @@ def load_commands() -> click.Group:
 
 
 def main() -> None:
-    """Entry point of the ``ecm-bot`` script."""
-    load_commands()(prog_name="ecm-bot")
+    """Entry point of the ``ecm-bot`` script (commands are imported as they run)."""
+    cli(prog_name="ecm-bot")

@@ -4,9 +4,11 @@ and the bot carries on deterministically."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import os
+import threading
 from collections.abc import Mapping
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_fixed
@@ -99,21 +101,61 @@ class ModelPair:
             return None
         timeout = _timeout(env.get("ECM_LLM_TIMEOUT"))
         primary = fallback = None
-        if anthropic_key:  # imported lazily: no SDK is loaded when the bot runs without models
-            from bot.llm.anthropic_model import AnthropicModel
-
-            primary = AnthropicModel(
+        if anthropic_key:
+            primary = LazyModel(
+                "anthropic",
+                "bot.llm.anthropic_model:AnthropicModel",
                 api_key=anthropic_key,
                 base_url=env.get("ANTHROPIC_BASE_URL") or None,
                 timeout=timeout,
             )
         if openai_key:
-            from bot.llm.openai_model import OpenAIModel
-
-            fallback = OpenAIModel(
-                api_key=openai_key, base_url=env.get("OPENAI_BASE_URL") or None, timeout=timeout
+            fallback = LazyModel(
+                "openai",
+                "bot.llm.openai_model:OpenAIModel",
+                api_key=openai_key,
+                base_url=env.get("OPENAI_BASE_URL") or None,
+                timeout=timeout,
             )
         return cls(primary, fallback)
+
+
+class LazyModel:
+    """A provider's adapter, made on its first call: its module and the vendor SDK are
+    imported then, not before, so a key that is set costs nothing until a model is asked
+    (a skill run with no narration, a fallback never needed). ``provider`` and ``timeout``
+    are known without it."""
+
+    def __init__(self, provider: str, adapter: str, *, timeout: float, **options: object):
+        self.provider = provider
+        self.timeout = timeout
+        self._adapter = adapter
+        self._options = {**options, "timeout": timeout}
+        self._model: LanguageModel | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> LanguageModel:
+        """The adapter itself (made now if it was not yet)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    module, name = self._adapter.split(":")
+                    factory = getattr(importlib.import_module(module), name)
+                    self._model = factory(**self._options)
+        return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def complete(self, **kwargs) -> LlmReply:
+        return self.model.complete(**kwargs)
+
+    def __getattr__(self, name: str):  # anything else the adapter offers (lookup, ...)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.model, name)
 
 
 def traced_complete(llm: LanguageModel, **kwargs) -> LlmReply:
