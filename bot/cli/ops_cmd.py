@@ -54,7 +54,8 @@ def seed_demo_cmd(orders: int, seed: int, as_json: bool) -> None:
 @AS_OPTION
 @JSON_OPTION
 def triage(dry_run: bool, as_email: str | None, as_json: bool) -> None:
-    """Score every stuck order and assign it to a field agent.
+    """Score every stuck order and assign it to a field agent. The text lists the top
+    unassigned and escalated orders with their counts; --json lists them all.
 
     Example: ecm-bot triage --dry-run
     """
@@ -65,11 +66,19 @@ def triage(dry_run: bool, as_email: str | None, as_json: bool) -> None:
         stores,
         registry.for_cli("triage").name,
         operator(stores, as_email),
-        {"dry_run": dry_run},
+        {"dry_run": dry_run, "full_lists": as_json},
         trigger="cli",
         assistant=assistant(),
     )
     show(result, as_json)
+    counts = result.data.get("counts") or {}
+    listed = len(result.data.get("unassigned") or [])
+    if not as_json and counts.get("unassigned", 0) > listed:
+        click.echo(
+            f"{counts['unassigned']} orders are unassigned; `ecm-bot triage --json` lists "
+            "them all.",
+            err=True,
+        )
 
 
 @cli.command()

@@ -144,10 +144,13 @@ def changed_threads(data: dict) -> list[View]:
     return [v for v in views if v is not None]
 
 
-def _listed(title: str, rows: list[str], key: str = "") -> View:
+def _listed(title: str, rows: list[str], key: str = "", total: int = 0) -> View:
+    """At most LISTED rows, then how many more of ``total`` (the result may list only its
+    top orders: triage counts them all)."""
+    total = max(total, len(rows))
     shown = [line(r) for r in rows[:LISTED]]
-    if len(rows) > LISTED:
-        shown.append(line(f"… and {len(rows) - LISTED} more (see the dashboard)"))
+    if total > len(shown):
+        shown.append(line(f"… and {total - len(shown)} more (see the dashboard)"))
     return View([Text((line(title),)), Text(tuple(shown))], key=key)
 
 
@@ -157,17 +160,20 @@ def triage(data: dict) -> View:
     the changes), then the unassigned and escalated orders (at most LISTED of each)."""
     view = View(triage_summary(data), one_message=True, key="summary")
     view.threads += changed_threads(data)
+    c = data.get("counts") or {}
     if data["unassigned"]:
         rows = [
             f"{u['priority']} | {u['order_id']} | {u['reason']} (needs {u['team']})"
-            for u in data["unassigned"]
+            for u in data["unassigned"][:LISTED]
         ]
-        title = f"⚠️ Unassigned — {len(rows)} (no active agent with the skill and capacity):"
-        view.threads.append(_listed(title, rows, "unassigned"))
+        n = max(int(c.get("unassigned") or 0), len(data["unassigned"]))
+        title = f"⚠️ Unassigned — {n} (no active agent with the skill and capacity):"
+        view.threads.append(_listed(title, rows, "unassigned", n))
     if data["escalated"]:
-        rows = [f"{e['order_id']} → {e['target']}" for e in data["escalated"]]
-        title = f"🚨 Escalated — {len(rows)} (P1 stuck over 24h):"
-        view.threads.append(_listed(title, rows, "escalated"))
+        rows = [f"{e['order_id']} → {e['target']}" for e in data["escalated"][:LISTED]]
+        n = max(int(c.get("escalated") or 0), len(data["escalated"]))
+        title = f"🚨 Escalated — {n} (P1 stuck over 24h):"
+        view.threads.append(_listed(title, rows, "escalated", n))
     return view
 
 

@@ -9,7 +9,9 @@ same result."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -20,8 +22,22 @@ class Agent:
     active: bool
 
 
-@dataclass(frozen=True)
-class Ticket:
+class Placeable(Protocol):
+    """What the planner reads of a ticket (``Ticket``, or triage's scored order)."""
+
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def team(self) -> str: ...
+
+
+class Ticket(NamedTuple):
+    """One scored order to place (a named tuple: triage makes one per pending order)."""
+
     order_id: str
     priority: str
     score: float
@@ -39,45 +55,58 @@ class Plan:
     unassigned: list[str] = field(default_factory=list)
 
 
-def _order_key(t: Ticket) -> tuple:
+def _order_key(t: Placeable) -> tuple:
     return (t.priority, -t.score, t.order_id)
 
 
 def plan_assignments(
-    tickets: list[Ticket],
+    tickets: Sequence[Placeable],
     agents: list[Agent],
     current: dict[str, str],
     weights: dict[str, float],
 ) -> Plan:
-    """Assign ``tickets`` given ``current`` (order id → agent email) assignments."""
+    """Assign ``tickets`` given ``current`` (order id → agent email) assignments.
+
+    Counts only grow while planning, so once no agent of a team has room, the team stays
+    full: its remaining tickets are unassigned without looking at the agents again."""
     pool = {a.email: a for a in agents if a.active and a.capacity > 0}
     load = {e: 0.0 for e in pool}
     count = {e: 0 for e in pool}
     plan = Plan()
     ordered = sorted(tickets, key=_order_key)
+    assigned = plan.assigned
 
     # 1. keep current assignments that still fit, highest priority first, within capacity
-    for t in ordered:
-        email = current.get(t.order_id)
-        agent = pool.get(email) if email else None
-        if email and agent and t.team in agent.specializations and count[email] < agent.capacity:
-            plan.assigned[t.order_id] = email
-            plan.kept.add(t.order_id)
-            load[email] += weights.get(t.priority, 1)
-            count[email] += 1
+    if current:
+        for t in ordered:
+            email = current.get(t.order_id)
+            agent = pool.get(email) if email else None
+            if agent and t.team in agent.specializations and count[agent.email] < agent.capacity:
+                assigned[t.order_id] = agent.email
+                plan.kept.add(t.order_id)
+                load[agent.email] += weights.get(t.priority, 1)
+                count[agent.email] += 1
 
     # 2. place everything else with the least relative load
+    covering: dict[str, list[Agent]] = {}  # team -> its agents, in pool order
+    full: set[str] = set()  # teams with no room left
+    unassigned = plan.unassigned
     for t in ordered:
-        if t.order_id in plan.assigned:
+        if t.order_id in assigned:
             continue
-        candidates = [
-            a for a in pool.values() if t.team in a.specializations and count[a.email] < a.capacity
-        ]
+        if t.team in full:
+            unassigned.append(t.order_id)
+            continue
+        team = covering.get(t.team)
+        if team is None:
+            team = covering[t.team] = [a for a in pool.values() if t.team in a.specializations]
+        candidates = [a for a in team if count[a.email] < a.capacity]
         if not candidates:
-            plan.unassigned.append(t.order_id)
+            full.add(t.team)
+            unassigned.append(t.order_id)
             continue
         best = min(candidates, key=lambda a: (load[a.email] / a.capacity, a.email))
-        plan.assigned[t.order_id] = best.email
+        assigned[t.order_id] = best.email
         load[best.email] += weights.get(t.priority, 1)
         count[best.email] += 1
         (plan.moved if t.order_id in current else plan.new).add(t.order_id)

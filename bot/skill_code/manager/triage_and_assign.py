@@ -3,22 +3,27 @@ Assignments tab per order (never clearing it, never overwriting a field agent's 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from typing import Any
 
+from bot.bulk import collector_paused
 from bot.clock import hours_between, parse_ts, ts
 from bot.runtime.roster import Roster
 from bot.runtime.skill_run import SkillContext
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
-from bot.triage.assign import Agent, Ticket, plan_assignments
-from bot.triage.scoring import Scorer
+from bot.triage.assign import Agent, plan_assignments
+from bot.triage.pending import Scored, score_pending
+from bot.triage.scoring import Score, Scorer
 
 FIELD_OWNED = ("RESOLVED", "ESCALATED")  # statuses a field agent set; left alone in their grace
 REOPEN_AFTER_HOURS = {"RESOLVED": 2.0, "ESCALATED": 24.0}
 LOCK = "triage"
+LISTED = 50
+"""The result lists the top this many unassigned and escalated orders (with their counts);
+``full_lists`` (``ecm-bot triage --json``) lists them all."""
 
 
-def run(ctx: SkillContext, dry_run: bool = False, **_: object) -> dict:
+def run(ctx: SkillContext, dry_run: bool = False, full_lists: bool = False, **_: object) -> dict:
     """Run triage under a lock, so a second concurrent triage is refused."""
     for tool in ("read_pending_list", "score_orders", "assign_orders", "read_roster"):
         ctx.tool(tool)
@@ -29,7 +34,8 @@ def run(ctx: SkillContext, dry_run: bool = False, **_: object) -> dict:
         state.fail_unfinished_runs(taken.took_over)
     state.start_triage_run(ctx.execution_id, ctx.workflow_id, ctx.caller.email, dry_run)
     try:
-        summary = triage(ctx, dry_run)
+        with collector_paused():  # hundreds of thousands of rows and scores, no cycles
+            summary = triage(ctx, dry_run, None if full_lists else LISTED)
         if taken.took_over:
             summary["recovered"] = f"Took over: {taken.took_over}."
         state.finish_triage_run(ctx.execution_id, "done", summary["counts"])
@@ -41,9 +47,11 @@ def run(ctx: SkillContext, dry_run: bool = False, **_: object) -> dict:
         state.release_lock(LOCK, ctx.caller.email)
 
 
-def triage(ctx: SkillContext, dry_run: bool) -> dict:
+def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dict:
+    steps = _Steps()
     moment = ctx.at
     pending = ctx.query("ecm-pending-list")
+    steps.done("read_pending")
     reasons = ctx.resources.stuck_reasons()
     scoring = ctx.resources.scoring()
     scorer = Scorer(scoring)
@@ -54,43 +62,45 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     ]
     rows = {r["Order ID"]: r for r in tabs["Assignments"]}
     escalated_before = {r["Order ID"] for r in tabs["Escalations"]}
+    steps.done("read_tabs")
 
     reopen_after = {**REOPEN_AFTER_HOURS, **(scoring.get("reopen_after_hours") or {})}
-    orders: dict[str, dict[str, Any]] = {}  # order id -> order, reason, hours, score
-    tickets, current, skipped_field, reopened = [], {}, [], set()
-    for o in pending:
-        oid = o["order_id"]
-        reason = reasons.get(o["stuck_reason"]) or {
-            "team": "ops",
-            "sla_hours": 24,
-            "actions": [],
-            "escalate_to": "ECM manager",
-        }
-        hours = hours_between(parse_ts(o["stuck_since"]), moment)
-        s = scorer.score(hours, reason["sla_hours"], o["amount"], o["currency"])
+    scored = score_pending(pending, reasons, scorer, moment)
+    steps.done("score")
+    orders: dict[str, Scored] = {}  # order id -> order, reason, hours and score
+    tickets: list[Scored] = []
+    current: dict[str, str] = {}
+    skipped_field: list[str] = []
+    reopened: set[str] = set()
+    for entry in scored:
+        oid = entry.order_id
         row = rows.get(oid)
-        if row and row["Status"] in FIELD_OWNED:
-            if _hours_since(row.get("Updated At"), moment) < float(reopen_after[row["Status"]]):
-                skipped_field.append(oid)
-                continue
-            reopened.add(oid)  # closed by the field, yet still stuck: nobody owns it
-        if row and oid in reopened and row["Assigned Agent"]:
-            current[oid] = row["Assigned Agent"].lower()  # back to the same agent if possible
-        orders[oid] = {"order": o, "reason": reason, "hours": round(hours, 1), "score": s}
-        tickets.append(Ticket(oid, s.priority, s.score, reason["team"]))
-        if row and row["Status"] in OPEN_STATUSES and row["Assigned Agent"]:
-            current[oid] = row["Assigned Agent"].lower()
+        if row is not None:
+            status = row["Status"]
+            if status in FIELD_OWNED:
+                if _hours_since(row.get("Updated At"), moment) < float(reopen_after[status]):
+                    skipped_field.append(oid)
+                    continue
+                reopened.add(oid)  # closed by the field, yet still stuck: nobody owns it
+                if row["Assigned Agent"]:
+                    current[oid] = row["Assigned Agent"].lower()  # back to the same agent
+            elif status in OPEN_STATUSES and row["Assigned Agent"]:
+                current[oid] = row["Assigned Agent"].lower()
+        orders[oid] = entry
+        tickets.append(entry)  # a scored order is the planner's ticket
 
     plan = plan_assignments(tickets, agents, current, scoring["priority_weights"])
+    steps.done("plan")
+    explained = _Explained(scorer, orders)
     stamp, appends, updates, escalations = ts(moment), [], [], []
     for oid, email in plan.assigned.items():
         info, row = orders[oid], rows.get(oid)
-        s, o = info["score"], info["order"]
+        s, o = explained[oid], info.order
         values = {
             "Priority": s.priority,
             "Score": s.score,
             "Why": s.why,
-            "Hours Stuck at triage": info["hours"],
+            "Hours Stuck at triage": round(info.hours, 1),
             "Updated At": stamp,
             "Triage Run": ctx.execution_id,
         }
@@ -122,18 +132,20 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     ]
     limit = float(scoring.get("escalate_p1_after_hours", 24))
     for oid, info in orders.items():
-        if info["score"].priority == "P1" and info["hours"] > limit and oid not in escalated_before:
+        hours = round(info.hours, 1)
+        if info.priority == "P1" and hours > limit and oid not in escalated_before:
             escalations.append(
                 {
                     "Order ID": oid,
                     "From": "triage",
-                    "Reason": f"P1 stuck {info['hours']:.0f}h (> {limit:g}h): {info['score'].why}",
+                    "Reason": f"P1 stuck {hours:.0f}h (> {limit:g}h): {explained[oid].why}",
                     "At": stamp,
-                    "Target": info["reason"]["escalate_to"],
+                    "Target": info.reason["escalate_to"],
                 }
             )
 
     conflicts: list[str] = []
+    steps.done("diff")
     if not dry_run:
         ctx.tool("write_assignments")
         if escalations:
@@ -159,8 +171,19 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
                 },
             )
 
+    steps.done("write")
     summary = _summary(
-        ctx, plan, orders, closed, escalations, conflicts, skipped_field, dry_run, len(pending)
+        ctx,
+        plan,
+        orders,
+        explained,
+        closed,
+        escalations,
+        conflicts,
+        skipped_field,
+        dry_run,
+        len(pending),
+        listed,
     )
     done = set(conflicts)
     summary["reopened"] = sorted(
@@ -174,7 +197,47 @@ def triage(ctx: SkillContext, dry_run: bool) -> dict:
     summary["closed"] = [  # per-ticket change kinds (for Slack's changes-only threads)
         {"order_id": oid, "agent": (rows[oid]["Assigned Agent"] or "").lower()} for oid in closed
     ]
+    steps.done("summary")
+    summary["work"] = {
+        "seconds": steps.total(),
+        "steps": steps.seconds,
+        "orders_scored": len(pending),
+        "rows_written": 0 if dry_run else len(appends) + len(updates) + len(escalations),
+    }
     return summary
+
+
+class _Steps:
+    """How long each step of a triage took, in seconds (the result's ``work``)."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def done(self, step: str) -> None:
+        moment = time.perf_counter()
+        self.seconds[step] = round(moment - self.last, 4)
+        self.last = moment
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 4)
+
+
+class _Explained(dict):
+    """Each order's full ``Score`` (with its explanation), made the first time it is asked
+    for: only assigned and escalated orders need one."""
+
+    def __init__(self, scorer: Scorer, orders: dict[str, Scored]):
+        super().__init__()
+        self.scorer, self.orders = scorer, orders
+
+    def __missing__(self, oid: str) -> Score:
+        info = self.orders[oid]
+        o = info.order
+        self[oid] = found = self.scorer.score(
+            info.hours, info.reason["sla_hours"], o["amount"], o["currency"]
+        )
+        return found
 
 
 def _change(oid: str, plan, reopened: set[str], current: dict[str, str]) -> dict:
@@ -197,15 +260,27 @@ def _hours_since(stamp: object, moment) -> float:
 
 
 def _summary(
-    ctx, plan, orders, closed, escalations, conflicts, skipped_field, dry_run, n_pending
+    ctx,
+    plan,
+    orders,
+    explained,
+    closed,
+    escalations,
+    conflicts,
+    skipped_field,
+    dry_run,
+    n_pending,
+    listed,
 ) -> dict:
+    """The result: per-agent tickets in full, the first ``listed`` (None: all) unassigned and
+    escalated orders, and every count."""
     conflict_set = set(conflicts)
     per_agent: dict[str, list[dict]] = {}
     for oid, email in plan.assigned.items():
         if oid in conflict_set:
             continue
         info = orders[oid]
-        o, s = info["order"], info["score"]
+        o, s = info.order, explained[oid]
         per_agent.setdefault(email, []).append(
             {
                 "order_id": oid,
@@ -214,9 +289,9 @@ def _summary(
                 "why": s.why,
                 "amount": o["amount"],
                 "currency": o["currency"],
-                "hours": info["hours"],
+                "hours": round(info.hours, 1),
                 "reason": o["stuck_reason"],
-                "actions": info["reason"].get("actions", []),
+                "actions": info.reason.get("actions", []),
             }
         )
     agents = []
@@ -233,12 +308,12 @@ def _summary(
         )
     unassigned = [
         {
-            "order_id": oid,
-            "priority": orders[oid]["score"].priority,
-            "reason": orders[oid]["order"]["stuck_reason"],
-            "team": orders[oid]["reason"]["team"],
+            "order_id": info.order_id,
+            "priority": info.priority,
+            "reason": info.order["stuck_reason"],
+            "team": info.reason["team"],
         }
-        for oid in plan.unassigned
+        for info in map(orders.__getitem__, plan.unassigned[:listed])
     ]
     assigned = sum(len(a["tickets"]) for a in agents)
     ctx.order_ids = sorted(oid for oid in plan.assigned if oid not in conflict_set)
@@ -257,7 +332,7 @@ def _summary(
         "unassigned": unassigned,
         "escalated": [
             {"order_id": e["Order ID"], "target": e["Target"], "reason": e["Reason"]}
-            for e in escalations
+            for e in escalations[:listed]
         ],
         "counts": {
             "pending": n_pending,
@@ -266,7 +341,7 @@ def _summary(
             "kept": len(plan.kept - conflict_set),
             "moved": len(plan.moved - conflict_set),
             "closed": len(closed),
-            "unassigned": len(unassigned),
+            "unassigned": len(plan.unassigned),
             "escalated": len(escalations),
             "left_with_field_status": len(skipped_field),
             "skipped_changed_during_triage": len(conflicts),
