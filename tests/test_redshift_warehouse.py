@@ -195,7 +195,7 @@ def _cases(demo_rows) -> dict[str, tuple[str, dict]]:
         "order-detail": ("ecm-order-detail-v2", {"order_id": stuck[0]}),
         "order-detail-missing": ("ecm-order-detail-v2", {"order_id": "ZZ000ZZZ00"}),
         "order-timeline": ("ecm-order-timeline", {"order_id": cleared[0]}),
-        "live-status": ("ecm-orders-live-status", {"order_ids": ",".join(stuck[:3] + cleared[:2])}),
+        "live-status": ("ecm-orders-live-status", {"order_ids": stuck[:3] + cleared[:2]}),
         "pending-list": ("ecm-pending-list", {}),
         "recently-cleared": ("ecm-recently-cleared", {"since": ts(NOW - timedelta(hours=48))}),
         "stuck-trends": (

@@ -11,7 +11,7 @@ from bot.access.guard import Guard
 from bot.access.rows import ScopedWorkbook
 from bot.errors import AccessDenied
 from bot.skills.registry import Registry
-from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate
+from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, AnyOf, RowUpdate
 
 ALICE, BOB = "alice@aspora.com", "bob@aspora.com"
 
@@ -28,14 +28,14 @@ class MemoryWorkbook:
         return {col: row.get(col, "") for col in TAB_COLUMNS[tab]}
 
     def read(self, tab: str, where: dict | None = None) -> list[dict]:
-        rows = [
-            r
-            for r in self.tabs[tab]
-            if all(
-                str(r.get(k) or "").strip().lower() == str(v or "").strip().lower()
-                for k, v in (where or {}).items()
-            )
-        ]
+        def norm(value) -> str:
+            return str(value or "").strip().lower()
+
+        wanted = {
+            k: {norm(x) for x in v} if isinstance(v, AnyOf) else {norm(v)}
+            for k, v in (where or {}).items()
+        }
+        rows = [r for r in self.tabs[tab] if all(norm(r.get(k)) in vs for k, vs in wanted.items())]
         return copy.deepcopy(rows)
 
     def append(self, tab: str, rows: list[dict]) -> None:

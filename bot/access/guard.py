@@ -13,6 +13,7 @@ Order of checks for a resource:
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 from pathlib import Path
@@ -27,6 +28,17 @@ from bot.skills.loader import Skill
 from bot.skills.tools import DEC_011, forbidden_for
 
 _GLOB_FLAGS = glob.GLOBSTAR | glob.DOTGLOB
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> glob.WcMatcher:
+    """A glob pattern compiled once per process (matching it is then ~5× cheaper)."""
+    return glob.compile(pattern, flags=_GLOB_FLAGS)
+
+
+def _globmatch(path: str, pattern: str) -> bool:
+    return _compiled(pattern).match(path)
+
 
 # DEC-011 as path rules: (role, pattern relative to the project root, why)
 HARD_RULES: tuple[tuple[str, str, str], ...] = (
@@ -65,14 +77,23 @@ class Guard:
         self.denials = denials
         self.root = Path(os.path.realpath(root))
         self._skill_dir = self._relative(Path(os.path.realpath(skill.folder)))
+        self._allowed: dict[str, Path] = {}  # this run's allowed references (not denials)
 
     # -- resources -------------------------------------------------------------------------
     def check_resource(self, ref: str | Path) -> Path:
-        """Return the real path of ``ref`` if this skill may load it; raise AccessDenied if not."""
+        """Return the real path of ``ref`` if this skill may load it; raise AccessDenied if not.
+        An allowed reference is decided once per run (a queue asks for the same knowledge
+        graph per ticket); every refusal is decided, and recorded, each time."""
         shown = str(ref)
+        found = self._allowed.get(shown)
+        if found is None:
+            found = self._allowed[shown] = self._decide(ref, shown)
+        return found
+
+    def _decide(self, ref: str | Path, shown: str) -> Path:
         rel = self._normalise(ref, shown)
         for role, pattern, why in HARD_RULES:
-            if role == self.skill.role and glob.globmatch(rel, pattern, flags=_GLOB_FLAGS):
+            if role == self.skill.role and _globmatch(rel, pattern):
                 self._deny(shown, why)
         for pattern in self.skill.config.permissions.blocked_resources:
             if self._matches(rel, pattern):
@@ -151,7 +172,7 @@ class Guard:
         return joined + "/**" if pattern.endswith("/") else joined
 
     def _matches(self, rel: str, pattern: str) -> bool:
-        return glob.globmatch(rel, self._pattern(pattern), flags=_GLOB_FLAGS)
+        return _globmatch(rel, self._pattern(pattern))
 
     def _always_allowed(self, rel: str) -> bool:
         own = (
@@ -159,7 +180,7 @@ class Guard:
             f"skills/{self.skill.role}/CHARTER.md",
             "shared/guardrails.md",
         )
-        return any(glob.globmatch(rel, p, flags=_GLOB_FLAGS) for p in own)
+        return any(_globmatch(rel, p) for p in own)
 
     def _deny(self, resource: str, rule: str, message: str | None = None) -> NoReturn:
         if self.denials is not None:

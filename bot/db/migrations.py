@@ -332,6 +332,19 @@ def m013_sla_notices(db: Database) -> None:
     )
 
 
+@migration
+def m014_open_tickets_index(db: Database) -> None:
+    """An agent's open tickets from the index alone, however many closed ones their history
+    holds (my tickets, the count after a resolve): owner and status, compared as the row
+    rules compare them. It starts with the owner, so it also answers what the owner-only
+    index did, which goes."""
+    db.execute(
+        "CREATE INDEX idx_assignments_agent_status ON assignments "
+        "(LOWER(TRIM(assigned_agent)), LOWER(TRIM(status)))"
+    )
+    db.execute("DROP INDEX idx_assignments_agent")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

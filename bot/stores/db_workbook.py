@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from bot.db.base import Database
 from bot.db.migrations import column_name
-from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate, cell_text
+from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, AnyOf, RowUpdate, cell_text
 
 TAB_TABLES = {
     "Agents": "agents",
@@ -21,6 +21,10 @@ TAB_TABLES = {
     "Escalations": "escalations",
 }
 _COLUMNS = {tab: {h: column_name(h) for h in headers} for tab, headers in TAB_COLUMNS.items()}
+
+
+def _id(row: dict) -> int:
+    return int(row["id"])
 
 
 def _q(name: str) -> str:
@@ -52,21 +56,34 @@ class DatabaseWorkbook:
 
     def read(self, tab: str, where: dict[str, object] | None = None) -> list[dict]:
         """Rows of ``tab`` in insertion order; ``where`` keeps rows whose columns equal the
-        given values (case- and space-insensitively, as the row rules compare owners)."""
+        given values (case- and space-insensitively, as the row rules compare owners), or
+        one of them when the value is a tuple, list or set. An agent's tickets of some
+        statuses come from one index (m014), whatever the number of closed ones."""
         columns = self._check_tab(tab)
         self.requests += 1
-        sql = f"SELECT {', '.join(_q(c) for c in columns.values())} FROM {TAB_TABLES[tab]}"
+        names = ", ".join(_q(c) for c in columns.values())
+        sql = f"SELECT {names}, id FROM {TAB_TABLES[tab]}"
         args: list[object] = []
         if where:
             self._check_columns(tab, set(where))
-            sql += " WHERE " + " AND ".join(
-                f"{_q(columns[h])} = ?"
-                if h == "Order ID"  # canonical (validated) IDs: the unique index answers
-                else f"LOWER(TRIM({_q(columns[h])})) = LOWER(TRIM(?))"
-                for h in where
-            )
-            args = [cell_text(v) or "" for v in where.values()]
-        rows = self.db.query(sql + " ORDER BY id", args)
+            tests = []
+            for h, value in where.items():
+                values = sorted(value, key=str) if isinstance(value, AnyOf) else [value]
+                if not values:
+                    return []
+                if h == "Order ID":  # canonical (validated) IDs: the unique index answers
+                    column, mark = _q(columns[h]), "?"
+                else:
+                    column, mark = f"LOWER(TRIM({_q(columns[h])}))", "LOWER(TRIM(?))"
+                marks = ", ".join([mark] * len(values))
+                tests.append(f"{column} = {mark}" if len(values) == 1 else f"{column} IN ({marks})")
+                args += [cell_text(v) or "" for v in values]
+            sql += " WHERE " + " AND ".join(tests)
+            # in insertion order, sorted here: an ORDER BY id could make the planner walk the
+            # whole table in id order rather than sort the index's few rows
+            rows = sorted(self.db.query(sql, args), key=_id)
+        else:
+            rows = self.db.query(sql + " ORDER BY id")
         return [{h: r[c] for h, c in columns.items()} for r in rows]
 
     def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:

@@ -36,7 +36,7 @@ from tenacity import (
 from bot.clock import TS_FORMAT
 from bot.errors import AdapterError, NotConfigured
 from bot.observability.tracing import warehouse_span
-from bot.stores.warehouse import check_read_only
+from bot.stores.warehouse import check_read_only, expand_lists
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +285,8 @@ class RedshiftWarehouse:
     def run(self, sql: str, params: dict[str, object]) -> list[dict]:
         """Run one read-only statement with bound named parameters; rows as dicts."""
         check_read_only(sql)
-        bound = {name: bind_param(value) for name, value in (params or {}).items()}
+        sql, params = expand_lists(sql, params or {})
+        bound = {name: bind_param(value) for name, value in params.items()}
         with warehouse_span("aws.redshift", sql), self._lock:
             self.round_trips += 1
             try:

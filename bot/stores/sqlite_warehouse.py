@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.errors import NotConfigured
 from bot.observability.tracing import warehouse_span
+from bot.stores.warehouse import expand_lists
 
 WAREHOUSE_SCHEMA: dict[str, dict[str, type]] = {
     "orders": {
@@ -60,7 +61,7 @@ class SqliteWarehouse:
         tuples, about twice as fast as through ``sqlite3.Row``)."""
         self.round_trips += 1
         with warehouse_span("sqlite", sql) as span:
-            cursor = self._connect().execute(sql, params)
+            cursor = self._connect().execute(*expand_lists(sql, params))
             columns = [d[0] for d in cursor.description or ()]
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
             span.set_attribute("db.response.returned_rows", len(rows))

@@ -207,27 +207,25 @@ class StateStore:
         row["order_ids"] = ",".join(row.get("order_ids") or [])
         if "fallback_used" in row and row["fallback_used"] is not None:
             row["fallback_used"] = int(row["fallback_used"])
-        cols = self.EXECUTION_COLUMNS
-        updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
+        values = [row.get(c) for c in self.EXECUTION_COLUMNS]
+        # a run whose skill assigns orders (its config's output.assigns): later field work
+        # on those orders joins its workflow (``workflow_for_order``)
+        joins = bool(record.get("assigns") and row.get("outcome") == "ok" and row["order_ids"])
+        if not joins:  # one plain INSERT (its own transaction): every run records once
+            self.db.execute(_INSERT_EXECUTION, values)
+            return
         with self.db.transaction():
-            self.db.execute(
-                f"INSERT INTO executions ({', '.join(cols)}) "
-                f"VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (id) DO UPDATE SET {updates}",
-                [row.get(c) for c in cols],
+            self.db.execute(_INSERT_EXECUTION, values)
+            self.db.executemany(
+                "INSERT INTO order_workflows (order_id, workflow_id, execution_id, at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
+                "workflow_id = excluded.workflow_id, execution_id = excluded.execution_id, "
+                "at = excluded.at",
+                [
+                    (oid, row.get("workflow_id"), row["id"], row.get("started_at"))
+                    for oid in record.get("order_ids") or []
+                ],
             )
-            # a run whose skill assigns orders (its config's output.assigns): later field
-            # work on those orders joins its workflow (``workflow_for_order``)
-            if record.get("assigns") and row.get("outcome") == "ok":
-                self.db.executemany(
-                    "INSERT INTO order_workflows (order_id, workflow_id, execution_id, at) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
-                    "workflow_id = excluded.workflow_id, execution_id = excluded.execution_id, "
-                    "at = excluded.at",
-                    [
-                        (oid, row.get("workflow_id"), row["id"], row.get("started_at"))
-                        for oid in record.get("order_ids") or []
-                    ],
-                )
 
     def executions(self, day: str | None = None) -> list[dict]:
         """Executions in start order; one UTC day's (an index range) when ``day`` is given."""
@@ -380,6 +378,12 @@ class StateStore:
 
     def execution_days(self) -> list[dict]:
         return self.db.query("SELECT * FROM execution_days ORDER BY day, skill, outcome")
+
+
+_INSERT_EXECUTION = (
+    f"INSERT INTO executions ({', '.join(StateStore.EXECUTION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(StateStore.EXECUTION_COLUMNS))})"
+)
 
 
 def _decode_execution(r: dict) -> dict:

@@ -54,6 +54,24 @@ def query_params(sql: str) -> set[str]:
     return set(_PARAM.findall(strip_sql(sql)))
 
 
+def expand_lists(sql: str, params: dict[str, object]) -> tuple[str, dict[str, object]]:
+    """A list or tuple parameter (``IN (:ids)``) becomes one bound parameter per value
+    (``:ids_0, :ids_1, …``; an empty list matches nothing), so an index answers the IN list
+    on every engine. Every value is still bound, never formatted in."""
+    lists = {k: v for k, v in params.items() if isinstance(v, list | tuple)}
+    if not lists:
+        return sql, params
+    out = {k: v for k, v in params.items() if k not in lists}
+    for name, values in lists.items():
+        names = [f"{name}_{i}" for i in range(len(values))]
+        if set(names) & set(params):
+            raise InputError(f"Parameter names {sorted(set(names) & set(params))} collide.")
+        marks = ", ".join(f":{n}" for n in names) or "NULL"
+        sql = re.sub(rf"(?<![:\w]):{name}\b", marks, sql)
+        out.update(zip(names, values, strict=True))
+    return sql, out
+
+
 def check_params(sql: str, params: dict[str, object], name: str) -> None:
     """The parameters given must be exactly those the query uses."""
     wanted, given = query_params(sql), set(params)

@@ -42,6 +42,8 @@ TAB_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 TAB_KEYS = {"Agents": "email", "Assignments": "Order ID"}
 OPEN_STATUSES = ("ASSIGNED", "IN_PROGRESS")
+AnyOf = (tuple, list, set, frozenset)
+"""A ``where`` value of one of these types matches any of its values."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ class Workbook(Protocol):
     """The tabs the ECM team keeps: read whole tabs, append rows, update rows by key."""
 
     def read(self, tab: str, where: dict[str, object] | None = None) -> list[dict]:
-        """Rows of a tab (those whose columns equal ``where``'s values, case-insensitively),
-        as dicts keyed by header, in sheet order."""
+        """Rows of a tab (those whose columns equal ``where``'s values, case-insensitively;
+        a tuple, list or set value: any of its values), as dicts keyed by header, in sheet
+        order."""
         ...
 
     def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:

@@ -46,7 +46,11 @@ def start_at(start: object) -> int:
 def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
     for tool in ("read_my_queue", "read_config"):
         ctx.tool(tool)
-    rows = [r for r in ctx.workbook.read("Assignments") if r.get("Status") in OPEN_STATUSES]
+    rows = [  # open tickets only, from the index: the closed history is never read
+        r
+        for r in ctx.workbook.read("Assignments", {"Status": OPEN_STATUSES})
+        if r.get("Status") in OPEN_STATUSES
+    ]
     ctx.metrics["active_agents"] = 1 if rows else 0
     if not rows:
         return {
@@ -71,7 +75,7 @@ def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
     live_error = None
     if ids:
         try:
-            found = ctx.query("ecm-orders-live-status", order_ids=",".join(ctx.order_ids))
+            found = ctx.query("ecm-orders-live-status", order_ids=list(ctx.order_ids))
             wanted = set(ids)
             live = {str(o["order_id"]): o for o in found if str(o["order_id"]) in wanted}
         except AccessDenied:

@@ -70,7 +70,9 @@ def require_open(ctx: SkillContext, oid: str, row: dict, verb: str) -> str:
 
 def open_count(ctx: SkillContext) -> int:
     """The caller's open tickets (the scoped read holds only their rows)."""
-    mine = ctx.workbook.read("Assignments", {"Assigned Agent": ctx.caller.email})
+    mine = ctx.workbook.read(
+        "Assignments", {"Assigned Agent": ctx.caller.email, "Status": OPEN_STATUSES}
+    )
     return sum(1 for r in mine if r.get("Status") in OPEN_STATUSES)
 
 
