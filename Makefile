@@ -21,9 +21,14 @@ test: setup  ## run the whole test suite (starts a local PostgreSQL for the ware
 	bash scripts/start-postgres.sh
 	$(BIN)/pytest
 
-bench: setup  ## print context, triage, field, report, resolve and Slack ack figures (both engines)
+bench: setup  ## print context, triage, field, start-up, seeding, memory, report, resolve and Slack ack figures
 	bash scripts/start-postgres.sh
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/triage_scale.py
+	$(BIN)/python benchmarks/field_history.py
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/seeding.py
+	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/stores_io.py
 	$(BIN)/python benchmarks/llm_cost.py
 	$(BIN)/python benchmarks/reports_scale.py
