@@ -63,14 +63,22 @@ class Demo:
         ]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "fresh_database: the test's PostgreSQL database starts empty (unmigrated)"
+    )
+
+
 @pytest.fixture
-def pg_url():
-    """A fresh PostgreSQL database (dropped afterwards), as an ECM_DATABASE_URL."""
-    from pg_databases import create_database, drop_database
+def pg_url(request):
+    """A fresh PostgreSQL database at the current schema (a copy of a migrated template;
+    empty under the ``fresh_database`` marker), dropped afterwards, as an ECM_DATABASE_URL."""
+    from pg_databases import create_database, drop_database, migrated_template
 
     from bot.db import postgres
 
-    url = create_database()
+    fresh = request.node.get_closest_marker("fresh_database") is not None
+    url = create_database() if fresh else create_database(migrated_template())
     yield url
     for key, db in list(postgres._shared.items()):
         if key[0] == url:

@@ -48,7 +48,7 @@ class ServedApp:
             "127.0.0.1", 0, wsgi_app(app), server_class=ThreadingWSGIServer, handler_class=_Quiet
         )
         self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self.thread.start()
         self.base = f"http://127.0.0.1:{self.httpd.server_port}"

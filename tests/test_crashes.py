@@ -38,6 +38,7 @@ def kill_after_ready(proc: subprocess.Popen, delay: float) -> None:
     proc.wait(timeout=30)
 
 
+@pytest.mark.fresh_database
 def test_four_processes_starting_on_a_fresh_database_migrate_it_once(engine_env, tmp_path):
     barrier = tmp_path / "go"
     procs = [start(engine_env, "open", str(tmp_path), str(barrier)) for _ in range(4)]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import SARAH
 from fake_slack import FakeSlack
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
 from bot.clock import parse_ts
 from bot.errors import EcmError
@@ -108,7 +109,10 @@ def slack():
 
 def notifier(fake) -> SlackNotifier:
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": fake.url}
-    return SlackNotifier(web_client(SlackSettings.from_env(env)), "CESCALATE")
+    client = web_client(SlackSettings.from_env(env))
+    for handler in client.retry_handlers:  # the same retries, without the back-off sleeps
+        handler.interval_calculator = FixedValueRetryIntervalCalculator(0.0)
+    return SlackNotifier(client, "CESCALATE")
 
 
 def test_one_pass_sends_each_ticket_its_newest_notice_and_a_second_pass_nothing(triaged, slack):

@@ -35,6 +35,7 @@ def seeded(engine_env, tmp_path, registry) -> Demo:
     return demo
 
 
+@pytest.mark.fresh_database
 def test_migrations_are_recorded_once_and_reopening_applies_none(stores, engine_env, tmp_path):
     names = [r["name"] for r in stores.db.query("SELECT name FROM _migrations ORDER BY name")]
     assert names == sorted(name for name, _ in MIGRATIONS)
@@ -239,6 +240,7 @@ def test_a_proposal_older_than_fifteen_minutes_is_refused_and_never_acts(stores,
     assert stores.state.executions() == []
 
 
+@pytest.mark.fresh_database
 def test_the_migrate_command_reports_the_schema_on_each_engine(engine_env, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "bot", "migrate"],

@@ -240,7 +240,9 @@ def collector():
     """A tiny OTLP/HTTP receiver on loopback that keeps every POST."""
     handler = type("Collector", (_Collector,), {"posts": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
     yield f"http://127.0.0.1:{server.server_port}", handler.posts
     server.shutdown()
     server.server_close()
