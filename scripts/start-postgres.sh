@@ -107,6 +107,16 @@ if [ "$(psql_admin -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'ec
         LC_COLLATE 'C' LC_CTYPE 'C'" >"$LOG" 2>&1 || fail "could not create the database ecm_test"
 fi
 
+# A throwaway test server: no fsync or synchronous commit (a crash loses only test data, and
+# the tests' crash-safety claims rest on transactions, not on durability). Reloadable settings,
+# so a server that was already running gets them too.
+psql_admin -d postgres >"$LOG" 2>&1 <<'SQL' || fail "could not set the test server's durability settings"
+ALTER SYSTEM SET fsync = off;
+ALTER SYSTEM SET synchronous_commit = off;
+ALTER SYSTEM SET full_page_writes = off;
+SELECT pg_reload_conf();
+SQL
+
 # Password login over TCP must work; add a scram-sha-256 rule for loopback if the server has none.
 login() { PGPASSWORD=ecm psql -h 127.0.0.1 -p "$PORT" -U ecm -d ecm_test -X -qAt -c "SHOW server_version" 2>"$LOG"; }
 if ! server_version=$(login); then
