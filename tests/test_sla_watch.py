@@ -21,7 +21,7 @@ from bot.errors import EcmError
 from bot.paths import CONFIG_DIR
 from bot.resources import load_yaml
 from bot.sla.policy import load_policy
-from bot.sla.watch import NoticeLog, Ticket, plan, run_pass
+from bot.sla.watch import CLAIM_LEASE, NoticeLog, Ticket, plan, run_pass
 from bot.slack.app import web_client
 from bot.slack.notices import SlackNotifier
 from bot.slack.settings import SlackSettings
@@ -171,3 +171,47 @@ def test_two_processes_running_the_watch_at_once_send_each_notice_once(triaged, 
     sent = [(n["order_id"], n["kind"]) for out in outs for n in out["notices"]]
     assert sent and len(sent) == len(set(sent))
     assert len(NoticeLog(triaged.stores.db).sent()) >= len(sent)
+
+
+def test_a_claim_left_unsent_by_a_dead_process_is_sent_after_its_lease(triaged, slack):
+    """A process that claimed notices and died before sending them (the claims are made here
+    exactly as a pass makes them, and nothing is sent): a pass within the lease leaves them
+    alone (their owner may still be sending), a pass after it sends them."""
+    moment = late_moment(triaged)
+    due = run_pass(triaged.stores, REASONS, POLICY, moment, None).unsent or []
+    log = NoticeLog(triaged.stores.db)
+    assert due and all(log.claim(n, moment) for n in due)
+    within = run_pass(
+        triaged.stores, REASONS, POLICY, moment + timedelta(minutes=5), notifier(slack)
+    )
+    assert within.sent == [] and slack.of("chat.postMessage") == []
+    later = moment + CLAIM_LEASE + timedelta(minutes=1)
+    after = run_pass(triaged.stores, REASONS, POLICY, later, notifier(slack))
+    assert {n.order_id for n in due} <= {n.order_id for n in after.sent or []}
+    assert all(r["sent_at"] for r in log.sent() if r["order_id"] in {n.order_id for n in due})
+    again = run_pass(triaged.stores, REASONS, POLICY, later + CLAIM_LEASE * 2, notifier(slack))
+    claimed = {(n.order_id, n.kind) for n in due}
+    assert not {(n.order_id, n.kind) for n in again.sent or []} & claimed  # sent: never again
+
+
+def test_the_days_trace_shows_each_notice_under_the_triage_that_assigned_its_ticket(
+    triaged, slack, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from bot.cli import load_commands
+
+    sent = run_pass(triaged.stores, REASONS, POLICY, late_moment(triaged), notifier(slack)).sent
+    assert sent
+    monkeypatch.setenv("ECM_DATA_DIR", str(triaged.path))
+    out = CliRunner().invoke(load_commands(), ["trace"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    triage_at = next(i for i, line in enumerate(lines) if "triage-and-assign" in line)
+    notices = [i for i, line in enumerate(lines) if "— SLA watch: " in line]
+    assert len(notices) == len(sent) and min(notices) > triage_at
+    assert all(lines[i].startswith("  ") for i in notices)  # inside the triage's workflow
+    first = sent[0]
+    assert any(first.order_id in lines[i] for i in notices)
+    as_json = json.loads(CliRunner().invoke(load_commands(), ["trace", "--json"]).output)
+    assert {n["target"] for n in as_json["sla_notices"]} == {n.order_id for n in sent}

@@ -36,20 +36,52 @@ def trace(day: str, as_json: bool) -> None:
 
     Example: ecm-bot trace --date 2026-11-24
     """
-    rows = Reports(open_stores().db).day(day)
+    reports = Reports(open_stores().db)
+    rows, notices = reports.day(day), reports.day_notices(day)
     by_workflow: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_workflow[r["workflow_id"]].append(r)
     if as_json:
-        emit_json({"date": day, "workflows": by_workflow})
+        emit_json({"date": day, "workflows": by_workflow, "sla_notices": notices})
         return
-    if not rows:
+    if not rows and not notices:
         click.echo(f"No executions on {day}.")
         return
-    for _, items in sorted(by_workflow.items(), key=lambda kv: kv[1][0]["started_at"]):
-        for r in items:
-            child = bool(r["parent_id"]) and r["id"] != r["workflow_id"]
-            click.echo(("  " if child else "") + trace_line(r))
+    under: dict[str, list[dict]] = defaultdict(list)  # workflow -> its tickets' notices
+    loose: list[dict] = []
+    for n in notices:
+        (under[n["workflow_id"]] if n["workflow_id"] in by_workflow else loose).append(n)
+    for workflow, items in sorted(by_workflow.items(), key=lambda kv: kv[1][0]["started_at"]):
+        lines = [(str(r["started_at"]), _indent(r) + trace_line(r)) for r in items]
+        lines += [(str(n["at"]), "  " + notice_line(n)) for n in under[workflow]]
+        for _, text in sorted(lines, key=lambda pair: pair[0]):
+            click.echo(text)
+    for n in loose:  # a ticket whose triage ran on another day
+        click.echo(notice_line(n))
+
+
+def _indent(r: dict) -> str:
+    return "  " if r["parent_id"] and r["id"] != r["workflow_id"] else ""
+
+
+NOTICE_WORDS = {
+    "sla_warn": "warned",
+    "sla_renotify": "reminded",
+    "sla_escalate": "escalated a breach of",
+}
+
+
+def notice_line(n: dict) -> str:
+    """One SLA watch notice on the timeline, e.g. ``09:00:03 — SLA watch: warned sarah@ of
+    AE136ABC00 (warn:60)``."""
+    agent = str(n["after"].get("agent") or "?").split("@")[0] + "@"
+    verb = NOTICE_WORDS.get(n["action"], n["action"])
+    kind = n["after"].get("kind", "")
+    if n["action"] == "sla_escalate":
+        what = f"{verb} {n['target']} (owner {agent})"
+    else:
+        what = f"{verb} {agent} of {n['target']} ({kind})"
+    return f"{str(n['at'])[11:19]} — SLA watch: {what}"
 
 
 OUTCOME_MARKS = {"ok": "✅", "error": "❌"}

@@ -345,6 +345,17 @@ def m014_open_tickets_index(db: Database) -> None:
     db.execute("DROP INDEX idx_assignments_agent")
 
 
+@migration
+def m018_sla_notice_delivery(db: Database) -> None:
+    """A claimed SLA notice records when it was sent: a claim left unsent by a process that
+    died between claiming and sending is taken again by a later pass (``bot/sla/watch.py``).
+    Notices claimed before this migration were sent (a failed send gave its claim back). The
+    audit log gains an index on its time, for the day's timeline (``ecm-bot trace``)."""
+    db.execute("ALTER TABLE sla_notices ADD COLUMN sent_at TEXT")
+    db.execute("UPDATE sla_notices SET sent_at = at")
+    db.execute("CREATE INDEX idx_audit_log_at ON audit_log (at)")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

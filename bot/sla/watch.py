@@ -4,9 +4,10 @@ Each open ticket's deadline is its order's ``stuck_since`` (the warehouse's pend
 its stuck reason's ``sla_hours``. Due notices (``plan``) are warnings before and at the
 deadline, re-notifications of a breached ticket of the policy's priorities whose row has not
 changed since its deadline, then one escalation. Each is claimed in ``sla_notices`` (order,
-owner, kind) with an INSERT that only one replica wins, then sent; a notice whose send fails
-is given back, so the next pass retries it. Every sent notice is an audit row linked to the
-workflow of the triage that assigned the ticket."""
+owner, kind) with an INSERT that only one replica wins, then sent and marked sent; a notice
+whose send fails is given back, so the next pass retries it, and a claim left unsent by a
+process that died mid-send is taken again after ``CLAIM_LEASE``. Every sent notice is an
+audit row linked to the workflow of the triage that assigned the ticket."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ from bot.stores.workbook import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 ACTOR = "sla-watch"
+CLAIM_LEASE = timedelta(minutes=10)
+"""How long a claimed notice may stay unsent before another pass takes it again (far longer
+than a send, with its retries, takes)."""
 
 
 class Notifier(Protocol):
@@ -152,12 +156,23 @@ class NoticeLog:
         self.db = db
 
     def claim(self, n: Notice, at: datetime) -> bool:
+        """Take ``n`` for sending; only one replica wins. A claim that was never marked sent
+        and is older than ``CLAIM_LEASE`` (its process died mid-send) is taken again."""
+        stale = ts(at - CLAIM_LEASE)
         return bool(
             self.db.query(
                 "INSERT INTO sla_notices (order_id, agent, kind, at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (order_id, agent, kind) DO NOTHING RETURNING kind",
-                [n.order_id, n.agent, n.kind, ts(at)],
+                "ON CONFLICT (order_id, agent, kind) DO UPDATE SET at = excluded.at "
+                "WHERE sla_notices.sent_at IS NULL AND sla_notices.at <= ? RETURNING kind",
+                [n.order_id, n.agent, n.kind, ts(at), stale],
             )
+        )
+
+    def mark_sent(self, notices: Iterable[Notice], at: datetime) -> None:
+        """The claimed notices went out (the newest was sent; older ones it superseded)."""
+        self.db.executemany(
+            "UPDATE sla_notices SET sent_at = ? WHERE order_id = ? AND agent = ? AND kind = ?",
+            [(ts(at), n.order_id, n.agent, n.kind) for n in notices],
         )
 
     def give_back(self, n: Notice) -> None:
@@ -238,14 +253,16 @@ def run_pass(
             report.failed += 1
             continue
         link = state.workflow_for_order(newest.order_id)
-        state.audit(
-            actor=ACTOR,
-            action="sla_" + newest.kind.split(":")[0],
-            target=newest.order_id,
-            before=None,
-            after={"agent": newest.agent, "kind": newest.kind, "skipped": len(claimed) - 1},
-            workflow_id=link[0] if link else None,
-        )
+        with stores.db.transaction():  # sent, and its audit row, together
+            notices.mark_sent(claimed, moment)
+            state.audit(
+                actor=ACTOR,
+                action="sla_" + newest.kind.split(":")[0],
+                target=newest.order_id,
+                before=None,
+                after={"agent": newest.agent, "kind": newest.kind, "skipped": len(claimed) - 1},
+                workflow_id=link[0] if link else None,
+            )
         report.sent.append(newest)  # type: ignore[union-attr]
     return report
 

@@ -292,6 +292,17 @@ class Reports:
         """One UTC day's executions in start order (an index range on ``started_at``)."""
         return StateStore(self.db).executions(day)
 
+    def day_notices(self, day: str) -> list[dict]:
+        """One UTC day's SLA watch notices (their audit rows: warn, renotify, escalate), in
+        time order, each with its ticket's workflow (an index range on the audit log's time)."""
+        rows = self.db.query(
+            "SELECT at, action, target, after, workflow_id FROM audit_log "
+            "WHERE at >= ? AND at < ? AND action IN ('sla_warn', 'sla_renotify', 'sla_escalate') "
+            "ORDER BY at, id",
+            [day, day + "~"],
+        )
+        return [{**r, "after": json.loads(r["after"] or "null") or {}} for r in rows]
+
     # -- everything ``ecm-bot metrics`` shows ------------------------------------------------
     def metrics(self, moment: datetime | None = None, days: int = CUSTOM_DAYS) -> dict:
         """The three tiers (all, by role, by skill with its custom metrics over ``days``)."""
