@@ -4,6 +4,9 @@ read from the system of record at every scrape, the same on every replica:
 - ``ecm_open_tickets{priority,status}``: open tickets (ASSIGNED, IN_PROGRESS, ESCALATED);
 - ``ecm_sla_breaches{reason}``: open tickets stuck longer than their stuck reason's
   ``sla_hours`` (hours stuck at their last triage plus the time since; no warehouse query);
+- ``ecm_sla_notices{kind,state}``: the SLA watch's notices (warn, renotify, escalate) ever
+  sent, and those claimed but not yet sent (a send in flight, or a claim a dead process left
+  for the next pass);
 - ``ecm_sheets_sync_lag_seconds`` (+Inf before a first successful sync) and
   ``ecm_sheets_sync_failing``, once a sheet sync has run;
 - ``ecm_skill_custom_metric{domain,role,skill,metric}``: the latest value each skill
@@ -37,9 +40,11 @@ log = logging.getLogger(__name__)
 OPEN = ("ASSIGNED", "IN_PROGRESS", "ESCALATED")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 OTHER = "other"
+SLA_NOTICE_KINDS = ("warn", "renotify", "escalate")
 HELP = {
     metrics.OPEN_TICKETS: "Open tickets in the system of record, by priority and status.",
     metrics.SLA_BREACHES: "Open tickets stuck longer than their stuck reason's SLA.",
+    metrics.SLA_NOTICES: "SLA watch notices by kind, sent or claimed and not yet sent.",
     metrics.SYNC_LAG: "Seconds since the sheet sync last succeeded (+Inf: never).",
     metrics.SYNC_FAILING: "1 when the sheet sync's last cycle failed.",
     metrics.CUSTOM_METRIC: "The latest value a skill reported for a custom metric it names.",
@@ -115,6 +120,7 @@ class BusinessGauges:
             db = self.open_db()
             found = self.tickets(Reports(db), moment)
             found += self.sync(db, moment)
+            found += self.notices(db)
             found += self.custom(Reports(db), moment)
         except Exception as exc:  # a scrape still answers: the database is down
             log.warning("business gauges: the database did not answer: %s", exc)
@@ -146,6 +152,20 @@ class BusinessGauges:
             for reason in sorted(self.sla_hours)
         ]
         return found
+
+    def notices(self, db: Database) -> list[Gauge]:
+        """Sent and unsent SLA notices per kind (warn:60 and warn:0 are both ``warn``)."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for r in db.query(
+            "SELECT kind, sent_at IS NOT NULL AS sent, COUNT(*) AS n FROM sla_notices "
+            "GROUP BY kind, sent_at IS NOT NULL"
+        ):
+            counts[(str(r["kind"]).split(":")[0], "sent" if r["sent"] else "unsent")] += int(r["n"])
+        return [
+            _gauge(metrics.SLA_NOTICES, counts[(kind, state)], kind=kind, state=state)
+            for kind in SLA_NOTICE_KINDS
+            for state in ("sent", "unsent")
+        ]
 
     def sync(self, db: Database, moment: datetime) -> list[Gauge]:
         from bot.sync.sheets_sync import STATUS_NAME

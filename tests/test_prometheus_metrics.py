@@ -170,7 +170,9 @@ def test_model_use_is_counted_per_skill_model_and_kind(triaged):
 
 
 ORDER_ID = re.compile(r"^[A-Z]{2}[A-Z0-9]{8}$")
-LABELS = {"domain", "role", "skill", "outcome", "model", "kind", "priority", "status", "reason"}
+LABELS = {
+    "domain", "role", "skill", "outcome", "model", "kind", "priority", "status", "reason", "state",
+}  # fmt: skip
 
 
 def test_no_label_carries_an_order_id_an_email_or_anything_unbounded(triaged):
@@ -265,6 +267,15 @@ def test_business_gauges_reflect_the_shared_database(engine_env, tmp_path, regis
         "VALUES (?, ?, ?, ?, ?, ?)",
         ["sheets", ts(moment - timedelta(seconds=120)), ts(moment), "HTTP 429", 3, 10],
     )
+    stores.db.executemany(  # the SLA watch's claims: three sent, one a dead process left
+        "INSERT INTO sla_notices (order_id, agent, kind, at, sent_at) VALUES (?, ?, ?, ?, ?)",
+        [
+            ("AE00000001", "a@x", "warn:60", ts(moment), ts(moment)),
+            ("AE00000001", "a@x", "warn:0", ts(moment), ts(moment)),
+            ("AE00000003", "a@x", "escalate", ts(moment), ts(moment)),
+            ("AE00000002", "a@x", "renotify:1", ts(moment), None),
+        ],
+    )
     server = serve_health(0, metrics=metrics_app(registry, env={**os.environ, **engine_env}))
     try:
         samples = scrape(f"http://127.0.0.1:{server.server_port}")
@@ -272,6 +283,19 @@ def test_business_gauges_reflect_the_shared_database(engine_env, tmp_path, regis
         server.shutdown()
         server.server_close()
     assert value(samples, metrics.DATABASE_UP) == 1
+    notices = {
+        (dict(k)["kind"], dict(k)["state"]): v
+        for (n, k), v in samples.items()
+        if n == metrics.SLA_NOTICES
+    }
+    assert notices == {
+        ("warn", "sent"): 2,
+        ("warn", "unsent"): 0,
+        ("renotify", "sent"): 0,
+        ("renotify", "unsent"): 1,
+        ("escalate", "sent"): 1,
+        ("escalate", "unsent"): 0,
+    }
     tickets = {
         (dict(k)["priority"], dict(k)["status"]): v
         for (n, k), v in samples.items()

@@ -116,6 +116,17 @@ def panels() -> list[dict]:
         ),
         _panel(
             "timeseries",
+            "SLA watch notices (1h)",
+            [
+                (
+                    f'sum by (kind) (increase({metrics.SLA_NOTICES}{{state="sent"}}[1h]))',
+                    "{{kind}}",
+                ),
+                (f'max({metrics.SLA_NOTICES}{{state="unsent"}})', "claimed, unsent"),
+            ],
+        ),
+        _panel(
+            "timeseries",
             "Sheet sync lag",
             [(f"max({metrics.SYNC_LAG})", "lag"), (f"max({metrics.SYNC_FAILING})", "failing")],
             "s",

@@ -22,10 +22,19 @@ SYNC_LAG = "ecm_sheets_sync_lag_seconds"
 SYNC_FAILING = "ecm_sheets_sync_failing"
 CUSTOM_METRIC = "ecm_skill_custom_metric"
 DATABASE_UP = "ecm_database_up"
+SLA_NOTICES = "ecm_sla_notices"
 
 COUNTERS = {SKILL_EXECUTIONS, LLM_TOKENS, LLM_COST}
 HISTOGRAMS = {SKILL_DURATION}
-GAUGES = {OPEN_TICKETS, SLA_BREACHES, SYNC_LAG, SYNC_FAILING, CUSTOM_METRIC, DATABASE_UP}
+GAUGES = {
+    OPEN_TICKETS,
+    SLA_BREACHES,
+    SLA_NOTICES,
+    SYNC_LAG,
+    SYNC_FAILING,
+    CUSTOM_METRIC,
+    DATABASE_UP,
+}
 NAMES = COUNTERS | HISTOGRAMS | GAUGES
 """Every metric family the bot exposes (a histogram also has _bucket, _sum and _count)."""
 
