@@ -60,6 +60,20 @@ class Conflict(EcmError):
     """The request clashes with the current state (already resolved, triage running...)."""
 
 
+class NeedsConfirmation(EcmError):
+    """An allowed but unusual write (an agent outside their specializations or over their
+    capacity) that waits for the person to confirm it; nothing was written. ``warnings`` say
+    what is unusual, each in plain words; the message also says how to confirm in chat.
+    ``seen`` is what the request was judged on (e.g. the ticket's status and owner), for a
+    confirmation step to hand back, so a confirmation of something that changed since is
+    refused."""
+
+    def __init__(self, message: str, *, warnings: tuple[str, ...] = (), seen: dict | None = None):
+        super().__init__(message)
+        self.warnings = warnings
+        self.seen = dict(seen or {})
+
+
 class NotConfigured(EcmError):
     """A required setting or data set is missing; the message says how to provide it."""
 

@@ -1,5 +1,7 @@
 """A fake Slack Web API on 127.0.0.1 for tests: records every call, answers the methods the
-bot uses, can answer with 429 on demand, and also receives response_url posts."""
+bot uses, can answer with 429 on demand, and also receives response_url posts and file uploads
+(files.getUploadURLExternal hands out an upload URL on this server; the bytes POSTed there are
+kept in ``uploads``; files.completeUploadExternal answers with the files)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-JSON_FIELDS = ("blocks", "view", "attachments")
+JSON_FIELDS = ("blocks", "view", "attachments", "files")
 
 
 class FakeSlack:
@@ -18,6 +20,8 @@ class FakeSlack:
         self.users = dict(users or {})  # user id -> email, or the users.info user's fields
         self.calls: list[tuple[str, dict]] = []
         self.failures: dict[str, list[tuple[int, dict]]] = {}
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes POSTed to its upload URL
+        self._files = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         fake = self
@@ -28,8 +32,18 @@ class FakeSlack:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
                 path = urlparse(self.path).path
+                if path.startswith("/upload/"):  # a file's bytes, to its upload URL
+                    data = self.rfile.read(length)
+                    fake.receive_upload(path.rsplit("/", 1)[-1], data)
+                    reply = f"OK - {len(data)}".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                    return
+                raw = self.rfile.read(length).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     params = json.loads(raw or "{}")
                 else:
@@ -63,6 +77,14 @@ class FakeSlack:
 
     def response_url(self, name: str = "r1") -> str:
         return f"http://127.0.0.1:{self.server.server_port}/response/{name}"
+
+    def upload_url(self, file_id: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/upload/{file_id}"
+
+    def receive_upload(self, file_id: str, data: bytes) -> None:
+        with self._lock:
+            self.calls.append(("upload", {"file_id": file_id, "length": len(data)}))
+            self.uploads[file_id] = data
 
     def start(self) -> FakeSlack:
         self.thread.start()
@@ -113,6 +135,22 @@ class FakeSlack:
                     {},
                     {"ok": True, "channel": params["channel"], "ts": params["ts"]},
                 )
+            if method == "files.getUploadURLExternal":
+                file_id = f"F{next(self._files):08d}"
+                return (
+                    200,
+                    {},
+                    {"ok": True, "file_id": file_id, "upload_url": self.upload_url(file_id)},
+                )
+            if method == "files.completeUploadExternal":
+                files = params.get("files") or []
+                missing = [f.get("id") for f in files if f.get("id") not in self.uploads]
+                if not files or missing:
+                    return 200, {}, {"ok": False, "error": "file_not_found"}
+                shown = [
+                    {"id": f["id"], "title": f.get("title"), "name": f.get("title")} for f in files
+                ]
+                return 200, {}, {"ok": True, "files": shown}
             if method == "conversations.open":
                 return 200, {}, {"ok": True, "channel": {"id": "D" + str(params.get("users"))}}
             return 200, {}, {"ok": True}

@@ -32,8 +32,9 @@ from bot.runtime.executor import execute
 from bot.runtime.roster import Roster
 from bot.stores.workbook import RowUpdate
 
-FIELD_SKILLS = ["escalate-ticket", "my-tickets", "order-details", "resolve-ticket"]
+FIELD_SKILLS = ["escalate-ticket", "my-tickets", "order-details", "resolve-ticket", "take-ticket"]
 MANAGER_SKILLS = [
+    "acknowledge-escalation",
     "assign-tickets",
     "ecm-daily-flow",
     "pattern-intelligence",

@@ -27,8 +27,8 @@ def _cli_validate(folder: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_there_are_nine_skill_folders():
-    assert len(FOLDERS) == 9
+def test_there_are_eleven_skill_folders():
+    assert len(FOLDERS) == 11
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=IDS)

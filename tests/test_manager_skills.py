@@ -19,7 +19,7 @@ def snapshot(demo):
 
 def test_a_manager_reassigns_a_ticket_and_it_is_audited(triaged):
     oid = triaged.tickets_of(SARAH)[0]["Order ID"]
-    reply = triaged.chat(MANAGER, f"assign {oid} @james.ops partner desk backlog")
+    reply = triaged.chat(MANAGER, f"assign {oid} @james.ops confirm partner desk backlog")
     assert reply.result.data["to"] == "james.ops@example.com"
     row = next(r for r in triaged.rows("Assignments") if r["Order ID"] == oid)
     assert row["Assigned Agent"] == "james.ops@example.com" and row["Status"] == "ASSIGNED"

@@ -11,13 +11,14 @@ from bot.errors import NotFound
 from bot.skills.registry import Registry
 
 MANAGER_SKILLS = [
+    "acknowledge-escalation",
     "assign-tickets",
     "ecm-daily-flow",
     "pattern-intelligence",
     "run-ecm",
     "triage-and-assign",
 ]
-FIELD_SKILLS = ["escalate-ticket", "my-tickets", "order-details", "resolve-ticket"]
+FIELD_SKILLS = ["escalate-ticket", "my-tickets", "order-details", "resolve-ticket", "take-ticket"]
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +179,7 @@ def test_skills_validate_passes_on_the_real_project():
     result = CliRunner().invoke(load_commands(), ["skills", "validate"])
 
     assert result.exit_code == 0, result.stderr
-    assert "OK: 9 skills" in result.stdout
+    assert "OK: 11 skills" in result.stdout
 
 
 def test_skills_validate_fails_naming_the_file_of_an_invalid_skill(tmp_path):

@@ -10,13 +10,14 @@ from bot.skills.loader import load_skill
 from bot.skills.registry import Registry
 
 MANAGER_SKILLS = {
+    "acknowledge-escalation",
     "triage-and-assign",
     "assign-tickets",
     "ecm-daily-flow",
     "pattern-intelligence",
     "run-ecm",
 }
-FIELD_SKILLS = {"my-tickets", "order-details", "resolve-ticket", "escalate-ticket"}
+FIELD_SKILLS = {"my-tickets", "order-details", "resolve-ticket", "escalate-ticket", "take-ticket"}
 
 
 def _delete(*keys: str):
@@ -254,7 +255,7 @@ def registry() -> Registry:
     return Registry.load()
 
 
-def test_all_nine_real_skills_load(registry):
+def test_all_eleven_real_skills_load(registry):
     assert {s.name for s in registry} == MANAGER_SKILLS | FIELD_SKILLS
     assert {s.name for s in registry if s.role == "manager"} == MANAGER_SKILLS
     assert {s.name for s in registry if s.role == "field"} == FIELD_SKILLS

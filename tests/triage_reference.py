@@ -179,6 +179,9 @@ def triage_reference(
             "priority": orders[oid][3].priority,
             "reason": orders[oid][0]["stuck_reason"],
             "team": orders[oid][1]["team"],
+            "amount": orders[oid][0]["amount"],
+            "currency": orders[oid][0]["currency"],
+            "hours": round(orders[oid][2], 1),
         }
         for oid in plan.unassigned
     ]

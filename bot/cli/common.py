@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bot.cli.output import emit_json, terminal_safe
-from bot.present import result_text
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Member, Roster
 from bot.skills.registry import Registry
@@ -33,10 +32,29 @@ def operator(stores: Stores, as_email: str | None) -> Member:
 
 
 def show(result: SkillResult, as_json: bool) -> None:
+    """Print a result, or its data with --json; a view's charts are written to files in
+    ``$ECM_DATA_DIR/charts/`` and each path is printed."""
     if as_json:
         emit_json(result.data)
         return
-    click.echo(terminal_safe(result_text(result)))
+    from bot.present import present_result
+    from bot.present.text import figures, to_text
+
+    view = present_result(result)
+    click.echo(terminal_safe(to_text(view)))
+    for figure in figures(view):
+        click.echo(f"📊 Chart written to {write_chart(figure.filename, figure.draw())}")
+
+
+def write_chart(filename: str, png: bytes):
+    """Write a chart's PNG into ``$ECM_DATA_DIR/charts/``; return its path."""
+    from bot.paths import data_dir
+
+    folder = data_dir() / "charts"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / filename
+    path.write_bytes(png)
+    return path
 
 
 def service_logging() -> None:

@@ -29,6 +29,7 @@ def _publisher():
             settings.triage_channel,
             lambda: Roster.load(open_stores().workbook),
             lambda: SlackMessages(open_stores().db),
+            escalation_channel=settings.escalation_channel,
         ), (f"Slack channel {settings.triage_channel}")
     return (lambda result: click.echo(result_text(result))), "standard output"
 

@@ -346,6 +346,34 @@ def m014_open_tickets_index(db: Database) -> None:
 
 
 @migration
+def m015_assignment_pins(db: Database) -> None:
+    """A manager's assignment that re-triage keeps (``bot/stores/pins.py``): one row per
+    order, the agent it is pinned to, who pinned it, when and why. A pin holds while the
+    order's Assignments row is open and still that agent's; the manager's ``unpin``, or the
+    ticket ending (resolved, escalated, closed), removes it."""
+    _table(
+        db,
+        "assignment_pins",
+        "order_id TEXT PRIMARY KEY, agent TEXT NOT NULL, pinned_by TEXT, pinned_at TEXT, "
+        "reason TEXT",
+    )
+    db.execute("CREATE INDEX idx_assignment_pins_agent ON assignment_pins (agent)")
+
+
+@migration
+def m016_escalation_acks(db: Database) -> None:
+    """Who acknowledged an escalation (``bot/stores/escalation_acks.py``): one row per
+    Escalations row (its order and ``At``); the primary key makes the first acknowledgement
+    the only one, across replicas."""
+    _table(
+        db,
+        "escalation_acks",
+        "order_id TEXT, escalated_at TEXT, acked_by TEXT, acked_at TEXT, "
+        "PRIMARY KEY (order_id, escalated_at)",
+    )
+
+
+@migration
 def m018_sla_notice_delivery(db: Database) -> None:
     """A claimed SLA notice records when it was sent: a claim left unsent by a process that
     died between claiming and sending is taken again by a later pass (``bot/sla/watch.py``).

@@ -27,7 +27,7 @@ def presenter(fn: Presenter) -> Presenter:
 
 def registered() -> dict[str, Presenter]:
     """Every registered presenter, by name (imports the role modules that register them)."""
-    from bot.present import field, manager  # noqa: F401 - registers presenters
+    from bot.present import field, manager, reports  # noqa: F401 - registers presenters
 
     return PRESENTERS
 

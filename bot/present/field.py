@@ -209,3 +209,21 @@ def escalate(data: dict) -> View:
             )
         ]
     )
+
+
+@presenter
+def take(data: dict) -> View:
+    """🙋 `AE…` is yours now: REASON (team) · 721 AED · stuck 30h, and what to do next."""
+    oid = data["order_id"]
+    facts = f"{data['reason_code']} ({data['team']}) · {money(data['amount'], data['currency'])}"
+    head = line("🙋 ", code(oid), f" is yours now: {facts} · stuck {hours(data.get('hours'))}.")
+    queue = f"{data['status']} · {data['open']} of {data['capacity']} open in your queue."
+    details = Action(
+        "Details",
+        "ticket_details",
+        oid,
+        "primary",
+        f"order {oid}",
+        f"Details of order {oid}",
+    )
+    return View([Text((head, line(queue))), Actions("take_next", (details,))])

@@ -18,9 +18,7 @@ from bot.present.model import (
     line,
 )
 from bot.present.ticket import thread_item
-
-LISTED = 50
-"""At most this many unassigned or escalated orders are listed; the rest are counted."""
+from bot.present.unowned import unowned_list
 
 
 def triage_summary(data: dict) -> list[Element]:
@@ -144,42 +142,41 @@ def changed_threads(data: dict) -> list[View]:
     return [v for v in views if v is not None]
 
 
-def _listed(title: str, rows: list[str], key: str = "", total: int = 0) -> View:
-    """At most LISTED rows, then how many more of ``total`` (the result may list only its
-    top orders: triage counts them all)."""
-    total = max(total, len(rows))
-    shown = [line(r) for r in rows[:LISTED]]
-    if total > len(shown):
-        shown.append(line(f"… and {total - len(shown)} more (see the dashboard)"))
-    return View([Text((line(title),)), Text(tuple(shown))], key=key)
-
-
 @presenter
 def triage(data: dict) -> View:
     """The summary as one message, with a thread per agent whose queue changed (listing only
-    the changes), then the unassigned and escalated orders (at most LISTED of each)."""
+    the changes), then the unassigned and escalated orders: the top ones with Take and
+    Assign…, the next ones with the command to type, and how many more."""
     view = View(triage_summary(data), one_message=True, key="summary")
     view.threads += changed_threads(data)
     c = data.get("counts") or {}
     if data["unassigned"]:
-        rows = [
-            f"{u['priority']} | {u['order_id']} | {u['reason']} (needs {u['team']})"
-            for u in data["unassigned"][:LISTED]
-        ]
         n = max(int(c.get("unassigned") or 0), len(data["unassigned"]))
         title = f"⚠️ Unassigned — {n} (no active agent with the skill and capacity):"
-        view.threads.append(_listed(title, rows, "unassigned", n))
+        elements = unowned_list(title, data["unassigned"], n, {})
+        view.threads.append(View(elements, key="unassigned"))
     if data["escalated"]:
-        rows = [f"{e['order_id']} → {e['target']}" for e in data["escalated"][:LISTED]]
         n = max(int(c.get("escalated") or 0), len(data["escalated"]))
         title = f"🚨 Escalated — {n} (P1 stuck over 24h):"
-        view.threads.append(_listed(title, rows, "escalated", n))
+        owners = {str(e["order_id"]): str(e.get("agent") or "") for e in data["escalated"]}
+        elements = unowned_list(title, data["escalated"], n, owners)
+        view.threads.append(View(elements, key="escalated"))
     return view
 
 
 @presenter
+def acknowledge(data: dict) -> View:
+    """👍 Acknowledged the escalation of `AE…` (to TEAM)."""
+    to = f" (to {data['target']})" if data.get("target") else ""
+    text = line("👍 Acknowledged the escalation of ", code(data["order_id"]), f"{to}.")
+    return View([Text((text,))])
+
+
+@presenter
 def assign(data: dict) -> View:
-    """🔁 AE… (P1, REASON) is now @james's (was sarah). Reason: …"""
+    """🔁 AE… (P1, REASON) is now @james's (was sarah). Reason: … (📌 pinned); or 📌 unpinned."""
+    if data.get("unpinned"):
+        return View([Text((unpinned_line(data),))])
     was = f" (was {handle(data['from'])})" if data["from"] else ""
     if data.get("reopened_from"):
         was += f", reopened from {data['reopened_from']}"
@@ -190,7 +187,19 @@ def assign(data: dict) -> View:
         Mention(data["to"]),
         f"'s{was}. Reason: {data['reason']}",
     )
-    return View([Text((text,))])
+    oid = data["order_id"]
+    if not data.get("pinned"):
+        return View([Text((text,))])
+    pin = line("📌 Pinned: triage keeps it with them until you say ", code(f"unpin {oid}"))
+    return View([Text((text, pin))])
+
+
+def unpinned_line(data: dict):
+    """📌 AE… is no longer pinned to @james; the next triage places it like any other."""
+    return line(
+        "📌 ", code(data["order_id"]), " is no longer pinned to ", Mention(data["agent"]),
+        "; the next triage places it like any other.",
+    )  # fmt: skip
 
 
 def _counts(d: dict) -> str:

@@ -7,6 +7,7 @@ same view into Block Kit. Text here is raw data: each renderer escapes it for it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -121,7 +122,28 @@ class Actions:
     actions: tuple[Action, ...]
 
 
-Element = Heading | Text | Note | Document | Item | Actions
+@dataclass(frozen=True)
+class Fields:
+    """Figures side by side, each a label and its value (a Slack section's fields, at most
+    10 a block; in text, ``label: value`` lines)."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A picture that goes with the view (a chart, ``bot.charts``): a PNG file uploaded beside
+    the message in Slack, written to a file by the CLI. ``alt`` says in words what it shows
+    (the text line, the file's alt text); ``draw`` makes the PNG bytes, only when a surface
+    needs them."""
+
+    filename: str
+    title: str
+    alt: str
+    draw: Callable[[], bytes] = field(compare=False, repr=False)
+
+
+Element = Heading | Text | Note | Document | Item | Actions | Fields | Figure
 
 
 @dataclass

@@ -1,12 +1,15 @@
 """A view as plain text, for the CLI: one line per line, an item's further lines indented,
-actions as the commands to type (``Next: resolve AE… NOTES · escalate AE… REASON``), and each
-thread after its parent, marked 🧵."""
+actions as the commands to type (``Next: resolve AE… NOTES · escalate AE… REASON``), fields
+as ``label: value`` lines, a chart as what it shows in words (``figures`` gives the charts, which
+the CLI writes to files), and each thread after its parent, marked 🧵."""
 
 from __future__ import annotations
 
 from bot.present.model import (
     Actions,
     Document,
+    Fields,
+    Figure,
     Heading,
     Item,
     Note,
@@ -39,8 +42,19 @@ def _lines(view: View) -> list[str]:
             out.append(first)
             out += [INDENT + r for r in rest]
             out += [INDENT + "↳ " + plain_text(ln) for ln in element.detail]
+        elif isinstance(element, Fields):
+            pairs = [f"{label}: {value}" for label, value in element.pairs]
+            out += [" · ".join(pairs[i : i + 4]) for i in range(0, len(pairs), 4)]
+        elif isinstance(element, Figure):
+            out.append(f"📊 Chart: {element.alt}")
         elif isinstance(element, Actions):
             commands = [a.command for a in element.actions if a.command]
             if commands:
                 out.append("Next: " + " · ".join(commands))
     return out
+
+
+def figures(view: View) -> list[Figure]:
+    """The charts of a view and its threads, in order."""
+    found = [e for e in view.elements if isinstance(e, Figure)]
+    return found + [f for thread in view.threads for f in figures(thread)]

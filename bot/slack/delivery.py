@@ -16,7 +16,7 @@ from typing import Any, Literal
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime.dispatch import Reply
-from bot.runtime.executor import SkillResult
+from bot.runtime.executor import SkillResult, execute
 from bot.runtime.roster import Member, Roster
 from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import escape
@@ -28,9 +28,12 @@ from bot.slack.posting import (
     post_escalation,
     post_result,
     post_triage,
+    post_triage_escalations,
     proposal_blocks,
     slack_ids,
 )
+from bot.slack.reports import dm_digest, post_daily_triage, upload_charts
+from bot.slack.unowned import update_escalation_post
 from bot.stores.slack_messages import Posted, SlackMessages
 
 log = logging.getLogger(__name__)
@@ -153,28 +156,56 @@ def post_triage_summary(
     ts = post_triage(sc.client, channel, result, Roster.load(stores.workbook), refs)
     if target.kind not in PUBLIC_KINDS and target.kind != "none":
         send(sc, target, text=f"✅ Triage posted in <#{channel}> (message {ts}).")
+    escalations = sc.settings.escalation_channel  # triage's own escalations, one post each
+    post_triage_escalations(sc.client, escalations, result, Roster.load(stores.workbook), refs)
 
 
 def assigned_note(result: SkillResult, by: Member) -> str:
     d = result.data
+    pinned = " It's pinned to you: triage won't move it." if d.get("pinned") else ""
     return (
         f"📥 <@{by.slack_id}> assigned you `{escape(d['order_id'])}` "
         f"({escape(d['priority'])}, {escape(d['stuck_reason'])}). "
-        f"Reason: {escape(d['reason'])}. Say `order {d['order_id']}` here to open it."
+        f"Reason: {escape(d['reason'])}.{pinned} Say `order {d['order_id']}` here to open it."
     )
 
 
 def dm_new_assignee(
     sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
 ) -> None:
+    if result.data.get("unpinned"):
+        return  # an unpin moves nothing
     sc.dm(result.data.get("to_slack_id") or "", assigned_note(result, caller))
+
+
+def moved_away_note(result: SkillResult, by: Member) -> str:
+    d = result.data
+    to = f"<@{d['to_slack_id']}>" if d.get("to_slack_id") else "@" + escape(d["to"].split("@")[0])
+    return (
+        f"↪️ <@{by.slack_id}> moved `{escape(d['order_id'])}` "
+        f"({escape(d['priority'])}, {escape(d['stuck_reason'])}) from your queue to {to}. "
+        f"Reason: {escape(d['reason'])}. You don't need to work it any more."
+    )
+
+
+def dm_previous_owner(
+    sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
+) -> None:
+    """Tell the agent a reassignment took an open ticket from (not after a reopen: the
+    ticket had already left their queue)."""
+    d = result.data
+    if d.get("unpinned") or d.get("reopened_from") or not d.get("from"):
+        return
+    if str(d["from"]).lower() == str(d.get("to") or "").lower():
+        return
+    sc.dm(d.get("from_slack_id") or "", moved_away_note(result, caller))
 
 
 def announce_in_triage_thread(
     sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
 ) -> None:
     """Tell the triage thread a reassignment came from (the Override / Reassign… forms)."""
-    if not target.triage_thread or not target.triage_thread[0]:
+    if not target.triage_thread or not target.triage_thread[0] or result.data.get("unpinned"):
         return
     channel, thread_ts = target.triage_thread
     d = result.data
@@ -192,26 +223,59 @@ def announce_in_triage_thread(
 def post_to_escalation_channel(
     sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
 ) -> None:
+    """The escalation post: amount, age, priority, reason, target and Acknowledge."""
     refs = SlackMessages(sc.stores().db)
-    post_escalation(sc.client, sc.settings.escalation_channel, result, caller.slack_id, refs)
+    data = {**result.data, "agent": caller.email}  # still the escalating agent's ticket
+    channel = sc.settings.escalation_channel
+    post_escalation(sc.client, channel, data, caller.email, roster_ids(sc), refs)
 
 
 def update_ticket_messages(
     sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget
 ) -> None:
     """Edit in place every message that shows the ticket (its triage thread, the run's
-    summary counts, DM queues) and republish the App Home of the people concerned."""
+    summary counts, DM queues; a reassignment also the new owner's DM queue) and republish
+    the App Home of the people concerned."""
     oid = str(result.data.get("order_id") or "")
-    if not oid:
+    if not oid or result.data.get("unpinned"):  # an unpin changes no message
         return
     try:
         agents = refresh_ticket(sc, oid, caller.slack_id)
-        agents |= {str(result.data.get("from") or "").lower()} - {""}
+        was, to = (str(result.data.get(k) or "").lower() for k in ("from", "to"))
+        agents |= {was} - {""}
+        if to and to != was:
+            refresh_queue(sc, to)
         roster = Roster.load(sc.stores().workbook)
         people = {m.slack_id for m in roster.members if m.email.lower() in agents}
         refresh_homes(sc, {caller.slack_id, *people})
     except Exception:  # the write is done; an edit that fails is only logged
         log.warning("messages showing %s not updated", oid, exc_info=True)
+
+
+def refresh_queue(sc: SlackContext, email: str) -> None:
+    """Edit ``email``'s latest DM queue in place to show their queue now (a ticket moved in):
+    nothing when they have none, when their latest DM listing tickets is something else (an
+    order's details), or when the queue no longer fits one message."""
+    stores = sc.stores()
+    refs = SlackMessages(stores.db)
+    last = refs.latest("dm_queue", agent=email)
+    skill = sc.registry.home("field")
+    roster = Roster.load(stores.workbook)
+    member = roster.by_email(email)
+    if last is None or skill is None or member is None or not member.active:
+        return
+    queue = execute(sc.registry, stores, skill.name, member, trigger="slack")
+    pages = post_result(lambda **message: None, queue, slack_ids(roster))
+    if len(pages) != 1:
+        return
+    _, blocks, text, view = pages[0]
+    if text.split(" — ")[0] != last.text.split(" — ")[0]:  # not the same kind of message
+        return
+    sc.client.chat_update(channel=last.channel, ts=last.ts, blocks=blocks, text=text)
+    refs.record(
+        Posted(last.channel, last.ts, "dm_queue", agent=email, text=text, blocks=blocks),
+        item_keys(view),
+    )
 
 
 FOLLOW_UPS: dict[str, FollowUp] = {
@@ -220,8 +284,13 @@ FOLLOW_UPS: dict[str, FollowUp] = {
         post_triage_summary,
         announce_in_triage_thread,
         dm_new_assignee,
+        dm_previous_owner,
         post_to_escalation_channel,
         update_ticket_messages,
+        update_escalation_post,  # bot.slack.unowned: after a take or an acknowledgement
+        upload_charts,  # bot.slack.reports: the manager's reports
+        post_daily_triage,
+        dm_digest,
     )
 }
 """The follow-ups a skill's config may name (``output.follow_ups``), by name."""

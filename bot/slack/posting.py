@@ -14,10 +14,11 @@ from slack_sdk.web import WebClient
 from bot.clock import now
 from bot.present import present_result
 from bot.present.model import Item, View
+from bot.present.unowned import escalation_post
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Roster
 from bot.slack.blocks.kit import MAX_BLOCKS, context, escape
-from bot.slack.blocks.render import SlackIds, messages
+from bot.slack.blocks.render import SlackIds, figures, messages, mrkdwn
 from bot.stores.slack_messages import Posted, SlackMessages, digest
 
 log = logging.getLogger(__name__)
@@ -211,24 +212,44 @@ def post_result(
 def post_escalation(
     client: WebClient,
     channel: str,
-    result: SkillResult,
-    by_slack_id: str,
+    data: dict,
+    by: str = "",
+    ids: SlackIds | None = None,
     refs: SlackMessages | None = None,
-):
-    """Tell the escalation channel who escalated what, with the ticket's context (recorded
-    in ``refs`` as the escalation post of the order)."""
+) -> str:
+    """Post one escalation to the escalation channel (``data``: the order's escalation with
+    its amount, age, priority, reason and target; ``by``: who escalated it, empty for triage)
+    with Acknowledge and Take; recorded in ``refs`` as the order's escalation post, so acting
+    on it edits it in place. Returns its ts ("" when there is no channel)."""
     if not channel:
-        return
-    d = result.data
-    lines = [f"🚨 <@{by_slack_id}> escalated `{escape(d.get('order_id'))}`"]
-    for key, label in (("reason_code", "Stuck reason"), ("target", "To"), ("reason", "Why")):
-        if d.get(key):
-            lines.append(f"*{label}:* {escape(d[key])}")
-    text = "\n".join(lines)
-    posted = client.chat_postMessage(channel=channel, text=text, **NO_UNFURL)
-    if refs is not None and posted.get("ts"):
-        oid = str(d.get("order_id") or "")
-        refs.record(Posted(channel, posted["ts"], "escalation", order_id=oid, text=text), [oid])
+        return ""
+    view = escalation_post(data, by)
+    item = view.elements[0]  # the notification says it all, mentions included
+    text = "\n".join(mrkdwn(ln, ids) for ln in item.lines) if isinstance(item, Item) else ""
+    text = text[:3000] or fallback_text(view)
+    page = messages(view, ids)[0]  # one item: one message
+    posted = client.chat_postMessage(channel=channel, blocks=page, text=text, **NO_UNFURL)
+    ts = str(posted.get("ts") or "")
+    if refs is not None and ts:
+        oid = str(data.get("order_id") or "")
+        refs.record(Posted(channel, ts, "escalation", order_id=oid, text=text, blocks=page), [oid])
+    return ts
+
+
+def post_triage_escalations(
+    client: WebClient,
+    channel: str,
+    result: SkillResult,
+    roster: Roster,
+    refs: SlackMessages | None = None,
+) -> list[str]:
+    """Each escalation a triage made, posted to the escalation channel (none for a dry run,
+    whose escalations were not written)."""
+    data = result.data
+    if not channel or data.get("dry_run"):
+        return []
+    ids = slack_ids(roster)
+    return [post_escalation(client, channel, e, "", ids, refs) for e in data.get("escalated") or []]
 
 
 def channel_publisher(
@@ -236,13 +257,16 @@ def channel_publisher(
     channel: str,
     roster: Callable[[], Roster],
     refs: Callable[[], SlackMessages] | None = None,
+    escalation_channel: str = "",
 ):
     """A scheduler publisher that posts results to ``channel`` (triage with its threads,
-    recorded in ``refs`` when given)."""
+    recorded in ``refs`` when given, and its escalations in ``escalation_channel``)."""
 
     def publish(result: SkillResult) -> None:
         if result.output.publish == "triage":  # the skill's config says how it is posted
-            post_triage(client, channel, result, roster(), refs() if refs else None)
+            messages_ = refs() if refs else None
+            post_triage(client, channel, result, roster(), messages_)
+            post_triage_escalations(client, escalation_channel, result, roster(), messages_)
         else:
             post_result(
                 lambda **kw: client.chat_postMessage(channel=channel, **kw, **NO_UNFURL), result
@@ -268,3 +292,24 @@ def manager_notifier(client: WebClient, roster: Callable[[], Roster]) -> Callabl
                 log.warning("DM to %s failed: %s", member.email, exc.response.get("error"))
 
     return notify
+
+
+def upload_figures(
+    client: WebClient, channel: str, view: View, thread_ts: str | None = None
+) -> list[str]:
+    """Upload each chart of ``view`` (and of its threads) to ``channel`` as a PNG file, under
+    ``thread_ts`` when given (files_upload_v2: files.getUploadURLExternal, the bytes to the
+    upload URL, files.completeUploadExternal); return the file ids."""
+    shown = [*figures(view), *(f for thread in view.threads for f in figures(thread))]
+    ids = []
+    for figure in shown:
+        response = client.files_upload_v2(
+            channel=channel,
+            file=figure.draw(),
+            filename=figure.filename,
+            title=figure.title,
+            alt_txt=figure.alt[:1000],
+            thread_ts=thread_ts,
+        )
+        ids.append(str((response.get("file") or {}).get("id") or ""))
+    return ids

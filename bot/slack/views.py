@@ -14,6 +14,7 @@ from bot.slack.blocks.kit import (
     MAX_VIEW_BLOCKS,
     actions,
     button,
+    context,
     escape,
     header,
     plain,
@@ -73,6 +74,37 @@ def override_modal(
         _input("reason", "Reason", _text_input("reason", multiline=True)),
     ]
     return _modal("override_submit", "Override assignment", "Reassign", blocks, private_metadata)
+
+
+def confirm_override_modal(
+    order_id: str, agent: str, warnings: list[str] | tuple[str, ...], private_metadata: str
+) -> dict:
+    """The step the override form pushes when the agent doesn't fit (outside their
+    specializations, over capacity): what is unusual, and Assign anyway (nothing is written
+    before it) or Back to the form."""
+    listed = "\n".join(f"• {escape(w)}" for w in warnings)
+    blocks = [
+        section(f"⚠️ Assign `{escape(order_id)}` to {escape(agent)} anyway?"),
+        section(listed or "This agent is an unusual owner for this ticket."),
+        context(
+            "Nothing is changed until you confirm. Re-triage then keeps the ticket with them "
+            f"until you say `unpin {escape(order_id)}`."
+        ),
+    ]
+    title, submit = "Confirm assignment", "Assign anyway"
+    view = _modal("override_confirm", title, submit, blocks, private_metadata)
+    view["close"] = plain("Back", MAX_TITLE)
+    return view
+
+
+def notice_modal(title: str, text: str) -> dict:
+    """A modal that only says something (a refusal after a confirmation step); no submit."""
+    return {
+        "type": "modal",
+        "title": plain(title, MAX_TITLE),
+        "close": plain("Close", MAX_TITLE),
+        "blocks": [section(escape(text))],
+    }
 
 
 _NOTE_KINDS = {

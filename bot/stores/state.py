@@ -191,6 +191,13 @@ class StateStore:
     def triage_runs(self) -> list[dict]:
         return self.db.query("SELECT * FROM triage_runs ORDER BY started_at, id")
 
+    def last_triage_run(self) -> dict | None:
+        """The newest triage that wrote (not a dry run) and has finished, done or failed."""
+        return self.db.one(
+            "SELECT * FROM triage_runs WHERE dry_run = 0 AND status <> 'running' "
+            "ORDER BY started_at DESC, id DESC LIMIT 1"
+        )
+
     # -- executions --------------------------------------------------------------------------
     EXECUTION_COLUMNS = (
         "id", "workflow_id", "parent_id", "skill", "role", "caller", "trigger", "started_at",

@@ -4,8 +4,10 @@ Orders are taken highest priority first (then score, then order id). Each goes t
 field agent, among those whose specializations include the reason's team and who still have
 capacity, with the least priority-weighted load relative to capacity; ties go to the agent whose
 email sorts first. Existing assignments are kept unless their agent is inactive, no longer fits,
-or is over capacity (the lowest-priority tickets move first). The same input always gives the
-same result."""
+or is over capacity (the lowest-priority tickets move first). Pinned tickets (a manager's
+assignment) are placed first, with their agent, even over capacity or outside the agent's
+specializations, and count toward that agent's load; the rest fill what room is left. The
+same input always gives the same result."""
 
 from __future__ import annotations
 
@@ -53,6 +55,8 @@ class Plan:
     moved: set[str] = field(default_factory=set)
     new: set[str] = field(default_factory=set)
     unassigned: list[str] = field(default_factory=list)
+    pinned: set[str] = field(default_factory=set)
+    """The tickets placed by their pin (each also in kept, moved or new)."""
 
 
 def _order_key(t: Placeable) -> tuple:
@@ -64,8 +68,11 @@ def plan_assignments(
     agents: list[Agent],
     current: dict[str, str],
     weights: dict[str, float],
+    pinned: dict[str, str] | None = None,
 ) -> Plan:
-    """Assign ``tickets`` given ``current`` (order id → agent email) assignments.
+    """Assign ``tickets`` given ``current`` (order id → agent email) assignments and
+    ``pinned`` ones (order id → agent email: placed with that agent whatever its room or
+    specializations, as long as the agent is active).
 
     Counts only grow while planning, so once no agent of a team has room, the team stays
     full: its remaining tickets are unassigned without looking at the agents again."""
@@ -76,9 +83,26 @@ def plan_assignments(
     ordered = sorted(tickets, key=_order_key)
     assigned = plan.assigned
 
+    # 0. pinned tickets stay with their agent; they use up that agent's room first
+    if pinned:
+        active = {a.email for a in agents if a.active}
+        for t in ordered:
+            email = pinned.get(t.order_id)
+            if not email or email not in active:
+                continue
+            assigned[t.order_id] = email
+            plan.pinned.add(t.order_id)
+            was = current.get(t.order_id)
+            (plan.kept if was == email else plan.moved if was else plan.new).add(t.order_id)
+            if email in pool:
+                load[email] += weights.get(t.priority, 1)
+                count[email] += 1
+
     # 1. keep current assignments that still fit, highest priority first, within capacity
     if current:
         for t in ordered:
+            if t.order_id in assigned:
+                continue
             email = current.get(t.order_id)
             agent = pool.get(email) if email else None
             if agent and t.team in agent.specializations and count[agent.email] < agent.capacity:

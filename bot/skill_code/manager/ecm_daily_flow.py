@@ -1,5 +1,7 @@
 """ecm-daily-flow: triage, then pattern-intelligence, then one digest; one workflow id links
-the steps (each step is its own execution whose parent is this one)."""
+the steps (each step is its own execution whose parent is this one). ``steps`` names the skill
+of each step, so Slack posts the triage step the way that skill's config says (the summary in
+the triage channel) while the digest goes to the manager."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from bot.runtime.skill_run import SkillContext
 def run(ctx: SkillContext, **_: object) -> dict:
     ctx.tool("run_skill")
     steps = {}
-    for name in ("triage-and-assign", "pattern-intelligence"):
+    names = {"triage": "triage-and-assign", "patterns": "pattern-intelligence"}
+    for name in names.values():
         result = execute(
             ctx.registry,
             ctx.stores,
@@ -41,4 +44,5 @@ def run(ctx: SkillContext, **_: object) -> dict:
         "triage": triage,
         "patterns": patterns,
         "highlights": highlights,
+        "steps": names,
     }

@@ -1,13 +1,17 @@
 """pattern-intelligence: flag reasons, corridors and partners stuck far above their baseline
-(the Poisson rule documented in bot/triage/patterns.py and the skill's SKILL.md)."""
+(the Poisson rule documented in bot/triage/patterns.py and the skill's SKILL.md), with the
+counts per stuck reason that the report's chart draws."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 
-from bot.clock import ts
+from bot.clock import parse_ts, ts
 from bot.runtime.skill_run import SkillContext
-from bot.triage.patterns import detect
+from bot.triage.patterns import Anomaly, detect
+
+REASONS_CHARTED = 12
 
 
 def run(ctx: SkillContext, **_: object) -> dict:
@@ -26,4 +30,34 @@ def run(ctx: SkillContext, **_: object) -> dict:
         ),
         "orders_considered": len(rows),
         "anomalies": [a.__dict__ for a in anomalies],
+        "by_reason": by_reason(rows, ctx.at, config, anomalies),
     }
+
+
+def by_reason(rows: list[dict], at: datetime, config: dict, anomalies: list[Anomaly]) -> list:
+    """Per stuck reason: orders stuck in the recent window, the baseline's expected count for
+    one such window (the rule's λ, floored as it is) and whether the rule flagged it; the
+    flagged reasons first, then the busiest, at most REASONS_CHARTED."""
+    start_recent = at - timedelta(hours=config["recent_hours"])
+    start_base = start_recent - timedelta(days=config["baseline_days"])
+    windows = config["baseline_days"] * 24 / config["recent_hours"]
+    recent: Counter[str] = Counter()
+    base: Counter[str] = Counter()
+    for r in rows:
+        when = parse_ts(r["stuck_since"])
+        if when >= start_recent:
+            recent[str(r["stuck_reason"])] += 1
+        elif when >= start_base:
+            base[str(r["stuck_reason"])] += 1
+    flagged = {a.value for a in anomalies if a.dimension == "stuck_reason"}
+    series = [
+        {
+            "reason": reason,
+            "recent": recent[reason],
+            "baseline": round(max(base[reason] / windows, config["min_baseline"]), 2),
+            "flagged": reason in flagged,
+        }
+        for reason in set(recent) | set(base)
+    ]
+    series.sort(key=lambda s: (not s["flagged"], -s["recent"], -s["baseline"], s["reason"]))
+    return series[:REASONS_CHARTED]

@@ -1,8 +1,10 @@
 """run-ecm: the dashboard. Open tickets by status, priority, reason and agent; SLA breaches
-measured live from the warehouse; tickets resolved today with the median time to resolve."""
+measured live from the warehouse; tickets resolved today with the median time to resolve; and
+the last triage (when, by whom, how it ended and the counts its summary showed)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from statistics import median
@@ -67,4 +69,25 @@ def run(ctx: SkillContext, **_: object) -> dict:
         "median_minutes_to_resolve": median(durations) if durations else None,
         "stuck_in_warehouse": sum(int(r["stuck_orders"]) for r in by_reason_wh),
         "not_on_sheet": len(set(pending) - {r["Order ID"] for r in rows}),
+        "last_triage": last_triage(ctx),
+    }
+
+
+def last_triage(ctx: SkillContext) -> dict | None:
+    """The newest finished triage that wrote: when it ran, by whom, ``done`` or ``failed``,
+    and the counts its summary showed (None before the first)."""
+    run = ctx.stores.state.last_triage_run()
+    if run is None:
+        return None
+    try:
+        counts = json.loads(run.get("summary") or "{}")
+    except ValueError:
+        counts = {}
+    return {
+        "run_id": run["id"],
+        "started_at": run["started_at"],
+        "finished_at": run["finished_at"],
+        "started_by": run["started_by"],
+        "status": run["status"],
+        "counts": counts if isinstance(counts, dict) and run["status"] == "done" else {},
     }

@@ -1,5 +1,7 @@
 """triage-and-assign: score every stuck order, load-balance it onto field agents, and write the
-Assignments tab per order (never clearing it, never overwriting a field agent's status)."""
+Assignments tab per order (never clearing it, never overwriting a field agent's status). A
+manager's pinned assignment (``bot.stores.pins``) stays with its agent; a pin whose ticket
+ended or moved is removed with the run's writes."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from bot.bulk import collector_paused
 from bot.clock import hours_between, parse_ts, ts
 from bot.runtime.roster import Roster
 from bot.runtime.skill_run import SkillContext
+from bot.stores.pins import Pins
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 from bot.triage.assign import Agent, plan_assignments
 from bot.triage.pending import Scored, score_pending
@@ -62,6 +65,7 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
     ]
     rows = {r["Order ID"]: r for r in tabs["Assignments"]}
     escalated_before = {r["Order ID"] for r in tabs["Escalations"]}
+    pins = Pins(ctx.stores.db).all()
     steps.done("read_tabs")
 
     reopen_after = {**REOPEN_AFTER_HOURS, **(scoring.get("reopen_after_hours") or {})}
@@ -72,6 +76,8 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
     current: dict[str, str] = {}
     skipped_field: list[str] = []
     reopened: set[str] = set()
+    pinned: dict[str, str] = {}  # order id -> the agent a manager pinned it to
+    pinnable = {a.email for a in agents if a.active}
     for entry in scored:
         oid = entry.order_id
         row = rows.get(oid)
@@ -86,10 +92,14 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
                     current[oid] = row["Assigned Agent"].lower()  # back to the same agent
             elif status in OPEN_STATUSES and row["Assigned Agent"]:
                 current[oid] = row["Assigned Agent"].lower()
+        pin = pins.get(oid)
+        if pin is not None and pin.agent in pinnable and pin.holds(row):
+            pinned[oid] = pin.agent
         orders[oid] = entry
         tickets.append(entry)  # a scored order is the planner's ticket
 
-    plan = plan_assignments(tickets, agents, current, scoring["priority_weights"])
+    stale_pins = sorted(set(pins) - set(pinned))  # ended, moved, or their agent is gone
+    plan = plan_assignments(tickets, agents, current, scoring["priority_weights"], pinned)
     steps.done("plan")
     explained = _Explained(scorer, orders)
     stamp, appends, updates, escalations = ts(moment), [], [], []
@@ -158,6 +168,8 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
                 conflicts = ctx.workbook.update("Assignments", updates)
             if escalations:
                 ctx.workbook.append("Escalations", escalations)
+            if stale_pins:
+                Pins(ctx.stores.db).drop(stale_pins)
             ctx.audit(
                 "triage",
                 f"triage:{ctx.execution_id}",
@@ -168,6 +180,8 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
                     "closed": len(closed),
                     "escalated": len(escalations),
                     "conflicts": conflicts,
+                    "pinned": len(plan.pinned),
+                    "unpinned": stale_pins,
                 },
             )
 
@@ -193,6 +207,8 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
     for agent in summary["agents"]:
         for ticket in agent["tickets"]:
             ticket["reopened"] = ticket["order_id"] in reopened
+            if ticket["order_id"] in plan.pinned:  # a manager's pin kept it with them
+                ticket["pinned"] = True
             ticket.update(_change(ticket["order_id"], plan, reopened, current))
     summary["closed"] = [  # per-ticket change kinds (for Slack's changes-only threads)
         {"order_id": oid, "agent": (rows[oid]["Assigned Agent"] or "").lower()} for oid in closed
@@ -312,6 +328,9 @@ def _summary(
             "priority": info.priority,
             "reason": info.order["stuck_reason"],
             "team": info.reason["team"],
+            "amount": info.order["amount"],
+            "currency": info.order["currency"],
+            "hours": round(info.hours, 1),
         }
         for info in map(orders.__getitem__, plan.unassigned[:listed])
     ]
@@ -331,7 +350,19 @@ def _summary(
         "agents": agents,
         "unassigned": unassigned,
         "escalated": [
-            {"order_id": e["Order ID"], "target": e["Target"], "reason": e["Reason"]}
+            {
+                "order_id": e["Order ID"],
+                "target": e["Target"],
+                "reason": e["Reason"],
+                "at": e["At"],
+                "priority": orders[e["Order ID"]].priority,
+                "reason_code": orders[e["Order ID"]].order["stuck_reason"],
+                "team": orders[e["Order ID"]].reason["team"],
+                "amount": orders[e["Order ID"]].order["amount"],
+                "currency": orders[e["Order ID"]].order["currency"],
+                "hours": round(orders[e["Order ID"]].hours, 1),
+                "agent": plan.assigned.get(e["Order ID"], ""),
+            }
             for e in escalations[:listed]
         ],
         "counts": {
@@ -344,6 +375,7 @@ def _summary(
             "unassigned": len(plan.unassigned),
             "escalated": len(escalations),
             "left_with_field_status": len(skipped_field),
+            "pinned": len(plan.pinned - conflict_set),
             "skipped_changed_during_triage": len(conflicts),
         },
     }

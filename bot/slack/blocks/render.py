@@ -1,7 +1,8 @@
 """A view (``bot.present.model``) as Block Kit: text as escaped mrkdwn sections, notes as
 context blocks, items as a section with its buttons (never split across messages), actions
-as buttons; paged into messages of at most MAX_BLOCKS blocks, or fitted into one message
-(or an App Home budget) with a line saying what was left out."""
+as buttons, fields as a section's fields, a figure as a context line (its file is uploaded
+beside the message, ``figures``); paged into messages of at most MAX_BLOCKS blocks, or fitted
+into one message (or an App Home budget) with a line saying what was left out."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from bot.present.model import (
     Action,
     Document,
     Element,
+    Fields,
+    Figure,
     Heading,
     Item,
     Line,
@@ -101,7 +104,32 @@ def element_blocks(element: Element, index: int, ids: SlackIds | None = None) ->
             buttons = [_button(a) for a in element.actions]
             blocks.append(actions(join_id("item_actions", index, element.key), *buttons))
         return blocks
+    if isinstance(element, Fields):
+        return _fields(element)
+    if isinstance(element, Figure):  # the file itself is uploaded beside the message
+        return [context(f"📊 {escape(element.title)} (chart attached)")]
     return [actions(join_id("actions", index, element.key), *map(_button, element.actions))]
+
+
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+
+
+def _fields(element: Fields) -> list[dict]:
+    """Sections of at most MAX_FIELDS fields, each ``*label*`` over its value."""
+    texts = [
+        {"type": "mrkdwn", "text": f"*{escape(label)}*\n{escape(value)}"[:MAX_FIELD_TEXT]}
+        for label, value in element.pairs
+    ]
+    return [
+        {"type": "section", "fields": texts[i : i + MAX_FIELDS]}
+        for i in range(0, len(texts), MAX_FIELDS)
+    ]
+
+
+def figures(view: View) -> list[Figure]:
+    """The charts a view carries (its own, not its threads'), to upload beside it."""
+    return [e for e in view.elements if isinstance(e, Figure)]
 
 
 def messages(view: View, ids: SlackIds | None = None, limit: int = MAX_BLOCKS) -> list[list[dict]]:

@@ -1,5 +1,6 @@
-"""Field buttons and modals (Details, Resolve, Escalate), and the Confirm/Cancel of a write
-proposed from free text."""
+"""Field buttons and modals (Details, Resolve, Escalate), Take and Acknowledge on work nobody
+owns yet (the triage lists, the escalation post), and the Confirm/Cancel of a write proposed
+from free text."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import json
 
 from slack_bolt import App
 
-from bot.errors import EcmError
-from bot.runtime.dispatch import confirm, route
+from bot.errors import AccessDenied, EcmError
+from bot.runtime.dispatch import confirm, refusal, route
 from bot.runtime.executor import execute
 from bot.slack import views
 from bot.slack.app_state import SlackContext
@@ -72,6 +73,33 @@ def submit_note(sc: SlackContext, ack, body, view, field: str) -> None:
     safely(lambda t: None, lambda: deliver(sc, result, caller, target))
 
 
+def run_on_order(sc: SlackContext, body, action, respond, control: str) -> None:
+    """Run the skill whose config claims the button ``control`` on the clicked order; the
+    answer (done, or a refusal in plain words) is private to the clicker, and the skill's
+    follow-ups edit the messages that show the order."""
+    user = body["user"]["id"]
+    if body.get("response_url"):
+        target = ReplyTarget.response(respond, channel=action_channel(body))
+    else:  # App Home: no response_url
+        target = ReplyTarget.direct(user)
+    reply = say(sc, target)
+
+    def work() -> None:
+        caller = sc.identity.resolve(user)
+        skill = sc.registry.for_slack(control)
+        args = {"order_id": str(action.get("value") or "")}
+        try:
+            result = execute(sc.registry, sc.stores(), skill.name, caller, args, trigger=TRIGGER)
+        except AccessDenied:
+            if skill.role in caller.roles:
+                raise
+            reply(f"🙅 {refusal(sc.registry, caller.roles, skill)}")  # the denial is recorded
+            return
+        deliver(sc, result, caller, target)
+
+    safely(reply, work)
+
+
 def register(app: App, sc: SlackContext) -> None:
     @app.action("ticket_details")
     def on_details(ack, body, action, respond):
@@ -117,6 +145,16 @@ def register(app: App, sc: SlackContext) -> None:
     def on_escalate_button(ack, body, action):
         ack()
         open_note(sc, body, action, "escalate")
+
+    @app.action("ticket_take")
+    def on_take(ack, body, action, respond):
+        ack()
+        run_on_order(sc, body, action, respond, "ticket_take")
+
+    @app.action("escalation_ack")
+    def on_acknowledge(ack, body, action, respond):
+        ack()
+        run_on_order(sc, body, action, respond, "escalation_ack")
 
     @app.view("resolve_submit")
     def on_resolve_submit(ack, body, view):

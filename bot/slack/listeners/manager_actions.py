@@ -1,4 +1,5 @@
-"""Manager buttons: View Dashboard, Override Assignment (a modal, re-checked on submit),
+"""Manager buttons: View Dashboard, Override Assignment (a modal, re-checked on submit; an
+agent who doesn't fit pushes a confirmation step, and nothing is written before it),
 Reassign…, and Run triage from App Home."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ import json
 
 from slack_bolt import App
 
-from bot.errors import EcmError, InputError
+from bot.errors import EcmError, InputError, NeedsConfirmation
 from bot.runtime.executor import execute
 from bot.runtime.roster import Roster
 from bot.slack import views
@@ -88,6 +89,7 @@ def register(app: App, sc: SlackContext) -> None:
         option = view_input(view, "agent", key="selected_option")
         agent = str(option.get("value") or "") if isinstance(option, dict) else ""
         reason = str(view_input(view, "reason") or "")
+        args = {"order_id": order_id, "agent": agent, "reason": reason}
         try:
             caller = sc.identity.resolve(user_id)
             require_manager(sc, caller, "reassign tickets", "override_submit")
@@ -96,9 +98,16 @@ def register(app: App, sc: SlackContext) -> None:
                 sc.stores(),
                 sc.registry.for_slack("override_submit").name,
                 caller,
-                {"order_id": order_id, "agent": agent, "reason": reason},
+                args,
                 trigger=TRIGGER,
             )
+        except NeedsConfirmation as exc:  # nothing written: ask first, on top of the form
+            meta = json.dumps({**view_meta(view), **args, **exc.seen}, ensure_ascii=False)
+            confirm = views.confirm_override_modal(
+                order_id, "@" + agent.split("@")[0], exc.warnings, meta
+            )
+            ack(response_action="push", view=confirm)
+            return
         except EcmError as exc:
             block = "ticket" if "order" in str(exc).lower() else "reason"
             if "agent" in str(exc).lower() or "roster" in str(exc).lower():
@@ -106,8 +115,33 @@ def register(app: App, sc: SlackContext) -> None:
             ack(response_action="errors", errors={block: str(exc)[:150]})
             return
         ack()
+        tell(caller, result, view_meta(view))
+
+    @app.view("override_confirm")
+    def on_override_confirm(ack, body, view):
         meta = view_meta(view)
-        # the modal closes on submit: the triage thread and the new assignee are told
+        keys = ("order_id", "agent", "reason", "expect_status", "expect_agent")
+        args = {k: str(meta.get(k) or "") for k in keys}
+        try:
+            caller = sc.identity.resolve(body["user"]["id"])
+            require_manager(sc, caller, "reassign tickets", "override_confirm")
+            result = execute(
+                sc.registry,
+                sc.stores(),
+                sc.registry.for_slack("override_confirm").name,
+                caller,
+                {**args, "confirm": True},
+                trigger=TRIGGER,
+            )
+        except EcmError as exc:  # e.g. moved meanwhile: say so in place of the step
+            text = getattr(exc, "hint", None) or str(exc)
+            ack(response_action="update", view=views.notice_modal("Not reassigned", text))
+            return
+        ack(response_action="clear")  # closes the step and the form under it
+        tell(caller, result, meta)
+
+    def tell(caller, result, meta: dict) -> None:
+        """The modal closed on submit: the triage thread and both agents are told."""
         thread = (meta["channel"], meta.get("thread_ts")) if meta.get("channel") else None
         target = ReplyTarget.silent(triage_thread=thread)
         safely(lambda t: None, lambda: deliver(sc, result, caller, target))

@@ -1,0 +1,111 @@
+"""Work nobody owns yet, made actionable: the triage summary's unassigned and escalated orders
+as items with **Take** (field agents of the order's team) and an **Assign…** menu
+(managers), and the escalation-channel post with **Acknowledge** and **Take**."""
+
+from __future__ import annotations
+
+from bot.present import hours, money
+from bot.present.model import Action, Item, Line, Mention, Part, Text, View, bold, code, line
+
+TOP = 5
+"""The unassigned or escalated orders shown with buttons; the rest are lines to type."""
+LISTED = 50
+"""At most this many are listed at all; the rest are counted."""
+TAKE = "ticket_take"
+ACK = "escalation_ack"
+NOBODY = "👤 Nobody has it yet."
+STATUS_BLOCK = "escalation_status"
+"""The block id of an escalation post's "acknowledged by / taken by" line."""
+
+
+def take_action(order_id: str) -> Action:
+    return Action(
+        "Take",
+        TAKE,
+        order_id,
+        None,
+        f"take {order_id}",
+        f"Take order {order_id} into your queue",
+    )
+
+
+def assign_menu(order_id: str) -> Action:
+    """The manager's Assign… (the override form for this order, as a Reassign… does)."""
+    return Action("Assign…", "ticket_overflow", f"reassign:{order_id}", command=None)
+
+
+def ack_action(order_id: str) -> Action:
+    return Action(
+        "Acknowledge",
+        ACK,
+        order_id,
+        "primary",
+        f"ack {order_id}",
+        f"Acknowledge the escalation of order {order_id}",
+    )
+
+
+def _facts(o: dict, age: bool = False) -> str:
+    """721 AED | LULU_NOT_CONFIRMED (needs ops); with ``age``, 721 AED | 30h | … (a list
+    leaves the hours out, so an unchanged list reads the same at the next triage)."""
+    amount = money(o.get("amount"), o.get("currency") or "") if o.get("amount") is not None else "?"
+    if o.get("target"):
+        team = f" → {o['target']}"
+    else:
+        team = f" (needs {o['team']})" if o.get("team") else ""
+    stuck = f" | stuck {hours(o.get('hours'))}" if age else ""
+    return f"{amount}{stuck} | {o.get('reason_code') or o.get('reason')}{team}"
+
+
+def order_line(o: dict) -> Line:
+    """P1 | AE136ABC00 | 721 AED | LULU_NOT_CONFIRMED (needs ops)"""
+    return line(bold(o.get("priority") or "P?"), " | ", code(o["order_id"]), " | " + _facts(o))
+
+
+def unowned_item(o: dict, owner: str = "") -> Item:
+    """An unassigned or escalated order: Take while nobody owns it, and Assign…."""
+    oid = str(o["order_id"])
+    lines = [order_line(o)]
+    if owner:
+        lines.append(line("👤 with ", Mention(owner)))
+    actions = () if owner else (take_action(oid),)
+    return Item(oid, tuple(lines), actions=actions, menu=(assign_menu(oid),))
+
+
+def unowned_list(title: str, orders: list[dict], total: int, owners: dict[str, str]) -> list:
+    """The top TOP orders as items, the next ones as lines with the command to type, and how
+    many more there are of ``total``."""
+    elements: list = [Text((line(title),))]
+    elements += [unowned_item(o, owners.get(o["order_id"], "")) for o in orders[:TOP]]
+    rest: list[Line] = [
+        (*order_line(o), *line(" · "), code(f"take {o['order_id']}")) for o in orders[TOP:LISTED]
+    ]
+    shown = min(len(orders), LISTED)
+    if total > shown:
+        more = f"… and {total - shown} more: "
+        rest.append(line(more, code("ecm-bot triage --json"), " lists them all"))
+    if rest:
+        elements.append(Text(tuple(rest), more="orders"))
+    return elements
+
+
+def escalation_post(d: dict, by: str = "") -> View:
+    """The escalation channel's post about one order: who escalated it (``by``: a roster
+    email, empty for triage), its amount, age, priority, reason, target team and why, and
+    Acknowledge / Take (Take while nobody owns the order)."""
+    oid = str(d["order_id"])
+    who: tuple[Part, ...] = (Mention(by),) if by else (bold("Triage"),)
+    facts = line(bold(d.get("priority") or "P?"), " | " + _facts({**d, "target": ""}, age=True))
+    owner = str(d.get("agent") or "")
+    lines = [
+        line("🚨 ", *who, " escalated ", code(oid)),
+        facts,
+        line("👤 with ", Mention(owner)) if owner else line(NOBODY),
+    ]
+    if d.get("target"):
+        lines.append(line(bold("To:"), f" {d['target']}"))
+    if d.get("reason"):
+        lines.append(line(bold("Why:"), f" {d['reason']}"))
+    actions = (ack_action(oid),) + (() if owner else (take_action(oid),))
+    item = Item(oid, tuple(lines), actions=actions, menu=(assign_menu(oid),))
+    return View([item], key="escalation:" + oid)

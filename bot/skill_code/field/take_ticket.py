@@ -1,0 +1,144 @@
+"""take-ticket: put a stuck order nobody is working on into the caller's own queue, when its
+team is one of the caller's specializations and they have room; one conditional write and
+its audit row, so of two agents taking it at once exactly one gets it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.clock import hours_between, parse_ts, ts
+from bot.errors import Conflict, NotFound
+from bot.runtime.roster import Roster
+from bot.skill_code.field.tickets import open_count
+from bot.stores.workbook import OPEN_STATUSES, RowUpdate
+
+if TYPE_CHECKING:
+    from bot.runtime.skill_run import SkillContext
+
+STATUS = "IN_PROGRESS"
+"""A taken ticket is being worked (a field status: the row rules allow it)."""
+
+
+def _handle(email: object) -> str:
+    return "@" + str(email or "").split("@")[0]
+
+
+def _owner(ctx: SkillContext, row: dict | None) -> str:
+    """Who works the order now: the row's agent while they are an active field agent and
+    the ticket is open or escalated (their escalation is still theirs), else nobody."""
+    if row is None:
+        return ""
+    agent = str(row.get("Assigned Agent") or "").strip().lower()
+    status = str(row.get("Status") or "").strip().upper()
+    if not agent or status not in (*OPEN_STATUSES, "ESCALATED"):
+        return ""
+    roster = Roster(ctx.workbook.read("Agents", {"email": agent}))
+    active = any(m.active and "field" in m.roles for m in roster.members)
+    return agent if active else ""
+
+
+def _row(ctx: SkillContext, oid: str) -> dict | None:
+    rows = ctx.workbook.read("Assignments", {"Order ID": oid})
+    return rows[0] if rows else None
+
+
+def _taken_first(ctx: SkillContext, oid: str) -> Conflict:
+    row = _row(ctx, oid)
+    who = _owner(ctx, row) or str((row or {}).get("Assigned Agent") or "someone else")
+    return Conflict(
+        f"{oid} was taken by {_handle(who)} first, so nothing was changed. "
+        "Say `my tickets` to see your own queue."
+    )
+
+
+def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
+    oid = ctx.order_id(order_id)
+    for tool in ("read_config", "run_query", "read_my_queue", "update_my_ticket"):
+        ctx.tool(tool)  # every tool declared before any read or write
+    found = ctx.query("ecm-order-detail-v2", order_id=oid)
+    order = found[0] if found else None
+    if order is None:
+        raise NotFound(f"I can't find order {oid}. Check the ID and try again.")
+    if str(order.get("status") or "") != "STUCK":
+        raise Conflict(
+            f"{oid} is no longer stuck (it is {order.get('status') or 'unknown'} in the "
+            "warehouse), so there is nothing to take."
+        )
+    code = str(order.get("stuck_reason") or "").strip()
+    reason = ctx.resources.stuck_reasons().get(code) or {}
+    team = str(reason.get("team") or "").strip().lower()
+    mine = sorted(ctx.caller.specializations)
+    if not team or team not in ctx.caller.specializations:
+        raise Conflict(
+            f"{oid} ({code}) needs the {team or 'unknown'} team and your specializations are "
+            f"{', '.join(mine) or 'none'}, so it isn't one for you to take. An ECM manager "
+            "can assign it."
+        )
+    row = _row(ctx, oid)
+    owner = _owner(ctx, row)
+    if owner == ctx.caller.email.lower():
+        raise Conflict(f"{oid} is already yours. Say `order {oid}` to open it.")
+    if owner:
+        raise Conflict(
+            f"{oid} is {_handle(owner)}'s already, so nothing was changed. Ask an ECM manager "
+            "if it should move to you."
+        )
+    held = open_count(ctx)
+    if held >= ctx.caller.capacity:
+        raise Conflict(
+            f"You already have {held} open tickets, your capacity of {ctx.caller.capacity}, so "
+            f"{oid} stays where it is. Resolve one first, or ask an ECM manager."
+        )
+
+    stamp = ts(ctx.at)
+    hours = None
+    if order.get("stuck_since"):
+        hours = round(hours_between(parse_ts(order["stuck_since"]), ctx.at), 1)
+    mine_now = {
+        "Assigned Agent": ctx.caller.email,
+        "Assigned At": stamp,
+        "Status": STATUS,
+        "Updated At": stamp,
+    }
+    before = None if row is None else {k: row.get(k) for k in ("Assigned Agent", "Status")}
+    try:
+        with ctx.transaction():  # the row and its audit row: both or neither
+            if row is None:
+                ctx.workbook.append(
+                    "Assignments",
+                    [
+                        {
+                            "Order ID": oid,
+                            "Stuck Reason": code,
+                            "Amount": order.get("amount"),
+                            "Currency": order.get("currency"),
+                            "Hours Stuck at triage": hours,
+                            **mine_now,
+                        }
+                    ],
+                )
+            elif ctx.workbook.update("Assignments", [RowUpdate(oid, mine_now, dict(before or {}))]):
+                raise _taken_first(ctx, oid)
+            ctx.audit("take_ticket", f"order:{oid}", before, mine_now)
+    except Conflict:
+        raise
+    except Exception:
+        # a rival's row for the same order committed first (the unique order id refused
+        # ours): say who has it; anything else is a real failure
+        if row is None and _row(ctx, oid) is not None:
+            raise _taken_first(ctx, oid) from None
+        raise
+    ctx.metrics["takes"] = 1
+    return {
+        "order_id": oid,
+        "status": STATUS,
+        "agent": ctx.caller.email,
+        "previous_agent": str((row or {}).get("Assigned Agent") or ""),
+        "reason_code": code,
+        "team": team,
+        "amount": order.get("amount"),
+        "currency": order.get("currency") or "",
+        "hours": hours,
+        "open": open_count(ctx),
+        "capacity": ctx.caller.capacity,
+    }
