@@ -43,6 +43,7 @@ class ServedApp:
     """The app behind a real HTTP server; helpers build and sign each kind of request."""
 
     def __init__(self, app, fake):
+        self.app = app
         self.fake = fake
         self.httpd = make_server(
             "127.0.0.1", 0, wsgi_app(app), server_class=ThreadingWSGIServer, handler_class=_Quiet
@@ -54,8 +55,15 @@ class ServedApp:
         self.base = f"http://127.0.0.1:{self.httpd.server_port}"
 
     def stop(self):
+        """Stop serving, then wait for the listeners still running in Bolt's executor (a
+        follow-up that outlived its test would talk to a stopped fake and log into the next
+        test's captured records)."""
         self.httpd.shutdown()
         self.httpd.server_close()
+        runner = getattr(self.app, "listener_runner", None)
+        executor = getattr(runner, "listener_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True)
 
     # -- transport ---------------------------------------------------------------------------
     def post(
