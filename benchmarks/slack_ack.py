@@ -1,7 +1,8 @@
 """Ack latency of /ecm under load: 50 concurrent signed slash commands against the real Bolt
 app served by waitress on loopback, with a fake Slack Web API; on the demo data alone, then
 with 2,000,000 executions of history in the database (SQLite, then PostgreSQL; the history is
-loaded, with the report indexes, before the server starts). Target: p99 < 3 s (Slack's limit).
+loaded, with the report indexes, before the server starts). Goals: p99 ≤ 100 ms at 50
+concurrent and ≤ 250 ms at 200 (Slack's limit is 3 s).
 
     python benchmarks/slack_ack.py                  # all three runs
     python benchmarks/slack_ack.py --history 0      # the demo data only
@@ -10,6 +11,7 @@ loaded, with the report indexes, before the server starts). Target: p99 < 3 s (S
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import statistics
@@ -37,7 +39,7 @@ from bot.runtime.executor import execute  # noqa: E402
 from bot.runtime.roster import Roster  # noqa: E402
 from bot.skills.registry import Registry  # noqa: E402
 from bot.slack.app import build_app, thread_local_stores  # noqa: E402
-from bot.slack.server import wsgi_app  # noqa: E402
+from bot.slack.server import CONNECTION_LIMIT, HTTP_THREADS, wsgi_app  # noqa: E402
 from bot.slack.settings import SlackSettings  # noqa: E402
 from bot.stores.factory import open_stores  # noqa: E402
 
@@ -76,6 +78,12 @@ def one_command(base: str, user: str, response_url: str) -> float:
     return time.perf_counter() - start
 
 
+def _run_until_closed(server) -> None:
+    """waitress's loop, which raises once ``server.close()`` pulls its sockets away."""
+    with contextlib.suppress(OSError, ValueError):
+        server.run()
+
+
 def serve_and_measure(tmp: str, n: int, history: int) -> tuple[list[float], int, int, str]:
     """Seed and triage, load ``history`` executions, serve, fire ``n`` commands; return the
     ack latencies, reply messages, apologies, and the engine."""
@@ -100,8 +108,14 @@ def serve_and_measure(tmp: str, n: int, history: int) -> tuple[list[float], int,
         registry=registry,
         stores=thread_local_stores(lambda: open_stores(Path(tmp))),
     )
-    server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
+    server = waitress.create_server(  # as ``serve_http`` configures it
+        wsgi_app(app),
+        host="127.0.0.1",
+        port=0,
+        threads=HTTP_THREADS,
+        connection_limit=CONNECTION_LIMIT,
+    )
+    threading.Thread(target=_run_until_closed, args=(server,), daemon=True).start()
     base = f"http://127.0.0.1:{server.effective_port}"
     with ThreadPoolExecutor(max_workers=n) as pool:
         latencies = sorted(
@@ -146,28 +160,37 @@ def measure(n: int, history: int, pg_url: str | None = None) -> None:
             os.environ["ECM_DATABASE_URL"] = saved
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000
-    verdict = "ok" if p99 < 3000 else "OVER"
+    goal = GOALS_MS.get(n, 3000)
+    verdict = "ok" if p99 <= goal else "OVER"
     where = f"{engine}, {history:,} executions" if history else f"{engine}, demo data only"
     print(
-        f"  {where:<34} p50 {p50:5.0f} ms · p99 {p99:5.0f} ms · max "
-        f"{latencies[-1] * 1000:5.0f} ms (target p99 < 3000 ms: {verdict}) · "
+        f"  {n:>3} concurrent, {where:<34} p50 {p50:5.0f} ms · p99 {p99:5.0f} ms · max "
+        f"{latencies[-1] * 1000:5.0f} ms (goal p99 ≤ {goal} ms: {verdict}) · "
         f"{answers} reply messages, {failed} apologies"
     )
 
 
+GOALS_MS = {50: 100, 200: 250}
+"""p99 ack goals by concurrency (Slack's own limit is 3 s)."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=50, help="concurrent commands (default 50)")
+    parser.add_argument(
+        "-n", type=int, nargs="+", default=[50, 200], help="concurrent commands (default 50 200)"
+    )
     parser.add_argument("--history", type=int, default=2_000_000, help="executions to load")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # queue depth is expected here
     for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
         os.environ.pop(var, None)
-    print(f"Slack /ecm ack latency, {args.n} concurrent commands on loopback (waitress, 8 threads)")
-    measure(args.n, 0)
+    print("Slack /ecm ack latency, concurrent signed commands on loopback (waitress, 8 threads)")
+    for n in args.n:
+        measure(n, 0)
+    n = args.n[0]
     if args.history:
-        measure(args.n, args.history)
+        measure(n, args.history)
         if not args.no_postgres:
             from pg_databases import create_database, drop_database
 
@@ -175,7 +198,7 @@ def main() -> None:
 
             url = create_database()
             try:
-                measure(args.n, args.history, url)
+                measure(n, args.history, url)
             finally:
                 for key, db in list(postgres._shared.items()):
                     if key[0] == url:

@@ -8,7 +8,10 @@ Shapes refused: a missing or non-numeric timestamp, one over five minutes off, a
 wrong signature, a body over 1 MB, one that is not UTF-8, JSON that is not an object, a
 ``payload=`` that is empty, not JSON or not an object, and interactive payloads whose
 ``user``, ``actions`` or ``view`` are not what Slack sends. Slack's unsigned ``ssl_check=1``
-probe gets its 200, as Bolt would answer it."""
+probe gets its 200, as Bolt would answer it.
+
+A signed slash command is acked here, before Bolt sees it (``_ack_now``): Slack only needs
+the empty 200, and its answer goes through the response_url anyway."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -132,16 +136,41 @@ def guarded(handler: Callable, signing_secret: str, clock: Callable[[], float] =
                 signing_secret,
                 clock(),
             )
+        body: dict | None = None
         if refusal is None:
-            refusal = _check_body(raw, environ.get("CONTENT_TYPE", ""))
+            refusal, body = _check_body(raw, environ.get("CONTENT_TYPE", ""))
         if refusal is not None:
             log.warning("refused a request to /slack/events (%d): %s", refusal.status, refusal.why)
             return _answer(start_response, refusal)
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["CONTENT_LENGTH"] = str(len(raw))
+        if body and body.get("command"):
+            return _ack_now(handler, environ, start_response)
         return handler(environ, start_response)
 
     return application
+
+
+_behind = ThreadPoolExecutor(4, thread_name_prefix="ecm-command")
+
+
+def _ack_now(handler: Callable, environ: dict, start_response) -> list[bytes]:
+    """A signed slash command is acked here, with Slack's empty 200, and handed to Bolt on a
+    thread of its own: its ack then waits for nothing (not Bolt's listener threads, not other
+    commands' answers). The listener acks empty too and answers through the response_url, so
+    the person sees the same; a redelivery is still dropped by the listeners' dedupe."""
+    quiet = {**environ, "wsgi.input": environ["wsgi.input"]}
+
+    def dispatch() -> None:
+        try:
+            for _ in handler(quiet, lambda status, headers, exc_info=None: None):
+                pass
+        except Exception:  # logged: there is no HTTP response left to fail
+            log.exception("a slash command failed after its ack")
+
+    _behind.submit(dispatch)
+    start_response("200 OK", [("Content-Length", "0")])
+    return [b""]
 
 
 def _ssl_check(raw: bytes) -> bool:
@@ -163,13 +192,13 @@ def _read(environ) -> tuple[Refusal | None, bytes]:
     return None, environ["wsgi.input"].read(length) if length else b""
 
 
-def _check_body(raw: bytes, content_type: str) -> Refusal | None:
+def _check_body(raw: bytes, content_type: str) -> tuple[Refusal | None, dict | None]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return Refusal(400, "the body is not UTF-8 text")
+        return Refusal(400, "the body is not UTF-8 text"), None
     body, why = parse(text, content_type.split(";")[0])  # as Bolt reads the header
     if body is None:
-        return Refusal(400, why)
+        return Refusal(400, why), None
     problem = shape_problem(body)
-    return Refusal(400, f"not a Slack request: {problem}") if problem else None
+    return (Refusal(400, f"not a Slack request: {problem}"), None) if problem else (None, body)

@@ -43,12 +43,24 @@ def wsgi_app(app: App, metrics=None):
     return application
 
 
-def serve_http(app: App, port: int, host: str = "0.0.0.0", threads: int = 8) -> None:
+HTTP_THREADS = 8
+CONNECTION_LIMIT = 1000
+"""waitress's open-connection limit (its default, 100, refused a burst of 200 commands)."""
+
+
+def serve_http(app: App, port: int, host: str = "0.0.0.0", threads: int = HTTP_THREADS) -> None:
     """Serve with waitress, a production WSGI server."""
     import waitress
 
     log.info("ECM bot listening on http://%s:%d%s", host, port, EVENTS_PATH)
-    waitress.serve(wsgi_app(app), host=host, port=port, threads=threads, ident="ecm-bot")
+    waitress.serve(
+        wsgi_app(app),
+        host=host,
+        port=port,
+        threads=threads,
+        connection_limit=CONNECTION_LIMIT,
+        ident="ecm-bot",
+    )
 
 
 def serve_socket(app: App, app_token: str) -> None:
