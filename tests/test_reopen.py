@@ -10,6 +10,7 @@ import pytest
 from conftest import MANAGER, SARAH
 
 from bot.clock import now, ts
+from bot.errors import NeedsConfirmation
 from bot.present import present
 from bot.present.text import to_text
 from bot.stores.workbook import RowUpdate
@@ -48,10 +49,20 @@ def test_a_closed_ticket_within_its_grace_is_left_with_the_field(triaged, verb, 
     assert result.data["reopened"] == []
 
 
-def test_a_manager_reopens_a_resolved_ticket_by_assigning_it(triaged):
+def test_a_manager_reopens_a_resolved_ticket_by_assigning_it_once_confirmed(triaged):
+    """Within the field's grace (2 h after a resolve) a reassignment reopens the ticket only
+    when the manager confirms: a reassign racing the agent's resolve never undoes it."""
     oid = close_ticket(triaged, "resolve", hours_ago=0)
+    with pytest.raises(NeedsConfirmation, match=f"{oid} was resolved by @sarah.ops 0 min ago"):
+        triaged.run(MANAGER, "assign-tickets", order_id=oid, agent=SARAH, reason="still stuck")
+    assert triaged.stores.workbook.find("Assignments", oid)["Status"] == "RESOLVED"
     result = triaged.run(
-        MANAGER, "assign-tickets", order_id=oid, agent=SARAH, reason="customer says still stuck"
+        MANAGER,
+        "assign-tickets",
+        order_id=oid,
+        agent=SARAH,
+        reason="customer says still stuck",
+        confirm=True,
     )
     row = triaged.stores.workbook.find("Assignments", oid)
     assert (row["Status"], row["Assigned Agent"]) == ("ASSIGNED", SARAH)

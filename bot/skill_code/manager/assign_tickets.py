@@ -9,11 +9,12 @@ reopen), so a ticket that came back is never left without an owner."""
 
 from __future__ import annotations
 
-from bot.clock import ts
+from bot.clock import hours_between, parse_ts, ts
 from bot.errors import Conflict, InputError, NeedsConfirmation, NotFound
 from bot.ids import clean_text, free_text
 from bot.runtime.roster import Member, Roster
 from bot.runtime.skill_run import SkillContext
+from bot.skill_code.manager.triage_and_assign import FIELD_OWNED, REOPEN_AFTER_HOURS
 from bot.stores.pins import Pins
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 
@@ -93,7 +94,7 @@ def run(
                 f"{oid} changed while you were reassigning it (someone resolved, escalated or "
                 "moved it a moment ago), so nothing was changed. Look again and retry."
             )
-        warnings = fit_warnings(ctx, oid, row, member)
+        warnings = reopen_warnings(ctx, oid, row) + fit_warnings(ctx, oid, row, member)
         if warnings and not _confirmed(confirm):
             raise NeedsConfirmation(
                 f"{' and '.join(warnings)}, so nothing was changed. To assign {oid} to them "
@@ -123,6 +124,25 @@ def run(
         "pinned": True,
         "confirmed": warnings,
     }
+
+
+def reopen_warnings(ctx: SkillContext, oid: str, row: dict) -> list[str]:
+    """A ticket a field agent resolved or escalated within its grace (the hours triage, too,
+    leaves it with the field) is reopened only on confirmation: a manager who saw it open a
+    moment ago must not undo the agent's close without knowing it happened."""
+    status = str(row.get("Status") or "")
+    grace = {**REOPEN_AFTER_HOURS, **(ctx.resources.scoring().get("reopen_after_hours") or {})}
+    if status not in FIELD_OWNED or not row.get("Updated At"):
+        return []
+    try:
+        since = hours_between(parse_ts(row["Updated At"]), ctx.at)
+    except ValueError:
+        return []
+    if since >= float(grace[status]):
+        return []
+    who = str(row.get("Assigned Agent") or "a field agent").split("@")[0]
+    ago = f"{since * 60:.0f} min" if since < 1 else f"{since:.1f} h"
+    return [f"{oid} was {status.lower()} by @{who} {ago} ago"]
 
 
 def fit_warnings(ctx: SkillContext, oid: str, row: dict, member: Member) -> list[str]:
