@@ -1,7 +1,7 @@
 """What ``/metrics`` answers (``metrics_app``): this process's counters, and the business gauges
 read from the system of record at every scrape, the same on every replica:
 
-- ``ecm_open_tickets{priority,status}``: open tickets (ASSIGNED, IN_PROGRESS, ESCALATED);
+- ``ecm_open_tickets{priority,status}``: open tickets (ASSIGNED, IN_PROGRESS, WAITING, ESCALATED);
 - ``ecm_sla_breaches{reason}``: open tickets stuck longer than their stuck reason's
   ``sla_hours`` (hours stuck at their last triage plus the time since; no warehouse query);
 - ``ecm_sla_notices{kind,state}``: the SLA watch's notices (warn, renotify, escalate) ever
@@ -37,7 +37,7 @@ from bot.observability.metrics import Gauge
 from bot.stores.reports import CUSTOM_DAYS, Reports
 
 log = logging.getLogger(__name__)
-OPEN = ("ASSIGNED", "IN_PROGRESS", "ESCALATED")
+OPEN = ("ASSIGNED", "IN_PROGRESS", "WAITING", "ESCALATED")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 OTHER = "other"
 SLA_NOTICE_KINDS = ("warn", "renotify", "escalate")

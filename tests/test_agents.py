@@ -5,10 +5,6 @@ tools, fallback, degraded answers, budgets, and hostile data."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import MANAGER, SARAH
@@ -32,7 +28,14 @@ from bot.runtime.executor import execute
 from bot.runtime.roster import Roster
 from bot.stores.workbook import RowUpdate
 
-FIELD_SKILLS = ["escalate-ticket", "my-tickets", "order-details", "resolve-ticket", "take-ticket"]
+FIELD_SKILLS = [
+    "escalate-ticket",
+    "my-tickets",
+    "order-details",
+    "resolve-ticket",
+    "snooze-ticket",
+    "take-ticket",
+]
 MANAGER_SKILLS = [
     "acknowledge-escalation",
     "assign-tickets",
@@ -370,38 +373,31 @@ def test_the_monthly_limit_switches_to_deterministic_and_alerts_managers_once(tr
 
 
 # -- the command line ------------------------------------------------------------------------
-def test_chat_proposes_a_write_and_does_it_only_when_confirmed(triaged, llm):
+def test_chat_proposes_a_write_and_does_it_only_when_confirmed(triaged, llm, monkeypatch):
+    """The CLI commands in-process (CliRunner), two runs: the proposal is declined, then
+    confirmed; each makes its own assistant from the environment, as a process would."""
+    from click.testing import CliRunner
+
+    from bot.cli import load_commands
+
     anthropic, _, _, _, env = llm
+    for name, value in {**env, "ECM_DATA_DIR": str(triaged.path)}.items():
+        monkeypatch.setenv(name, value)
     oid = triaged.tickets_of(SARAH)[0]["Order ID"]
-    binary = str(Path(sys.executable).parent / "ecm-bot")
-    full_env = {**os.environ, **env, "ECM_DATA_DIR": str(triaged.path)}
     words = f"I replayed the webhook on {oid} and LULU confirmed"
     call = tool_use(
         "activate_skill",
         {"skill": "resolve-ticket", "order_id": oid, "notes": "replayed webhook, LULU confirmed"},
     )
+    cli = load_commands()
     anthropic.script(call)
-    declined = subprocess.run(
-        [binary, "chat", "--as", SARAH, "--no", words],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    declined = CliRunner().invoke(cli, ["chat", "--as", SARAH, "--no", words])
     assert "Proposed: Resolve" in declined.stdout and "Not done." in declined.stdout
     assert triaged.tickets_of(SARAH)[0]["Order ID"] == oid
     anthropic.script(call)
-    done = subprocess.run(
-        [binary, "chat", "--as", SARAH, "--yes", words],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0 and " resolved — " in done.stdout, done.stderr
-    costs = subprocess.run(
-        [binary, "costs", "--json"], env=full_env, capture_output=True, text=True, timeout=60
-    )
+    done = CliRunner().invoke(cli, ["chat", "--as", SARAH, "--yes", words])
+    assert done.exit_code == 0 and " resolved — " in done.stdout, done.output
+    costs = CliRunner().invoke(cli, ["costs", "--json"])
     spend = {s["skill"]: s for s in json.loads(costs.stdout)["skills"]}
     assert spend["agent-router"]["runs"] == 2 and spend["agent-router"]["month"] > 0
 

@@ -27,8 +27,8 @@ def _cli_validate(folder: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_there_are_eleven_skill_folders():
-    assert len(FOLDERS) == 11
+def test_there_are_twelve_skill_folders():
+    assert len(FOLDERS) == 12
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=IDS)

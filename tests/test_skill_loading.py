@@ -17,7 +17,14 @@ MANAGER_SKILLS = {
     "pattern-intelligence",
     "run-ecm",
 }
-FIELD_SKILLS = {"my-tickets", "order-details", "resolve-ticket", "escalate-ticket", "take-ticket"}
+FIELD_SKILLS = {
+    "my-tickets",
+    "order-details",
+    "resolve-ticket",
+    "escalate-ticket",
+    "take-ticket",
+    "snooze-ticket",
+}
 
 
 def _delete(*keys: str):
@@ -255,7 +262,7 @@ def registry() -> Registry:
     return Registry.load()
 
 
-def test_all_eleven_real_skills_load(registry):
+def test_all_twelve_real_skills_load(registry):
     assert {s.name for s in registry} == MANAGER_SKILLS | FIELD_SKILLS
     assert {s.name for s in registry if s.role == "manager"} == MANAGER_SKILLS
     assert {s.name for s in registry if s.role == "field"} == FIELD_SKILLS

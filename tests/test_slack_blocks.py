@@ -268,7 +268,7 @@ def test_agent_thread_line_shows_priority_order_amount_hours_reason_and_steps():
 # ---------------------------------------------------------------- field: queue and order
 
 
-def test_queue_shows_each_ticket_with_details_resolve_and_escalate(triaged):
+def test_queue_shows_each_ticket_with_details_resolve_escalate_and_snooze(triaged):
     data = triaged.run(SARAH, "my-tickets").data
     pages = queue_pages(data)
     blocks = all_blocks(pages)
@@ -282,14 +282,20 @@ def test_queue_shows_each_ticket_with_details_resolve_and_escalate(triaged):
     for block, ticket in zip(per_ticket, data["tickets"], strict=False):
         by_id = {e["action_id"]: e for e in block["elements"]}
         oid = ticket["order_id"]
-        assert set(by_id) == {"ticket_details", "ticket_resolve", "ticket_escalate"}
+        assert set(by_id) == {
+            "ticket_details",
+            "ticket_resolve",
+            "ticket_escalate",
+            "ticket_snooze",
+        }
         assert {e["value"] for e in block["elements"]} == {oid}
         # one primary button per ticket, and no danger outside a confirmation
-        assert [e.get("style") for e in block["elements"]] == [None, "primary", None]
+        assert [e.get("style") for e in block["elements"]] == [None, "primary", None, None]
         assert [e["accessibility_label"] for e in block["elements"]] == [
             f"Details of order {oid}",
             f"Resolve order {oid}",
             f"Escalate order {oid}",
+            f"Snooze order {oid}",
         ]
     (show_more,) = more["elements"]
     assert show_more["action_id"] == "tickets_more" and show_more["value"] == "11"

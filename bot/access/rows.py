@@ -1,11 +1,12 @@
 """Row-level rules on the workbook for field callers (managers are not row-restricted).
 
-| tab         | field read               | field write                                        |
-|-------------|--------------------------|----------------------------------------------------|
-| Assignments | Assigned Agent = caller  | those rows, status only IN_PROGRESS/RESOLVED/ESCALATED |
-| Resolutions | all rows                 | rows where Agent = caller                          |
-| Escalations | rows where From = caller | rows where From = caller                           |
-| Agents      | all rows                 | nothing                                            |
+| tab         | field read               | field write                                  |
+|-------------|--------------------------|----------------------------------------------|
+| Assignments | Assigned Agent = caller  | those rows, status only IN_PROGRESS, WAITING |
+|             |                          | (snoozed), RESOLVED or ESCALATED             |
+| Resolutions | all rows                 | rows where Agent = caller                    |
+| Escalations | rows where From = caller | rows where From = caller                     |
+| Agents      | all rows                 | nothing                                      |
 
 A skill's ``permissions.sheets_access`` overrides these per tab; a skill without it gets them.
 """
@@ -26,7 +27,7 @@ OWNER_COLUMN = {
 }
 FIELD_DEFAULTS = {
     "Assignments": TabAccess(
-        read="own", write="own", statuses=["IN_PROGRESS", "RESOLVED", "ESCALATED"]
+        read="own", write="own", statuses=["IN_PROGRESS", "WAITING", "RESOLVED", "ESCALATED"]
     ),
     "Resolutions": TabAccess(read="all", write="own"),
     "Escalations": TabAccess(read="own", write="own"),

@@ -63,7 +63,7 @@ def _my_queue(ctx: SkillContext) -> list[dict]:
     return [
         {k: r[k] for k in ("Order ID", "Priority", "Stuck Reason", "Status")}
         for r in ctx.workbook.read("Assignments")
-        if r["Status"] in ("ASSIGNED", "IN_PROGRESS")
+        if r["Status"] in ("ASSIGNED", "IN_PROGRESS", "WAITING")
     ]
 
 

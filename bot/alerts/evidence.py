@@ -93,11 +93,11 @@ def slots(db: Database, skill: str, since: str) -> tuple[str | None, dict[str, d
 
 
 def open_p1_tickets(db: Database) -> int:
-    """Open P1 tickets (assigned or in progress): what a manager failure affects."""
+    """Open P1 tickets (assigned, in progress or waiting): what a manager failure affects."""
     return int(
         db.scalar(
             "SELECT COUNT(*) AS n FROM assignments WHERE priority = 'P1' "
-            "AND status IN ('ASSIGNED', 'IN_PROGRESS')"
+            "AND status IN ('ASSIGNED', 'IN_PROGRESS', 'WAITING')"
         )
         or 0
     )

@@ -34,9 +34,16 @@ def slack_notifier(env: Mapping[str, str] = os.environ) -> Notifier | None:
 def sla_pass(
     stores: Stores, notifier: Notifier | None, moment: datetime | None = None
 ) -> PassReport:
-    """One pass (now, by default) with the shipped policy and stuck reasons."""
+    """One pass (now, by default) with the shipped policy and stuck reasons: first the
+    snoozed tickets whose time is up come back (``bot/sla/wake.py``), then the notices."""
+    from bot.sla.wake import wake_pass
+
     reasons = load_yaml(CONFIG_DIR / "stuck-reasons.yaml")["reasons"]
-    return run_pass(stores, reasons, load_policy(), moment or now(), notifier)
+    moment = moment or now()
+    woken = wake_pass(stores, moment, notifier).woken
+    report = run_pass(stores, reasons, load_policy(), moment, notifier)
+    report.woken = woken
+    return report
 
 
 def sla_every(env: Mapping[str, str] = os.environ) -> timedelta:
@@ -53,7 +60,8 @@ def sla_every(env: Mapping[str, str] = os.environ) -> timedelta:
 @click.option("--json", "as_json", is_flag=True, help="Print what was sent as JSON.")
 def sla_watch(once: bool, as_json: bool) -> None:
     """Warn assignees before their tickets' SLA deadlines, remind about breached P1/P2 tickets
-    that have not moved, then escalate them (shared/config/sla-policy.yaml). Each notice is
+    that have not moved, then escalate them (shared/config/sla-policy.yaml). First, snoozed
+    tickets whose time is up come back to their owner with a DM. Each notice is
     sent once, also with several replicas; `ecm-bot scheduler` runs a pass every 5 minutes.
 
     Example: ecm-bot sla-watch --once
@@ -66,6 +74,7 @@ def sla_watch(once: bool, as_json: bool) -> None:
                 "due": report.due,
                 "sent": report.unsent is None,
                 "failed": report.failed,
+                "woken": report.woken or [],
                 "notices": [n.__dict__ for n in notices or []],
             }
         )

@@ -384,6 +384,21 @@ def m018_sla_notice_delivery(db: Database) -> None:
     db.execute("CREATE INDEX idx_audit_log_at ON audit_log (at)")
 
 
+@migration
+def m019_snoozes(db: Database) -> None:
+    """A field agent's snooze of one of their tickets while waiting on someone
+    (``bot/stores/snoozes.py``): one row per order, its owner, until when, the note, the status
+    it returns to, when it was snoozed and when it woke. The wake pass sets ``woken_at`` with
+    a conditional UPDATE, so a snooze wakes once across replicas."""
+    _table(
+        db,
+        "ticket_snoozes",
+        "order_id TEXT PRIMARY KEY, agent TEXT NOT NULL, until_at TEXT NOT NULL, note TEXT, "
+        "resume_status TEXT, snoozed_at TEXT, woken_at TEXT",
+    )
+    db.execute("CREATE INDEX idx_ticket_snoozes_until ON ticket_snoozes (until_at)")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

@@ -227,3 +227,19 @@ def take(data: dict) -> View:
         f"Details of order {oid}",
     )
     return View([Text((head, line(queue))), Actions("take_next", (details,))])
+
+
+@presenter
+def snooze(data: dict) -> View:
+    """⏳ `AE…` is waiting until 2026-12-02 09:00 UTC: NOTE. The SLA keeps running; it comes
+    back to the top of your queue with a DM then."""
+    head = line(
+        "⏳ ",
+        code(data["order_id"]),
+        f" is waiting until {str(data['until'])[:16]} UTC: {data['note']}",
+    )
+    after = (
+        f"The SLA keeps running. It comes back to the top of your queue as "
+        f"{data['resume_status']} with a DM then · {data['open']} open in your queue."
+    )
+    return View([Text((head, line(after)))])

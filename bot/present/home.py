@@ -38,7 +38,7 @@ def _priorities(data: dict) -> str:
 
 def dashboard_fields(data: dict) -> Fields:
     """The dashboard's counts: open tickets, by priority, SLA breaches, resolved today, in
-    progress, escalated, not yet assigned and stuck in the warehouse."""
+    progress, waiting (snoozed), escalated, not yet assigned and stuck in the warehouse."""
     status = data["by_status"]
     return Fields(
         (
@@ -47,6 +47,7 @@ def dashboard_fields(data: dict) -> Fields:
             ("⏱️ SLA breaches", str(len(data["sla_breaches"]))),
             ("✅ Resolved today", str(data["resolved_today"])),
             ("🔧 In progress", str(status.get("IN_PROGRESS", 0))),
+            ("⏳ Waiting on someone", str(status.get("WAITING", 0))),
             ("🚨 Escalated by agents", str(status.get("ESCALATED", 0))),
             ("⚠️ Stuck, not assigned", str(data["not_on_sheet"])),
             ("Stuck in the warehouse", str(data["stuck_in_warehouse"])),
@@ -81,7 +82,8 @@ def breach_line(b: dict) -> Line:
 def breach_detail(b: dict) -> Line:
     """36h stuck vs 2h SLA · @ravi.india"""
     who: tuple = (Mention(b["agent"]),) if b.get("agent") else ("unassigned",)
-    return line(f"{b['hours']:.0f}h stuck vs {b['sla_hours']}h SLA · ", *who)
+    waiting = (" · ⏳ waiting",) if b.get("status") == "WAITING" else ()
+    return line(f"{b['hours']:.0f}h stuck vs {b['sla_hours']}h SLA · ", *who, *waiting)
 
 
 def breach_item(b: dict) -> Item:

@@ -221,6 +221,7 @@ def dashboard(data: dict) -> View:
     rows += [
         f"  {b['priority']} | {b['order_id']} | {b['hours']:.0f}h vs {b['sla_hours']}h SLA | "
         f"{b['reason']} | @{handle(b['agent'] or '-')}"
+        + (" | ⏳ waiting" if b.get("status") == "WAITING" else "")
         for b in data["sla_breaches"][:10]
     ]
     if len(data["sla_breaches"]) > 10:

@@ -1,5 +1,6 @@
 """One ticket as an item, shared by the field queue and the triage threads: its line
-(priority, order, amount, hours, reason, steps), a reopened mark and any note."""
+(priority, order, amount, hours, reason, steps), a reopened mark and any note;
+a snoozed ticket its ⏳ until-time and note, or ⏰ when it is back."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def ticket_line(t: dict) -> Line:
 FLAGS = {
     "ESCALATED": "🚨 escalated",
     "IN_PROGRESS": "🔧 in progress",
-    "WAITING": "⏸️ waiting",
+    "WAITING": "⏳ waiting",
 }
 """A ticket's status as a flag after its line (ASSIGNED, the usual, has none)."""
 
@@ -34,7 +35,13 @@ def ticket_lines(t: dict) -> tuple[Line, ...]:
     has them."""
     first = ticket_line(t)
     flag = FLAGS.get(str(t.get("status") or "").upper())
+    if flag and t.get("waiting_until"):
+        flag += f" until {str(t['waiting_until'])[:16]} UTC"
     lines = [(*first, *line(f" · {flag}")) if flag else first]
+    if t.get("waiting_note"):
+        lines.append(line(f"⏳ Snoozed: {t['waiting_note']}"))
+    if t.get("back"):
+        lines.append(line(f"⏰ Back from snooze: {t.get('back_note') or 'the wait is over'}"))
     if t.get("reopened"):
         lines.append(line("🔁 Reopened: it was closed, but the order is still stuck."))
     if t.get("note"):
@@ -78,11 +85,27 @@ def work_actions(order_id: str, resolve_value: str | None = None) -> tuple[Actio
     )
 
 
+def snooze_action(order_id: str) -> Action:
+    """Snooze: park the ticket while waiting on someone (a form asks how long and why)."""
+    return Action(
+        "Snooze",
+        "ticket_snooze",
+        order_id,
+        None,
+        f"snooze {order_id} 2h NOTE",
+        f"Snooze order {order_id}",
+    )
+
+
 def queue_item(t: dict) -> Item:
-    """A ticket in a field agent's queue: its lines, the diagnosis, and its buttons."""
+    """A ticket in a field agent's queue: its lines, the diagnosis, and its buttons (Snooze
+    too, unless it is waiting already)."""
     oid = str(t.get("order_id") or "")
     detail = (line(str(t["diagnosis"])),) if t.get("diagnosis") else ()
-    return Item(oid, ticket_lines(t), detail, ticket_actions(oid) if oid else ())
+    actions = ticket_actions(oid) if oid else ()
+    if oid and str(t.get("status") or "").upper() != "WAITING":
+        actions = (*actions, snooze_action(oid))
+    return Item(oid, ticket_lines(t), detail, actions)
 
 
 def thread_item(t: dict) -> Item:

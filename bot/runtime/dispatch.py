@@ -38,6 +38,8 @@ EXAMPLES = {
     "agent": "@james.ops",
     "notes": "replayed the webhook, LULU confirmed",
     "reason": "partner says the beneficiary bank is down",
+    "duration": "2h",
+    "note": "waiting on LULU confirmation",
 }
 """What help shows in place of a trigger's placeholders (``{order_id}``), so every line is
 something a person could type."""

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ENTRY_POINT_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 TABS = ("Agents", "Assignments", "Resolutions", "Escalations")
-STATUSES = ("ASSIGNED", "IN_PROGRESS", "RESOLVED", "ESCALATED", "CLOSED")
+STATUSES = ("ASSIGNED", "IN_PROGRESS", "WAITING", "RESOLVED", "ESCALATED", "CLOSED")
 
 
 class Strict(BaseModel):

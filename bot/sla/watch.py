@@ -191,17 +191,19 @@ class PassReport:
     sent: list[Notice] | None = None
     failed: int = 0
     unsent: list[Notice] | None = None  # no notifier: what would have been sent
+    woken: list[str] | None = None  # snoozed tickets brought back by the wake pass
 
     def line(self) -> str:
         sent = self.sent or []
+        back = f" {len(self.woken)} snoozed ticket(s) back." if self.woken else ""
         if self.unsent is not None:
             return (
                 f"SLA watch: {len(self.unsent)} notice(s) due, none sent: Slack is not "
-                "configured (set SLACK_BOT_TOKEN)."
+                f"configured (set SLACK_BOT_TOKEN).{back}"
             )
         kinds = ", ".join(f"{n.kind} {n.order_id}" for n in sent) or "nothing new"
         failed = f"; {self.failed} failed (retried next pass)" if self.failed else ""
-        return f"SLA watch: sent {len(sent)} ({kinds}){failed}."
+        return f"SLA watch: sent {len(sent)} ({kinds}){failed}.{back}"
 
 
 def _due(stores: Stores, reasons: dict, policy: SlaPolicy, moment: datetime) -> list[Notice]:

@@ -127,6 +127,25 @@ def note_modal(kind: str, order_id: str, private_metadata: str, initial: str = "
     return _modal(callback_id, title, submit, blocks, private_metadata)
 
 
+SNOOZE_DURATION_HINT = "30m, 2h or 1d; at most 7d"
+
+
+def snooze_modal(order_id: str, private_metadata: str) -> dict:
+    """The Snooze form for one order: how long (pre-filled 2h) and a required note saying
+    who or what the ticket waits on."""
+    duration = _text_input("duration", initial="2h")
+    duration["placeholder"] = plain(SNOOZE_DURATION_HINT, 150)
+    blocks = [
+        section(
+            f"Order `{escape(order_id)}` waits, its SLA still running; it comes back to "
+            "the top of your queue with a DM when the time is up."
+        ),
+        _input("duration", f"For how long? ({SNOOZE_DURATION_HINT})", duration),
+        _input("note", "Waiting on what?", _text_input("note", multiline=True)),
+    ]
+    return _modal("snooze_submit", "Snooze ticket", "Snooze", blocks, private_metadata)
+
+
 def home_view(
     roles: tuple[str, ...],
     queue: View | None,

@@ -41,7 +41,11 @@ TAB_COLUMNS: dict[str, tuple[str, ...]] = {
     "Escalations": ("Order ID", "From", "Reason", "At", "Target"),
 }
 TAB_KEYS = {"Agents": "email", "Assignments": "Order ID"}
-OPEN_STATUSES = ("ASSIGNED", "IN_PROGRESS")
+WAITING = "WAITING"
+"""A ticket its owner snoozed while waiting on someone (``bot/stores/snoozes.py``): still open,
+still theirs, its SLA still running."""
+OPEN_STATUSES = ("ASSIGNED", "IN_PROGRESS", WAITING)
+"""The statuses of a ticket someone is working: its owner's queue and load, the SLA watch."""
 AnyOf = (tuple, list, set, frozenset)
 """A ``where`` value of one of these types matches any of its values."""
 

@@ -18,7 +18,7 @@ import re
 from bot.errors import InputError
 from bot.ids import clean_text
 
-STATUSES = ("ASSIGNED", "IN_PROGRESS", "RESOLVED", "ESCALATED", "CLOSED")
+STATUSES = ("ASSIGNED", "IN_PROGRESS", "WAITING", "RESOLVED", "ESCALATED", "CLOSED")
 EDITABLE = {
     "Agents": {"name", "Slack user ID", "role", "specializations", "capacity", "active"},
     "Assignments": {"Assigned Agent", "Status"},
@@ -38,6 +38,11 @@ def check_edit(tab: str, column: str, value: str, field_agents: set[str]) -> str
     if column not in EDITABLE[tab]:
         raise InputError(f"{tab} › {column} is kept by the bot; edit it through Slack instead")
     if tab == "Assignments" and column == "Status":
+        if text.upper() == "WAITING":  # a snooze has an end and a note: only the bot sets it
+            raise InputError(
+                "Status WAITING is set by the owner's `snooze ORDER_ID DURATION NOTE`, which "
+                "records when it ends; set another status here"
+            )
         if text.upper() not in STATUSES:
             raise InputError(f"Status '{text}' is not one of {', '.join(STATUSES)}")
         return text.upper()

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from bot.clock import hours_between, parse_ts
 from bot.errors import AccessDenied, InputError
 from bot.ids import order_id as valid_order_id
-from bot.stores.workbook import OPEN_STATUSES
+from bot.stores.snoozes import Snoozes
+from bot.stores.workbook import OPEN_STATUSES, WAITING
 
 if TYPE_CHECKING:
     from bot.runtime.skill_run import SkillContext
@@ -86,7 +87,15 @@ def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
 
     reasons = ctx.resources.stuck_reasons()
     tickets = [_ticket(ctx, r, live, reasons, live_error is None) for r in rows]
-    tickets.sort(key=lambda t: (priority_rank(t["priority"]), -(t["hours"] or 0), t["order_id"]))
+    _mark_snoozes(ctx, rows, tickets)
+    tickets.sort(  # back from a snooze first, the waiting ones last, else most urgent first
+        key=lambda t: (
+            0 if t.get("back") else 2 if t["status"] == WAITING else 1,
+            priority_rank(t["priority"]),
+            -(t["hours"] or 0),
+            t["order_id"],
+        )
+    )
     return {
         "agent": ctx.caller.email,
         "count": len(tickets),
@@ -100,6 +109,23 @@ def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
         "live": live_error is None,
         "live_error": live_error,
     }
+
+
+def _mark_snoozes(ctx: SkillContext, rows: list[dict], tickets: list[dict]) -> None:
+    """A WAITING ticket gets its until-time and note; one whose snooze ended and which has not
+    changed since (its Updated At is the wake's) is ``back``, to the top of the queue."""
+    snoozes = Snoozes(ctx.stores.db).of_agent(ctx.caller.email)
+    if not snoozes:
+        return
+    updated = {str(r.get("Order ID") or "").strip().upper(): r.get("Updated At") for r in rows}
+    for t in tickets:
+        s = snoozes.get(t["order_id"])
+        if s is None:
+            continue
+        if t["status"] == WAITING and s.woken_at is None:
+            t["waiting_until"], t["waiting_note"] = s.until, s.note
+        elif s.woken_at and str(updated.get(t["order_id"]) or "") == s.woken_at:
+            t["back"], t["back_note"] = True, s.note
 
 
 def _ticket(ctx: SkillContext, row: dict, live: dict, reasons: dict, live_ok: bool) -> dict:

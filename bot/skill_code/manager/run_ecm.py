@@ -12,7 +12,7 @@ from statistics import median
 from bot.clock import hours_between, parse_ts, ts
 from bot.runtime.skill_run import SkillContext
 
-OPEN = ("ASSIGNED", "IN_PROGRESS", "ESCALATED")
+OPEN = ("ASSIGNED", "IN_PROGRESS", "WAITING", "ESCALATED")
 
 
 def minutes(text: object) -> float | None:
@@ -46,6 +46,7 @@ def run(ctx: SkillContext, **_: object) -> dict:
                     "priority": r["Priority"],
                     "hours": round(hours, 1),
                     "sla_hours": sla,
+                    "status": r["Status"],
                 }
             )
     breaches.sort(key=lambda b: (b["priority"], -b["hours"] / b["sla_hours"], b["order_id"]))

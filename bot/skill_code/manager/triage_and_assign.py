@@ -13,7 +13,7 @@ from bot.clock import hours_between, parse_ts, ts
 from bot.runtime.roster import Roster
 from bot.runtime.skill_run import SkillContext
 from bot.stores.pins import Pins
-from bot.stores.workbook import OPEN_STATUSES, RowUpdate
+from bot.stores.workbook import OPEN_STATUSES, WAITING, RowUpdate
 from bot.triage.assign import Agent, plan_assignments
 from bot.triage.pending import Scored, score_pending
 from bot.triage.scoring import Score, Scorer
@@ -77,6 +77,8 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
     skipped_field: list[str] = []
     reopened: set[str] = set()
     pinned: dict[str, str] = {}  # order id -> the agent a manager pinned it to
+    held: set[str] = set()  # the pins that still hold
+    waiting: set[str] = set()  # snoozed by their owner: kept with them, like a pin
     pinnable = {a.email for a in agents if a.active}
     for entry in scored:
         oid = entry.order_id
@@ -95,10 +97,15 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
         pin = pins.get(oid)
         if pin is not None and pin.agent in pinnable and pin.holds(row):
             pinned[oid] = pin.agent
+            held.add(oid)
+        owner = current.get(oid)
+        if row is not None and row["Status"] == WAITING and owner in pinnable:
+            pinned[oid] = owner  # its owner is waiting on someone: it stays theirs, WAITING
+            waiting.add(oid)
         orders[oid] = entry
         tickets.append(entry)  # a scored order is the planner's ticket
 
-    stale_pins = sorted(set(pins) - set(pinned))  # ended, moved, or their agent is gone
+    stale_pins = sorted(set(pins) - held)  # ended, moved, or their agent is gone
     plan = plan_assignments(tickets, agents, current, scoring["priority_weights"], pinned)
     steps.done("plan")
     explained = _Explained(scorer, orders)
@@ -207,7 +214,9 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
     for agent in summary["agents"]:
         for ticket in agent["tickets"]:
             ticket["reopened"] = ticket["order_id"] in reopened
-            if ticket["order_id"] in plan.pinned:  # a manager's pin kept it with them
+            if ticket["order_id"] in waiting:  # snoozed: kept with them, shown as waiting
+                ticket["status"] = WAITING
+            elif ticket["order_id"] in plan.pinned:  # a manager's pin kept it with them
                 ticket["pinned"] = True
             ticket.update(_change(ticket["order_id"], plan, reopened, current))
     summary["closed"] = [  # per-ticket change kinds (for Slack's changes-only threads)

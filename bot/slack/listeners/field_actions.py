@@ -1,6 +1,6 @@
-"""Field buttons and modals (Details, Resolve, Escalate), Take and Acknowledge on work nobody
-owns yet (the triage lists, the escalation post), and the Confirm/Cancel of a write proposed
-from free text."""
+"""Field buttons and modals (Details, Resolve, Escalate, Snooze), Take and Acknowledge on
+work nobody owns yet (the triage lists, the escalation post), and the Confirm/Cancel of a
+write proposed from free text."""
 
 from __future__ import annotations
 
@@ -71,6 +71,38 @@ def submit_note(sc: SlackContext, ack, body, view, field: str) -> None:
     channel = view_meta(view).get("channel") or caller.slack_id
     target = ReplyTarget.in_channel(channel)
     safely(lambda t: None, lambda: deliver(sc, result, caller, target))
+
+
+def open_snooze(sc: SlackContext, body, action) -> None:
+    order_id = str(action.get("value") or "")
+    meta = json.dumps({"channel": action_channel(body), "order_id": order_id})
+    safely(
+        ephemeral(sc, body),
+        lambda: sc.client.views_open(
+            trigger_id=body["trigger_id"], view=views.snooze_modal(order_id, meta)
+        ),
+    )
+
+
+def submit_snooze(sc: SlackContext, ack, body, view) -> None:
+    """Run the skill whose config claims the Snooze form with its duration and note; a
+    refusal is shown under the field it is about (the note, by default)."""
+    args = {
+        "order_id": view_order_id(view),
+        "duration": view_input(view, "duration") or "",
+        "note": view_input(view, "note") or "",
+    }
+    try:
+        caller = sc.identity.resolve(body["user"]["id"])
+        skill = sc.registry.for_slack(view["callback_id"]).name
+        result = execute(sc.registry, sc.stores(), skill, caller, args, trigger=TRIGGER)
+    except EcmError as exc:
+        where = "duration" if getattr(exc, "field", None) == "duration" else "note"
+        ack(response_action="errors", errors={where: str(exc)[:150]})
+        return
+    ack()
+    channel = view_meta(view).get("channel") or caller.slack_id
+    safely(lambda t: None, lambda: deliver(sc, result, caller, ReplyTarget.in_channel(channel)))
 
 
 def run_on_order(sc: SlackContext, body, action, respond, control: str) -> None:
@@ -145,6 +177,15 @@ def register(app: App, sc: SlackContext) -> None:
     def on_escalate_button(ack, body, action):
         ack()
         open_note(sc, body, action, "escalate")
+
+    @app.action("ticket_snooze")
+    def on_snooze_button(ack, body, action):
+        ack()
+        open_snooze(sc, body, action)
+
+    @app.view("snooze_submit")
+    def on_snooze_submit(ack, body, view):
+        submit_snooze(sc, ack, body, view)
 
     @app.action("ticket_take")
     def on_take(ack, body, action, respond):
