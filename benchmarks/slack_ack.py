@@ -14,7 +14,9 @@ import argparse
 import contextlib
 import logging
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -144,7 +146,74 @@ def serve_and_measure(tmp: str, n: int, history: int) -> tuple[list[float], int,
     return latencies, len(answers), failed, stores.db.engine
 
 
-def measure(n: int, history: int, pg_url: str | None = None) -> None:
+def _fire(base: str, fake, n: int, tag: str) -> list[float]:
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return sorted(
+            pool.map(
+                lambda i: one_command(base, USERS[i % len(USERS)], fake.response_url(f"{tag}{i}")),
+                range(n),
+            )
+        )
+
+
+def serve_process_and_measure(tmp: str, n: int) -> tuple[list[float], int, int, str]:
+    """As ``serve_and_measure`` on the demo data, but the bot is ``ecm-bot serve --http`` in
+    its own process, as in production: only the client's threads (and the fake Slack's) run
+    in this one."""
+    stores = open_stores(Path(tmp))
+    seed_demo(Path(tmp), stores.workbook, orders=200)
+    registry = Registry.load()
+    maya = Roster.load(stores.workbook).resolve("maya.manager@example.com")
+    execute(registry, stores, "triage-and-assign", maya, {})
+    fake = FakeSlack().start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "ANTHROPIC_", "OPENAI_", "ECM_"))
+    }
+    env = {
+        **keep,
+        "ECM_DATA_DIR": tmp,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.url,
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ecm-bot"), "serve", "--http", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("ecm-bot serve --http did not start") from None
+                time.sleep(0.1)
+        one_command(base, USERS[0], fake.response_url("warm"))  # imports, first connections
+        time.sleep(2)
+        latencies = _fire(base, fake, n, "p")
+        done_by = time.monotonic() + 120
+        while time.monotonic() < done_by and len(fake.of("response_url")) < 2 * (n + 1):
+            time.sleep(0.05)
+        answers = [a for a in fake.of("response_url")]
+        failed = sum("went wrong" in str(a) for a in answers)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        fake.stop()
+    return latencies, len(answers), failed, stores.db.engine + ", own process"
+
+
+def measure(n: int, history: int, pg_url: str | None = None, process: bool = False) -> None:
     saved = os.environ.get("ECM_DATABASE_URL")
     if pg_url:
         os.environ["ECM_DATABASE_URL"] = pg_url
@@ -152,7 +221,10 @@ def measure(n: int, history: int, pg_url: str | None = None) -> None:
         os.environ.pop("ECM_DATABASE_URL", None)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            latencies, answers, failed, engine = serve_and_measure(tmp, n, history)
+            if process:
+                latencies, answers, failed, engine = serve_process_and_measure(tmp, n)
+            else:
+                latencies, answers, failed, engine = serve_and_measure(tmp, n, history)
     finally:
         if saved is None:
             os.environ.pop("ECM_DATABASE_URL", None)
@@ -188,6 +260,9 @@ def main() -> None:
     print("Slack /ecm ack latency, concurrent signed commands on loopback (waitress, 8 threads)")
     for n in args.n:
         measure(n, 0)
+    print("  the same with the bot in its own process (ecm-bot serve --http), as deployed:")
+    for n in args.n:
+        measure(n, 0, process=True)
     n = args.n[0]
     if args.history:
         measure(n, args.history)
