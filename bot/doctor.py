@@ -283,6 +283,27 @@ def check_alerts(env: Mapping[str, str]) -> Check:
     return Check("alerts", OK, f"to {' and '.join(where)}; {state}")
 
 
+def check_roster(env: Mapping[str, str]) -> Check | None:
+    """Roster rows whose Timezone or Working Hours cannot be read (those agents count as
+    always on shift); None when every row reads, or the database does not open."""
+    from bot.runtime.roster import Roster
+    from bot.stores.factory import open_stores
+
+    try:
+        members = Roster(open_stores(env=env).workbook.read("Agents")).members
+    except EcmError:  # the database check reports it
+        return None
+    bad = [f"{m.email}: {m.shift_problem}" for m in members if m.shift_problem]
+    if not bad:
+        return None
+    return Check(
+        "roster hours",
+        WARNING,
+        "; ".join(bad) + " (counted as always on shift)",
+        "Fix the Agents tab's Timezone (e.g. Asia/Dubai) or Working Hours (e.g. 09:00-18:00).",
+    )
+
+
 def run_checks(env: Mapping[str, str] = os.environ) -> list[Check]:
     checks = [
         check_settings(env),
@@ -293,4 +314,6 @@ def run_checks(env: Mapping[str, str] = os.environ) -> list[Check]:
     ]
     sync = check_sync(env)
     checks += [sync] if sync else []
+    roster = check_roster(env)
+    checks += [roster] if roster else []
     return checks + [check_alerts(env), check_llm(env)] + check_models(env)

@@ -113,7 +113,7 @@ def test_text_starting_with_equals_stays_text(fake, sheets):
 
 def test_update_writes_only_changed_cells_and_follows_moved_columns(fake):
     header = ["email", "note", "active", "name", "Slack user ID", "role"]
-    header += ["specializations", "capacity"]
+    header += ["specializations", "capacity", "Timezone", "Working Hours"]
     fake.add_sheet("Agents", [header, ["a@example.com", "", "TRUE", "Ann", "U1", "field"]])
     for tab in ("Assignments", "Resolutions", "Escalations"):
         fake.add_sheet(tab, [list(TAB_COLUMNS[tab])])
@@ -129,6 +129,8 @@ def test_update_writes_only_changed_cells_and_follows_moved_columns(fake):
             "specializations": None,
             "capacity": "12",
             "active": "TRUE",
+            "Timezone": None,
+            "Working Hours": None,
         }
     ]
     assert wb.update("Agents", [RowUpdate("a@example.com", {"active": False})]) == []
@@ -136,7 +138,7 @@ def test_update_writes_only_changed_cells_and_follows_moved_columns(fake):
     assert fake.cell("Agents", 2, 8) == 12.0
     assert fake.cell("Agents", 2, 3) == "FALSE"
     wb.append("Agents", [{"email": "b@example.com", "name": "Bo", "capacity": 3}])
-    assert fake.sheet("Agents").rows[2] == ["b@example.com", "", "", "Bo", "", "", "", "3"]
+    assert fake.sheet("Agents").rows[2] == ["b@example.com", "", "", "Bo", "", "", "", "3", "", ""]
 
 
 # ---------------------------------------------------------------------- retries

@@ -399,6 +399,15 @@ def m019_snoozes(db: Database) -> None:
     db.execute("CREATE INDEX idx_ticket_snoozes_until ON ticket_snoozes (until_at)")
 
 
+@migration
+def m020_agent_hours(db: Database) -> None:
+    """The roster gains each agent's time zone and working hours (the Agents tab's
+    ``Timezone`` and ``Working Hours``; blank: UTC, always on shift), read by
+    ``bot/runtime/shift.py``."""
+    for header in ("Timezone", "Working Hours"):
+        db.execute(f'ALTER TABLE agents ADD COLUMN "{column_name(header)}" TEXT')
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

@@ -268,16 +268,26 @@ def generate_orders(n: int, seed: int, now: datetime) -> tuple[list[dict], list[
     return orders, [e for o in orders for e in _events(o)]
 
 
+DEMO_ZONES = {"sarah.ops@example.com": "Asia/Dubai", "ravi.india@example.com": "Asia/Kolkata"}
+"""Time zones for a few demo agents. No demo agent has working hours (always on shift), so the
+demo assigns and warns at any time of day."""
+
+
 def write_roster(workbook: Workbook) -> None:
     """Upsert the demo roster into the Agents tab (existing rows are updated, not doubled)."""
     rows = [
-        dict(
-            zip(
-                ("email", "name", "Slack user ID", "role", "specializations", "capacity", "active"),
-                (e, n, s, r, sp, c, "TRUE" if a else "FALSE"),
-                strict=True,
-            )
-        )
+        {
+            **dict(
+                zip(
+                    ("email", "name", "Slack user ID", "role", "specializations", "capacity"),
+                    (e, n, s, r, sp, c),
+                    strict=True,
+                )
+            ),
+            "active": "TRUE" if a else "FALSE",
+            "Timezone": DEMO_ZONES.get(e, ""),
+            "Working Hours": "",
+        }
         for e, n, s, r, sp, c, a in ROSTER
     ]
     existing = {r["email"] for r in workbook.read("Agents")}

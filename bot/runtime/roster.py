@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.errors import NotOnRoster
 from bot.ids import clean_text
+from bot.runtime.shift import on_shift, shift_problem
 from bot.stores.workbook import Workbook
 
 
@@ -21,10 +23,21 @@ class Member:
     capacity: int
     active: bool
     system: bool = False  # the scheduler or the CLI operator: not a roster row
+    timezone: str = ""  # IANA name; blank: UTC
+    working_hours: str = ""  # "09:00-18:00"; blank: always on shift
 
     @property
     def handle(self) -> str:
         return self.email.split("@", 1)[0]
+
+    def on_shift(self, moment: datetime) -> bool:
+        """Whether ``moment`` is inside this member's working hours (unreadable hours: yes)."""
+        return on_shift(self.timezone, self.working_hours, moment)
+
+    @property
+    def shift_problem(self) -> str | None:
+        """Why this member's Timezone or Working Hours cannot be read, if they cannot."""
+        return shift_problem(self.timezone, self.working_hours)
 
 
 def _truthy(value: object) -> bool:
@@ -48,6 +61,8 @@ def member_from_row(row: dict) -> Member:
         specializations=frozenset(_split(row.get("specializations"))),
         capacity=capacity,
         active=_truthy(row.get("active")),
+        timezone=str(row.get("Timezone") or "").strip(),
+        working_hours=str(row.get("Working Hours") or "").strip(),
     )
 
 

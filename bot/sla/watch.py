@@ -7,7 +7,8 @@ changed since its deadline, then one escalation. Each is claimed in ``sla_notice
 owner, kind) with an INSERT that only one replica wins, then sent and marked sent; a notice
 whose send fails is given back, so the next pass retries it, and a claim left unsent by a
 process that died mid-send is taken again after ``CLAIM_LEASE``. Every sent notice is an
-audit row linked to the workflow of the triage that assigned the ticket."""
+audit row linked to the workflow of the triage that assigned the ticket. Warnings to an owner
+off shift (``Member.on_shift``) wait for their working hours, except on a P1."""
 
 from __future__ import annotations
 
@@ -206,7 +207,19 @@ class PassReport:
         return f"SLA watch: sent {len(sent)} ({kinds}){failed}.{back}"
 
 
-def _due(stores: Stores, reasons: dict, policy: SlaPolicy, moment: datetime) -> list[Notice]:
+def _held(notices: list[Notice], priority: str, roster: Roster, moment: datetime) -> bool:
+    """A ticket's due notices wait when the most urgent is a warning, the ticket is not a P1
+    and its owner is off shift: nothing is claimed, so a pass in their working hours sends
+    it. Re-notifications and escalations never wait."""
+    if not notices or not notices[-1].kind.startswith("warn:") or priority == "P1":
+        return False
+    member = roster.by_email(notices[-1].agent)
+    return member is not None and not member.on_shift(moment)
+
+
+def _due(
+    stores: Stores, reasons: dict, policy: SlaPolicy, moment: datetime, roster: Roster
+) -> list[Notice]:
     sql = (QUERIES_DIR / "ecm-pending-list.sql").read_text(encoding="utf-8")
     since = {str(o["order_id"]): str(o["stuck_since"]) for o in stores.warehouse.run(sql, {})}
     notices: list[Notice] = []
@@ -214,13 +227,15 @@ def _due(stores: Stores, reasons: dict, policy: SlaPolicy, moment: datetime) -> 
         if row.get("Status") not in OPEN_STATUSES or str(row["Order ID"]) not in since:
             continue  # closed, or the order is no longer stuck: no SLA to watch
         ticket = _ticket(row)
-        notices += plan(
+        found = plan(
             ticket,
             parse_ts(since[ticket.order_id]),
             reasons.get(ticket.reason) or {},
             policy,
             moment,
         )
+        if not _held(found, ticket.priority, roster, moment):
+            notices += found
     return notices
 
 
@@ -233,11 +248,11 @@ def run_pass(
 ) -> PassReport:
     """Plan, claim and send what is due at ``moment``. With no notifier nothing is claimed:
     the report lists what would have been sent."""
-    due = _due(stores, reasons, policy, moment)
+    roster = Roster.load(stores.workbook)
+    due = _due(stores, reasons, policy, moment, roster)
     if notifier is None:
         return PassReport(due=len(due), unsent=due)
     notices, state = NoticeLog(stores.db), StateStore(stores.db)
-    roster = Roster.load(stores.workbook)
     ids = {m.email.lower(): m.slack_id for m in roster.members}
     managers = [m.slack_id for m in roster.members if "manager" in m.roles and m.active]
     report = PassReport(due=len(due), sent=[])

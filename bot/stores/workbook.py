@@ -21,6 +21,8 @@ TAB_COLUMNS: dict[str, tuple[str, ...]] = {
         "specializations",
         "capacity",
         "active",
+        "Timezone",
+        "Working Hours",
     ),
     "Assignments": (
         "Order ID",

@@ -17,10 +17,20 @@ import re
 
 from bot.errors import InputError
 from bot.ids import clean_text
+from bot.runtime.shift import shift_hours, zone
 
 STATUSES = ("ASSIGNED", "IN_PROGRESS", "WAITING", "RESOLVED", "ESCALATED", "CLOSED")
 EDITABLE = {
-    "Agents": {"name", "Slack user ID", "role", "specializations", "capacity", "active"},
+    "Agents": {
+        "name",
+        "Slack user ID",
+        "role",
+        "specializations",
+        "capacity",
+        "active",
+        "Timezone",
+        "Working Hours",
+    },
     "Assignments": {"Assigned Agent", "Status"},
     "Resolutions": set(),
     "Escalations": set(),
@@ -75,4 +85,8 @@ def check_roster_cell(column: str, text: str) -> str:
         if text.upper() not in ("TRUE", "FALSE"):
             raise InputError(f"active '{text}' must be TRUE or FALSE")
         return text.upper()
-    return text
+    if column == "Timezone" and text.strip() and zone(text) is None:
+        raise InputError(f"Timezone '{text}' is not an IANA time zone such as Asia/Dubai")
+    if column == "Working Hours" and text.strip() and shift_hours(text) is None:
+        raise InputError(f"Working Hours '{text}' must look like 09:00-18:00")
+    return text.strip() if column in ("Timezone", "Working Hours") else text

@@ -6,8 +6,9 @@ capacity, with the least priority-weighted load relative to capacity; ties go to
 email sorts first. Existing assignments are kept unless their agent is inactive, no longer fits,
 or is over capacity (the lowest-priority tickets move first). Pinned tickets (a manager's
 assignment) are placed first, with their agent, even over capacity or outside the agent's
-specializations, and count toward that agent's load; the rest fill what room is left. The
-same input always gives the same result."""
+specializations, and count toward that agent's load; the rest fill what room is left, going
+to agents on shift (inside their working hours) before agents off shift, who take a ticket
+only when no agent on shift has room. The same input always gives the same result."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Agent:
     specializations: frozenset[str]
     capacity: int
     active: bool
+    on_shift: bool = True  # inside their working hours at triage time
 
 
 class Placeable(Protocol):
@@ -129,7 +131,7 @@ def plan_assignments(
             full.add(t.team)
             unassigned.append(t.order_id)
             continue
-        best = min(candidates, key=lambda a: (load[a.email] / a.capacity, a.email))
+        best = min(candidates, key=lambda a: (not a.on_shift, load[a.email] / a.capacity, a.email))
         assigned[t.order_id] = best.email
         load[best.email] += weights.get(t.priority, 1)
         count[best.email] += 1

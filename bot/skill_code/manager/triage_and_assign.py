@@ -61,7 +61,8 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
     tabs = ctx.workbook.read_many(["Agents", "Assignments", "Escalations"])  # one request
     roster = Roster(tabs["Agents"])
     agents = [
-        Agent(m.email, m.specializations, m.capacity, m.active) for m in roster.field_agents()
+        Agent(m.email, m.specializations, m.capacity, m.active, m.on_shift(moment))
+        for m in roster.field_agents()
     ]
     rows = {r["Order ID"]: r for r in tabs["Assignments"]}
     escalated_before = {r["Order ID"] for r in tabs["Escalations"]}
