@@ -140,3 +140,21 @@ def demo(tmp_path, monkeypatch, registry, seeded_dir) -> Demo:
 def triaged(tmp_path, monkeypatch, registry, triaged_dir) -> Demo:
     """The demo data set after one triage by the manager (a copy of one triaged per run)."""
     return _copy(triaged_dir, tmp_path, monkeypatch, registry)
+
+
+@pytest.fixture
+def slack(triaged, monkeypatch):
+    """The real Bolt app on the triaged demo, served on loopback against a fake Slack Web API
+    (``slack_harness.serve_bot``); ``.demo`` is the data, ``.fake`` the fake. A test file may
+    define its own ``slack`` instead."""
+    from fake_slack import FakeSlack
+    from slack_harness import serve_bot
+
+    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    fake = FakeSlack().start()
+    served = serve_bot(triaged.registry, triaged.path, fake)
+    served.demo = triaged
+    yield served
+    served.stop()
+    fake.stop()

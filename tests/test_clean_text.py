@@ -13,24 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import SARAH
-from fake_slack import FakeSlack
-from slack_harness import serve_bot
 
 SARAH_ID = "U0SARAH003"
 HIDDEN = "\x00\u202e\u2066\u200f\u061c\x1b[2J"  # NUL, RLO, LRI, RLM, ALM, a terminal escape
 BIN = Path(sys.executable).parent / "ecm-bot"
-
-
-@pytest.fixture
-def slack(triaged, monkeypatch):
-    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
-        monkeypatch.delenv(var, raising=False)
-    fake = FakeSlack().start()
-    served = serve_bot(triaged.registry, triaged.path, fake)
-    served.demo = triaged
-    yield served
-    served.stop()
-    fake.stop()
 
 
 def has_hidden(text: str) -> bool:

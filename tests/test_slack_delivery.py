@@ -10,26 +10,12 @@ from pathlib import Path
 
 import pytest
 from conftest import SARAH
-from fake_slack import FakeSlack
-from slack_harness import serve_bot
 
 from bot.skills.registry import Registry
 from bot.slack.delivery import FOLLOW_UPS, ReplyTarget, send
 
 MAYA, SARAH_ID, JAMES = "U0MAYA0001", "U0SARAH003", "U0JAMES007"
 LISTENERS = Path(__file__).resolve().parents[1] / "bot" / "slack" / "listeners"
-
-
-@pytest.fixture
-def slack(triaged, monkeypatch):
-    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
-        monkeypatch.delenv(var, raising=False)
-    fake = FakeSlack().start()
-    served = serve_bot(triaged.registry, triaged.path, fake)
-    served.demo = triaged
-    yield served
-    served.stop()
-    fake.stop()
 
 
 def posts_to(fake, channel: str) -> list[dict]:

@@ -24,18 +24,6 @@ MAYA, SARAH_ID, OMAR = "U0MAYA0001", "U0SARAH003", "U0OMAR0002"
 FORM, JSON = "application/x-www-form-urlencoded", "application/json"
 
 
-@pytest.fixture
-def slack(triaged, monkeypatch):
-    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
-        monkeypatch.delenv(var, raising=False)
-    fake = FakeSlack().start()
-    served = serve_bot(triaged.registry, triaged.path, fake)
-    served.demo = triaged
-    yield served
-    served.stop()
-    fake.stop()
-
-
 def signature(body: bytes, timestamp: str, secret: str = SECRET) -> str:
     base = b"v0:" + timestamp.encode() + b":" + body
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()

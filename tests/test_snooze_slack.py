@@ -9,8 +9,6 @@ import json
 
 import pytest
 from conftest import SARAH
-from fake_slack import FakeSlack
-from slack_harness import serve_bot
 from slack_sdk.models.views import View
 from test_slack_blocks import assert_within_limits, sdk_validates
 
@@ -18,18 +16,6 @@ from bot.stores.snoozes import Snoozes
 
 SARAH_ID = "U0SARAH003"
 NOTE = "waiting on LULU confirmation"
-
-
-@pytest.fixture
-def slack(triaged, monkeypatch):
-    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
-        monkeypatch.delenv(var, raising=False)
-    fake = FakeSlack().start()
-    served = serve_bot(triaged.registry, triaged.path, fake)
-    served.demo = triaged
-    yield served
-    served.stop()
-    fake.stop()
 
 
 def buttons(blocks, action_id):
