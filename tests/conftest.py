@@ -158,3 +158,21 @@ def slack(triaged, monkeypatch):
     yield served
     served.stop()
     fake.stop()
+
+
+@pytest.fixture
+def on_engine(engine_env, tmp_path, registry, monkeypatch) -> Demo:
+    """60 seeded orders, triaged once, on each engine of the system of record (the engine's
+    variables also set in the environment, for code that opens its own stores)."""
+    from bot.demo.seed import seed_demo
+    from bot.stores.factory import open_stores
+
+    for key, value in engine_env.items():
+        monkeypatch.setenv(key, value)
+    if "ECM_DATABASE_URL" not in engine_env:
+        monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
+    stores = open_stores(tmp_path, env=engine_env)
+    seed_demo(tmp_path, stores.workbook, orders=60, seed=3)
+    demo = Demo(tmp_path, registry, stores)
+    demo.run(MANAGER, "triage-and-assign")
+    return demo

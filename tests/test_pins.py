@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from conftest import MANAGER, SARAH, Demo
 
 from bot.db.migrations import MIGRATIONS
-from bot.demo.seed import seed_demo
 from bot.errors import Conflict, InputError, NeedsConfirmation, NotFound
 from bot.stores.factory import open_stores
 from bot.stores.pins import Pins
@@ -27,20 +26,6 @@ REASONS = yaml.safe_load(
 
 def team(row: dict) -> str:
     return REASONS[row["Stuck Reason"]]["team"]
-
-
-@pytest.fixture
-def on_engine(engine_env, tmp_path, registry, monkeypatch) -> Demo:
-    """60 seeded orders, triaged once, on each engine of the system of record."""
-    for key, value in engine_env.items():
-        monkeypatch.setenv(key, value)
-    if "ECM_DATABASE_URL" not in engine_env:
-        monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
-    stores = open_stores(tmp_path, env=engine_env)
-    seed_demo(tmp_path, stores.workbook, orders=60, seed=3)
-    demo = Demo(tmp_path, registry, stores)
-    demo.run(MANAGER, "triage-and-assign")
-    return demo
 
 
 def sarahs(demo: Demo, fits_james: bool) -> str:

@@ -17,7 +17,6 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from bot.cli.sla_cmd import sla_pass
 from bot.clock import parse_ts
 from bot.db.migrations import MIGRATIONS
-from bot.demo.seed import seed_demo
 from bot.errors import AccessDenied, Conflict, EcmError, InputError
 from bot.paths import CONFIG_DIR
 from bot.present import result_text
@@ -34,20 +33,6 @@ from bot.stores.snoozes import Snoozes
 from bot.stores.workbook import RowUpdate
 
 NOTE = "waiting on LULU confirmation"
-
-
-@pytest.fixture
-def on_engine(engine_env, tmp_path, registry, monkeypatch) -> Demo:
-    """60 seeded orders, triaged once, on each engine of the system of record."""
-    for key, value in engine_env.items():
-        monkeypatch.setenv(key, value)
-    if "ECM_DATABASE_URL" not in engine_env:
-        monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
-    stores = open_stores(tmp_path, env=engine_env)
-    seed_demo(tmp_path, stores.workbook, orders=60, seed=3)
-    demo = Demo(tmp_path, registry, stores)
-    demo.run(MANAGER, "triage-and-assign")
-    return demo
 
 
 @pytest.fixture
