@@ -71,19 +71,23 @@ def pytest_configure(config):
 
 @pytest.fixture
 def pg_url(request):
-    """A fresh PostgreSQL database at the current schema (a copy of a migrated template;
-    empty under the ``fresh_database`` marker), dropped afterwards, as an ECM_DATABASE_URL."""
-    from pg_databases import create_database, drop_database, migrated_template
+    """A PostgreSQL database at the current schema with no data (a copy of a migrated
+    template, reset and reused by the next test in this process; empty, and dropped
+    afterwards, under the ``fresh_database`` marker), as an ECM_DATABASE_URL."""
+    from pg_databases import create_database, database_at_template, drop_database, give_back
 
     from bot.db import postgres
 
     fresh = request.node.get_closest_marker("fresh_database") is not None
-    url = create_database() if fresh else create_database(migrated_template())
+    url = create_database() if fresh else database_at_template()
     yield url
     for key, db in list(postgres._shared.items()):
         if key[0] == url:
             db.close()
-    drop_database(url)
+    if fresh:
+        drop_database(url)
+    else:
+        give_back(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
