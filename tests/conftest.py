@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from bot.runtime.executor import SkillResult, execute
 from bot.runtime.roster import Roster
 from bot.skills.registry import Registry
 from bot.stores.factory import Stores, open_stores
+
+if sys.dont_write_bytecode:
+    # PYTHONDONTWRITEBYTECODE (set on some machines, this one included) makes pytest rewrite
+    # every test module's asserts afresh in each worker, about 4 s a run. Let it keep them in
+    # __pycache__ (ignored by git) like any Python import.
+    sys.dont_write_bytecode = False
 
 MANAGER = "maya.manager@example.com"
 SARAH = "sarah.ops@example.com"
