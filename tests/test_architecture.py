@@ -9,7 +9,8 @@ from pathlib import Path
 BOT = Path(__file__).resolve().parent.parent / "bot"
 VENDORS = (
     "slack_bolt", "slack_sdk", "anthropic", "openai", "gspread", "redshift_connector", "psycopg",
-    "psycopg_pool", "sqlite3", "prometheus_client", "opentelemetry",
+    "psycopg_pool", "sqlite3", "prometheus_client", "opentelemetry", "mcp", "mcp_types",
+    "starlette", "uvicorn",
 )  # fmt: skip
 CORE = ("skills", "access", "triage", "runtime", "skill_code", "briefing", "present", "agents")
 
@@ -44,6 +45,28 @@ def test_only_the_observability_adapters_import_prometheus_and_opentelemetry():
             if any(m.split(".")[0] == vendor for m in imports(path))
         }
         assert found == allowed, f"{vendor} imported outside its adapter: {found - allowed}"
+
+
+def test_only_the_mcp_adapter_imports_the_mcp_sdk_and_help_loads_none_of_it():
+    import subprocess
+    import sys
+
+    allowed = {"bot/mcp/server.py", "bot/mcp/verifier.py"}
+    for vendor in ("mcp", "mcp_types", "starlette", "uvicorn"):
+        found = {
+            str(path.relative_to(BOT.parent))
+            for path in BOT.rglob("*.py")
+            if any(m.split(".")[0] == vendor for m in imports(path))
+        }
+        assert found <= allowed, f"{vendor} imported outside bot/mcp: {found - allowed}"
+        assert found or vendor != "mcp", "the MCP server no longer uses the SDK?"
+    code = (
+        "import sys\nfrom bot.cli import main\nsys.argv = ['ecm-bot', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('MCP', sorted({m.split('.')[0] for m in sys.modules} & {'mcp', 'uvicorn'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "\n  mcp " in out.stdout and "MCP []" in out.stdout, out.stdout
 
 
 def test_field_skill_code_never_imports_triage_or_manager_code():

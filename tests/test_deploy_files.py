@@ -167,6 +167,7 @@ def test_the_workloads_run_the_right_commands():
             ["ecm-bot", "serve", "--socket"],
             ["ecm-bot", "serve", "--http"],
             ["ecm-bot", "sheets", "sync"],
+            ["ecm-bot", "mcp", "--http", "--host", "0.0.0.0", "--port", "8765"],
         ]
     )
     (job,) = by_kind("Job")
@@ -177,14 +178,14 @@ def test_the_workloads_run_the_right_commands():
 
 
 def test_the_http_app_has_replicas_a_service_and_probes():
-    (http,) = [d for d in by_kind("Deployment") if "--http" in str(d)]
+    (http,) = [d for d in by_kind("Deployment") if d["metadata"]["name"] == "ecm-bot-http"]
     assert http["spec"]["replicas"] >= 2
     container = http["spec"]["template"]["spec"]["containers"][0]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     (port,) = container["ports"]
     assert port["containerPort"] == 3000
-    (service,) = by_kind("Service")
+    (service,) = [s for s in by_kind("Service") if s["metadata"]["name"] == "ecm-bot-http"]
     assert service["spec"]["selector"] == http["spec"]["selector"]["matchLabels"]
     assert service["spec"]["ports"][0]["targetPort"] in (port["name"], 3000)
 

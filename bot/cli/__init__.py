@@ -76,6 +76,7 @@ COMMAND_MODULES = (
     "costs_cmd",
     "demo_cmd",
     "doctor_cmd",
+    "mcp_cmd",
     "migrate_cmd",
     "monitoring_cmd",
     "observe_cmd",

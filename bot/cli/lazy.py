@@ -58,6 +58,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         " skill (with each skill's custom metrics, last value and total, over "
         "the last 7 days or --days).",
     ),
+    "mcp": (
+        "mcp_cmd",
+        "Serve the bot's skills over MCP to one roster member per token: only their role's "
+        "tools, each call through the guard, the row rules and the audit log.",
+    ),
     "migrate": ("migrate_cmd", "Apply pending database migrations and say where the database is."),
     "monitoring": (
         "monitoring_cmd",

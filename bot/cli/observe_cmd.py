@@ -100,6 +100,8 @@ def trace_line(r: dict) -> str:
         who = f"{str(r['role']).capitalize()} ({str(r['caller']).split('@')[0]}@)"
         what = r["skill"] + (f" ({orders[0]})" if len(orders) == 1 else "")
         what += f" ({len(orders)} orders)" if len(orders) > 1 else ""
+    if r.get("trigger") == "mcp":  # bot/mcp: an MCP client's call
+        what = what.replace("(mcp", "(via MCP") if r["role"] == "manager" else what + " via MCP"
     mark = OUTCOME_MARKS.get(r["outcome"], f"⛔ {r['outcome']}")
     line = f"{str(r['started_at'])[11:19]} — {who}: {what} {mark} {r['duration_ms']:.0f} ms"
     return line + (f" ({r['error']})" if r.get("error") else "")

@@ -408,6 +408,21 @@ def m020_agent_hours(db: Database) -> None:
         db.execute(f'ALTER TABLE agents ADD COLUMN "{column_name(header)}" TEXT')
 
 
+@migration
+def m022_mcp_tokens(db: Database) -> None:
+    """Personal tokens of the MCP server (``bot/mcp/tokens.py``): only the sha256 of each
+    token is kept, with the roster member it acts as and the role it carries, who created it
+    and when, when it expires, is revoked and was last used."""
+    _table(
+        db,
+        "mcp_tokens",
+        "id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, email TEXT NOT NULL, "
+        "role TEXT NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL, "
+        "expires_at TEXT NOT NULL, revoked_at TEXT, revoked_by TEXT, last_used_at TEXT",
+    )
+    db.execute("CREATE INDEX idx_mcp_tokens_email ON mcp_tokens (email)")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations in order, all in one transaction; return the names applied."""
     applied: list[str] = []

@@ -1,0 +1,143 @@
+"""Personal MCP tokens on both engines: shown once and stored hashed, expiring, revocable,
+created for others only by managers, following the roster; every refusal in the denial
+log, every change in the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from conftest import MANAGER, SARAH
+
+from bot.clock import now
+from bot.errors import AccessDenied, InputError
+from bot.mcp.tokens import PREFIX, TokenRefused, TokenStore, digest
+from bot.runtime.roster import Roster
+from bot.stores.workbook import RowUpdate
+
+
+def member(demo, email):
+    return Roster.load(demo.stores.workbook).resolve(email)
+
+
+def denials(demo) -> list[dict]:
+    return [d for d in demo.stores.state.denials() if d["skill"] == "mcp"]
+
+
+def test_a_token_is_shown_once_stored_hashed_and_acts_as_its_member(on_engine):
+    store = TokenStore(on_engine.stores)
+    token, row = store.create(member(on_engine, MANAGER), SARAH)
+    assert token.startswith(PREFIX) and len(token) > 40
+    stored = on_engine.stores.db.query("SELECT * FROM mcp_tokens")
+    assert len(stored) == 1 and stored[0]["token_hash"] == digest(token)
+    assert token not in str(stored) and token not in str(on_engine.stores.state.audit_entries())
+    assert (stored[0]["email"], stored[0]["role"], stored[0]["created_by"]) == (
+        SARAH,
+        "field",
+        MANAGER,
+    )
+    assert stored[0]["expires_at"] > stored[0]["created_at"]
+    who = store.check(token)
+    assert who.member.email == SARAH and who.role == "field" and who.member.roles == ("field",)
+    assert on_engine.stores.db.one("SELECT last_used_at FROM mcp_tokens")["last_used_at"]
+    audit = [a for a in on_engine.stores.state.audit_entries() if a["action"] == "mcp_token_create"]
+    assert len(audit) == 1 and audit[0]["actor"] == MANAGER and row["id"] in audit[0]["target"]
+
+
+def test_bad_tokens_are_refused_clearly_and_recorded(on_engine):
+    store = TokenStore(on_engine.stores)
+    token, _ = store.create(member(on_engine, SARAH), SARAH)
+    cases = {
+        "": "no token was given",
+        "not-a-token": "malformed",
+        PREFIX + "x" * 43: "not known",
+    }
+    for given, why in cases.items():
+        with pytest.raises(TokenRefused, match=why):
+            store.check(given)
+    assert [d["rule"] for d in denials(on_engine)] == [
+        "no token was given",
+        "the token is malformed",
+        "the token is not known",
+    ]
+    # expired: the row's expiry is in the past (a given clock, no sleep)
+    later = TokenStore(on_engine.stores, now=lambda: now() + timedelta(days=91))
+    with pytest.raises(TokenRefused, match="expired"):
+        later.check(token)
+    assert denials(on_engine)[-1]["caller"] == SARAH
+    assert store.check(token).member.email == SARAH  # still valid today
+
+
+def test_revoked_tokens_and_deactivated_members_stop_working(on_engine):
+    store = TokenStore(on_engine.stores)
+    sarah, manager = member(on_engine, SARAH), member(on_engine, MANAGER)
+    first, row = store.create(sarah, SARAH)
+    second, _ = store.create(manager, SARAH)
+    with pytest.raises(InputError):  # a field agent revokes only their own
+        store.revoke(sarah, store.create(manager, MANAGER)[1]["id"])
+    store.revoke(sarah, row["id"])
+    with pytest.raises(TokenRefused, match="revoked"):
+        store.check(first)
+    with pytest.raises(InputError, match="already revoked"):
+        store.revoke(manager, row["id"])
+    assert store.check(second).member.email == SARAH
+    on_engine.stores.workbook.update("Agents", [RowUpdate(SARAH, {"active": "FALSE"})])
+    with pytest.raises(TokenRefused, match="no longer active"):
+        store.check(second)
+    on_engine.stores.workbook.update("Agents", [RowUpdate(SARAH, {"active": "TRUE"})])
+    assert store.check(second).member.email == SARAH  # back on the roster, working again
+    on_engine.stores.workbook.update("Agents", [RowUpdate(SARAH, {"role": "manager"})])
+    with pytest.raises(TokenRefused, match="no longer on the ECM roster as field"):
+        store.check(second)
+    actions = [a["action"] for a in on_engine.stores.state.audit_entries()]
+    assert actions.count("mcp_token_revoke") == 1
+
+
+def test_only_managers_create_tokens_for_others(on_engine):
+    store = TokenStore(on_engine.stores)
+    with pytest.raises(AccessDenied, match="only ECM managers"):
+        store.create(member(on_engine, SARAH), MANAGER)
+    assert on_engine.stores.db.query("SELECT id FROM mcp_tokens") == []
+    assert denials(on_engine)[-1]["resource"] == "mcp:create"
+    with pytest.raises(Exception, match="not on the ECM roster"):
+        store.create(member(on_engine, MANAGER), "nobody@example.com")
+    listed = store.listing(member(on_engine, SARAH))
+    assert listed == []
+    store.create(member(on_engine, MANAGER), SARAH)
+    store.create(member(on_engine, MANAGER), MANAGER)
+    assert {r["email"] for r in store.listing(member(on_engine, SARAH))} == {SARAH}
+    assert len(store.listing(member(on_engine, MANAGER))) == 2
+    assert all("token_hash" not in r for r in store.listing(member(on_engine, MANAGER)))
+
+
+def test_the_token_commands(triaged):
+    from bot.cli import load_commands
+
+    run = CliRunner().invoke
+    cli = load_commands()
+    made = run(cli, ["mcp", "token", "create", "--for", SARAH, "--days", "7", "--json"])
+    assert made.exit_code == 0, made.output
+    import json
+
+    shown = json.loads(made.output)
+    assert shown["token"].startswith(PREFIX) and "token_hash" not in shown
+    refused = run(cli, ["mcp", "token", "create", "--for", MANAGER, "--as", SARAH])
+    assert refused.exit_code == 1 and "only ECM managers" in refused.output
+    assert "Traceback" not in refused.output
+    listed = run(cli, ["mcp", "token", "list"])
+    assert shown["id"] in listed.output and shown["token"] not in listed.output
+    assert run(cli, ["mcp", "token", "revoke", shown["id"]]).exit_code == 0
+    assert "revoked" in run(cli, ["mcp", "token", "list", "--for", SARAH]).output
+
+
+def test_a_member_with_both_roles_gets_a_token_for_one_of_them(triaged):
+    omar = "omar.lead@example.com"
+    store = TokenStore(triaged.stores)
+    manager = member(triaged, MANAGER)
+    assert set(member(triaged, omar).roles) == {"manager", "field"}
+    with pytest.raises(InputError, match="--role manager or --role field"):
+        store.create(manager, omar)
+    token, row = store.create(manager, omar, role="field")
+    who = store.check(token)
+    assert (who.role, who.member.roles, row["role"]) == ("field", ("field",), "field")

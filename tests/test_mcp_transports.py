@@ -1,0 +1,178 @@
+"""The MCP server over its two transports with the SDK's own client, on both engines:
+stdio (``python -m bot mcp`` in a subprocess, the token in ECM_MCP_TOKEN) and Streamable
+HTTP (uvicorn on 127.0.0.1, bearer tokens checked by the SDK's token verifier). A field
+token lists no manager tool and sees only its own tickets; a manager token lists triage and
+no field write tool; a bad token is refused and recorded; writes happen only when allowed,
+and are audited."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx2
+import pytest
+import uvicorn
+from conftest import MANAGER, SARAH
+from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from bot.mcp.calls import McpCalls
+from bot.mcp.catalog import Catalog
+from bot.mcp.server import http_app
+from bot.mcp.tokens import TokenStore
+from bot.paths import PROJECT_ROOT
+from bot.runtime.roster import Roster
+
+FIELD_WRITES = {"resolve_ticket", "escalate_ticket", "snooze_ticket"}
+MANAGER_ONLY = {"triage_plan", "triage_run", "dashboard", "patterns", "assign_ticket"}
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def engine(on_engine, engine_env):
+    """The triaged data on one engine, a token each for Sarah (field) and Maya (manager),
+    and the environment a subprocess needs to open the same system of record."""
+    manager = Roster.load(on_engine.stores.workbook).resolve(MANAGER)
+    store = TokenStore(on_engine.stores)
+    on_engine.tokens = {who: store.create(manager, who)[0] for who in (SARAH, MANAGER)}
+    on_engine.env = dict(engine_env)
+    return on_engine
+
+
+def mine_and_others(demo) -> tuple[set[str], set[str]]:
+    open_rows = [r for r in demo.rows("Assignments") if r["Status"] in ("ASSIGNED", "IN_PROGRESS")]
+    mine = {r["Order ID"] for r in open_rows if r["Assigned Agent"] == SARAH}
+    return mine, {r["Order ID"] for r in open_rows if r["Assigned Agent"] not in ("", SARAH)}
+
+
+async def check_roles(open_client, demo) -> None:
+    """What the field and the manager tokens list and see, through ``open_client(token)``."""
+    mine, others = mine_and_others(demo)
+    async with open_client(demo.tokens[SARAH]) as c:
+        listed = {t.name for t in (await c.list_tools()).tools}
+        assert listed == {"my_tickets", "order_details"} and not listed & MANAGER_ONLY
+        text = (await c.call_tool("my_tickets", {})).content[0].text
+        assert mine and all(o in text for o in mine) and not any(o in text for o in others)
+    async with open_client(demo.tokens[MANAGER]) as c:
+        listed = {t.name for t in (await c.list_tools()).tools}
+        assert "triage_plan" in listed and not listed & (FIELD_WRITES | {"my_tickets"})
+
+
+async def check_writes(open_client, demo, allowed: bool) -> None:
+    """A field agent's resolve through ``open_client``: done and audited only if allowed."""
+    oid = sorted(mine_and_others(demo)[0])[0]
+    audits = len(demo.stores.state.audit_entries(f"order:{oid}"))
+    async with open_client(demo.tokens[SARAH]) as c:
+        listed = {t.name for t in (await c.list_tools()).tools}
+        assert (listed >= FIELD_WRITES) is allowed
+        done = await c.call_tool("resolve_ticket", {"order_id": oid, "notes": "LULU confirmed"})
+    status = next(r["Status"] for r in demo.rows("Assignments") if r["Order ID"] == oid)
+    audit = demo.stores.state.audit_entries(f"order:{oid}")
+    if allowed:
+        assert not done.is_error and status == "RESOLVED"
+        assert len(audit) == audits + 1 and audit[-1]["actor"] == SARAH
+    else:
+        assert done.is_error and "read-only" in done.content[0].text
+        assert status != "RESOLVED" and len(audit) == audits
+        assert demo.stores.state.denials()[-1]["rule"] == "MCP writes are off"
+
+
+# ------------------------------------------------------------------------------- stdio
+
+
+def stdio(demo, token: str | None, writes: bool = False) -> Client:
+    env = {**demo.env, "ECM_MCP_TOKEN": token or "", "ECM_MCP_ALLOW_WRITES": "1" if writes else ""}
+    command = StdioServerParameters(
+        command=sys.executable, args=["-m", "bot", "mcp"], env=env, cwd=str(PROJECT_ROOT)
+    )
+    return Client(command)
+
+
+@pytest.mark.anyio
+async def test_over_stdio(engine):
+    await check_roles(lambda token: stdio(engine, token), engine)
+    seen = len(engine.stores.state.denials())
+    async with stdio(engine, "ecm_mcp_not-a-real-token") as c:
+        with pytest.raises(MCPError, match="token can't be used: the token is not known"):
+            await c.list_tools()
+    assert engine.stores.state.denials()[seen]["resource"] == "mcp:token"
+    await check_writes(lambda token: stdio(engine, token), engine, allowed=False)
+    await check_writes(lambda token: stdio(engine, token, writes=True), engine, allowed=True)
+
+
+# -------------------------------------------------------------------------------- HTTP
+
+
+@contextmanager
+def serving(demo, writes: bool) -> Iterator[str]:
+    """The HTTP app on a loopback socket bound before uvicorn starts (connections wait in
+    its backlog, so no polling), served in a thread; yields the /mcp URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+    calls = McpCalls(demo.registry, demo.stores, Catalog.load(demo.registry), writes)
+    server = uvicorn.Server(uvicorn.Config(http_app(calls, url), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+class HttpClient:
+    """``Client`` over Streamable HTTP with a bearer token (an httpx2 client it closes)."""
+
+    def __init__(self, url: str, token: str):
+        self.url, self.token = url, token
+
+    async def __aenter__(self) -> Client:
+        self.http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {self.token}"})
+        self.client = Client(streamable_http_client(self.url, http_client=self.http))
+        return await self.client.__aenter__()
+
+    async def __aexit__(self, *exc) -> None:
+        try:
+            await self.client.__aexit__(*exc)
+        finally:
+            await self.http.aclose()
+
+
+@pytest.mark.anyio
+async def test_over_http(engine, monkeypatch):
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)  # loopback only
+    with serving(engine, writes=False) as url:
+        await check_roles(lambda token: HttpClient(url, token), engine)
+        await check_writes(lambda token: HttpClient(url, token), engine, allowed=False)
+        seen = len(engine.stores.state.denials())
+        async with httpx2.AsyncClient() as http:
+            bare = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+            bad = await http.post(
+                url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                headers={"Authorization": "Bearer ecm_mcp_forged"},
+            )
+            health = await http.get(url.removesuffix("/mcp") + "/healthz")
+        assert bare.status_code == bad.status_code == 401
+        assert 'error="invalid_token"' in bad.headers["www-authenticate"]
+        assert health.status_code == 200
+        rules = [d["rule"] for d in engine.stores.state.denials()[seen:]]
+        assert rules == ["no token was given", "the token is not known"]
+        with pytest.raises(ExceptionGroup) as refused:  # the SDK client stops at the 401
+            async with HttpClient(url, "ecm_mcp_forged") as c:
+                await c.list_tools()
+        assert refused.group_contains(MCPError)
+    with serving(engine, writes=True) as url:
+        await check_writes(lambda token: HttpClient(url, token), engine, allowed=True)
