@@ -7,6 +7,7 @@ and are audited."""
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 import threading
@@ -165,9 +166,13 @@ async def test_over_http(engine, monkeypatch):
                 headers={"Authorization": "Bearer ecm_mcp_forged"},
             )
             health = await http.get(url.removesuffix("/mcp") + "/healthz")
+            metrics = await http.get(url.removesuffix("/mcp") + "/metrics")
         assert bare.status_code == bad.status_code == 401
         assert 'error="invalid_token"' in bad.headers["www-authenticate"]
         assert health.status_code == 200
+        assert metrics.status_code == 200 and "text/plain" in metrics.headers["content-type"]
+        ran = re.search(r'outcome="ok",role="field",skill="my-tickets"\} ([0-9.]+)', metrics.text)
+        assert ran and float(ran.group(1)) >= 1  # the calls above, counted by skill
         rules = [d["rule"] for d in engine.stores.state.denials()[seen:]]
         assert rules == ["no token was given", "the token is not known"]
         with pytest.raises(ExceptionGroup) as refused:  # the SDK client stops at the 401

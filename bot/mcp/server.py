@@ -7,6 +7,7 @@ stdio, re-checked on every request: a revoked token or a deactivated member stop
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -161,6 +162,7 @@ def http_app(calls: McpCalls, public_url: str) -> _NoTokenAudit:
     )
     server.custom_route("/healthz", methods=["GET"])(_healthz)
     server.custom_route("/readyz", methods=["GET"])(_readyz(calls))
+    server.custom_route("/metrics", methods=["GET"])(_metrics())
     security = TransportSecuritySettings(allowed_hosts=allowed_hosts())
     app = server.streamable_http_app(transport_security=security, stateless_http=True)
     return _NoTokenAudit(app, calls)
@@ -176,6 +178,35 @@ def serve_http(calls: McpCalls, host: str, port: int, public_url: str) -> None:
     import uvicorn
 
     uvicorn.run(http_app(calls, public_url), host=host, port=port, log_level="warning")
+
+
+def _metrics() -> Callable:
+    """Prometheus's /metrics, the same WSGI app the Slack processes serve
+    (``bot.gauges.metrics_app``): the MCP calls' skill series and the business gauges."""
+    from bot.gauges import metrics_app
+
+    wsgi = metrics_app()
+
+    def scrape(query: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        got: dict = {}
+
+        def start_response(status: str, headers: list, exc_info=None) -> None:
+            got["status"], got["headers"] = int(status.split()[0]), headers
+
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/metrics",
+            "QUERY_STRING": query,
+            "wsgi.input": io.BytesIO(),
+        }
+        body = b"".join(wsgi(environ, start_response))
+        return got["status"], got["headers"], body
+
+    async def metrics(request: Request) -> Response:
+        status, headers, body = await anyio.to_thread.run_sync(scrape, request.url.query)
+        return Response(body, status_code=status, headers=dict(headers))
+
+    return metrics
 
 
 def _readyz(calls: McpCalls) -> Callable:
