@@ -23,6 +23,7 @@ def main(data: str, who: str, skill: str, barrier: str, *order_ids: str) -> None
         "resolve-ticket": {"notes": "partner confirmed"},
         "escalate-ticket": {"reason": "partner says bank down"},
         "assign-tickets": {"agent": "james.ops@example.com", "reason": "rebalancing"},
+        "take-ticket": {},
     }[skill]
     print("ready", flush=True)
     while not Path(barrier).exists():

@@ -14,6 +14,7 @@ from conftest import MANAGER, SARAH, Demo
 
 from bot.demo.seed import seed_demo
 from bot.stores.factory import open_stores
+from bot.stores.workbook import RowUpdate
 
 CHILD = Path(__file__).with_name("race_child.py")
 
@@ -85,3 +86,32 @@ def test_a_resolve_racing_a_reassignment_is_never_reverted_or_half_done(seeded, 
         else:
             assert m["ok"] and row["Status"] == "ASSIGNED" and oid not in resolutions
             assert row["Assigned Agent"] == "james.ops@example.com"
+
+
+def test_two_agents_taking_the_same_unassigned_orders_from_two_processes_one_gets_each(
+    engine_env, tmp_path, registry
+):
+    stores = open_stores(tmp_path, env=engine_env)
+    seed_demo(tmp_path, stores.workbook, orders=60, seed=3)
+    field = [a for a in stores.workbook.read("Agents") if str(a["role"]) == "field"]
+    stores.workbook.update("Agents", [RowUpdate(a["email"], {"capacity": "1"}) for a in field])
+    demo = Demo(tmp_path, registry, stores)
+    unassigned = demo.run(MANAGER, "triage-and-assign").data["unassigned"]
+    by_team: dict[str, list[str]] = {}
+    for a in field:
+        for team in str(a["specializations"]).split(","):
+            by_team.setdefault(team.strip(), []).append(a["email"])
+    team = next(o["team"] for o in unassigned if len(by_team.get(o["team"], [])) >= 2)
+    ids = [o["order_id"] for o in unassigned if o["team"] == team][:3]
+    first, second = by_team[team][:2]
+    stores.workbook.update("Agents", [RowUpdate(e, {"capacity": "10"}) for e in (first, second)])
+
+    a, b = race(engine_env, tmp_path, (first, "take-ticket", ids), (second, "take-ticket", ids))
+    for oid, x, y in zip(ids, a, b, strict=True):
+        assert x["ok"] != y["ok"], (oid, x, y)
+        winner, loser = (first, y) if x["ok"] else (second, x)
+        assert "nothing was changed" in loser["error"], loser
+        row = demo.stores.workbook.find("Assignments", oid)
+        assert row["Assigned Agent"] == winner and row["Status"] == "IN_PROGRESS"
+        audit = demo.stores.state.audit_entries(f"order:{oid}")
+        assert [e["action"] for e in audit] == ["take_ticket"]  # one write, one audit row
