@@ -7,6 +7,8 @@ read from the system of record at every scrape, the same on every replica:
 - ``ecm_sla_notices{kind,state}``: the SLA watch's notices (warn, renotify, escalate) ever
   sent, and those claimed but not yet sent (a send in flight, or a claim a dead process left
   for the next pass);
+- ``ecm_handovers{kind}``: tickets away agents handed over (moved) or left to the managers
+  (pinned, no_room), ever;
 - ``ecm_sheets_sync_lag_seconds`` (+Inf before a first successful sync) and
   ``ecm_sheets_sync_failing``, once a sheet sync has run;
 - ``ecm_skill_custom_metric{domain,role,skill,metric}``: the latest value each skill
@@ -41,10 +43,12 @@ OPEN = ("ASSIGNED", "IN_PROGRESS", "WAITING", "ESCALATED")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 OTHER = "other"
 SLA_NOTICE_KINDS = ("warn", "renotify", "escalate")
+HANDOVER_KINDS = ("moved", "pinned", "no_room")
 HELP = {
     metrics.OPEN_TICKETS: "Open tickets in the system of record, by priority and status.",
     metrics.SLA_BREACHES: "Open tickets stuck longer than their stuck reason's SLA.",
     metrics.SLA_NOTICES: "SLA watch notices by kind, sent or claimed and not yet sent.",
+    metrics.HANDOVERS: "Tickets away agents handed over (moved) or left to the managers.",
     metrics.SYNC_LAG: "Seconds since the sheet sync last succeeded (+Inf: never).",
     metrics.SYNC_FAILING: "1 when the sheet sync's last cycle failed.",
     metrics.CUSTOM_METRIC: "The latest value a skill reported for a custom metric it names.",
@@ -121,6 +125,7 @@ class BusinessGauges:
             found = self.tickets(Reports(db), moment)
             found += self.sync(db, moment)
             found += self.notices(db)
+            found += self.handovers(db)
             found += self.custom(Reports(db), moment)
         except Exception as exc:  # a scrape still answers: the database is down
             log.warning("business gauges: the database did not answer: %s", exc)
@@ -166,6 +171,13 @@ class BusinessGauges:
             for kind in SLA_NOTICE_KINDS
             for state in ("sent", "unsent")
         ]
+
+    def handovers(self, db: Database) -> list[Gauge]:
+        """Handed-over tickets per kind (``bot/stores/away.py``)."""
+        from bot.stores.away import AwayStore
+
+        counts = AwayStore(db).count_by_kind()
+        return [_gauge(metrics.HANDOVERS, counts.get(k, 0), kind=k) for k in HANDOVER_KINDS]
 
     def sync(self, db: Database, moment: datetime) -> list[Gauge]:
         from bot.sync.sheets_sync import STATUS_NAME

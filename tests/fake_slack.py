@@ -1,5 +1,6 @@
 """A fake Slack Web API on 127.0.0.1 for tests: records every call, answers the methods the
-bot uses, can answer with 429 on demand, and also receives response_url posts and file uploads
+bot uses (conversations.list paged over ``channels``), can answer with 429 on demand, and
+also receives response_url posts and file uploads
 (files.getUploadURLExternal hands out an upload URL on this server; the bytes POSTed there are
 kept in ``uploads``; files.completeUploadExternal answers with the files)."""
 
@@ -21,6 +22,8 @@ class FakeSlack:
         self.calls: list[tuple[str, dict]] = []
         self.failures: dict[str, list[tuple[int, dict]]] = {}
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes POSTed to its upload URL
+        self.channels: list[dict] = []  # conversations.list's channels ({"id", "name"})
+        self.channel_page = 2  # conversations.list answers this many a page (a cursor after)
         self._files = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -151,6 +154,12 @@ class FakeSlack:
                     {"id": f["id"], "title": f.get("title"), "name": f.get("title")} for f in files
                 ]
                 return 200, {}, {"ok": True, "files": shown}
+            if method == "conversations.list":  # paged: the cursor is the next index
+                start = int(params.get("cursor") or 0)
+                end = start + min(int(params.get("limit") or 100), self.channel_page)
+                more = str(end) if end < len(self.channels) else ""
+                page = {"channels": self.channels[start:end]}
+                return 200, {}, {"ok": True, **page, "response_metadata": {"next_cursor": more}}
             if method == "conversations.open":
                 return 200, {}, {"ok": True, "channel": {"id": "D" + str(params.get("users"))}}
             return 200, {}, {"ok": True}

@@ -27,8 +27,8 @@ def _cli_validate(folder: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_there_are_twelve_skill_folders():
-    assert len(FOLDERS) == 12
+def test_there_are_sixteen_skill_folders():
+    assert len(FOLDERS) == 16
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=IDS)

@@ -16,15 +16,19 @@ MANAGER_SKILLS = [
     "ecm-daily-flow",
     "pattern-intelligence",
     "run-ecm",
+    "set-agent-away",
     "triage-and-assign",
+    "unowned-orders",
 ]
 FIELD_SKILLS = [
     "escalate-ticket",
     "my-tickets",
     "order-details",
     "resolve-ticket",
+    "set-away",
     "snooze-ticket",
     "take-ticket",
+    "takeable-orders",
 ]
 
 
@@ -186,7 +190,7 @@ def test_skills_validate_passes_on_the_real_project():
     result = CliRunner().invoke(load_commands(), ["skills", "validate"])
 
     assert result.exit_code == 0, result.stderr
-    assert "OK: 12 skills" in result.stdout
+    assert "OK: 16 skills" in result.stdout
 
 
 def test_skills_validate_fails_naming_the_file_of_an_invalid_skill(tmp_path):

@@ -16,6 +16,8 @@ MANAGER_SKILLS = {
     "ecm-daily-flow",
     "pattern-intelligence",
     "run-ecm",
+    "set-agent-away",
+    "unowned-orders",
 }
 FIELD_SKILLS = {
     "my-tickets",
@@ -24,6 +26,8 @@ FIELD_SKILLS = {
     "escalate-ticket",
     "take-ticket",
     "snooze-ticket",
+    "set-away",
+    "takeable-orders",
 }
 
 
@@ -262,7 +266,7 @@ def registry() -> Registry:
     return Registry.load()
 
 
-def test_all_twelve_real_skills_load(registry):
+def test_all_sixteen_real_skills_load(registry):
     assert {s.name for s in registry} == MANAGER_SKILLS | FIELD_SKILLS
     assert {s.name for s in registry if s.role == "manager"} == MANAGER_SKILLS
     assert {s.name for s in registry if s.role == "field"} == FIELD_SKILLS

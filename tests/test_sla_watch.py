@@ -215,3 +215,38 @@ def test_the_days_trace_shows_each_notice_under_the_triage_that_assigned_its_tic
     assert any(first.order_id in lines[i] for i in notices)
     as_json = json.loads(CliRunner().invoke(load_commands(), ["trace", "--json"]).output)
     assert {n["target"] for n in as_json["sla_notices"]} == {n.order_id for n in sent}
+
+
+def test_the_dry_run_counts_tickets_and_lists_held_warnings_marked_held(triaged, monkeypatch):
+    """Without Slack: the line says how many tickets are due a notice (one each, the most
+    urgent) and how many warnings wait for their owner's shift; the list marks those held."""
+    from click.testing import CliRunner
+    from test_working_hours import dubai_hours_starting, give_hours, open_ticket
+
+    from bot.cli import cli
+    from bot.sla.watch import newest
+
+    row, deadline = open_ticket(triaged, "P3")
+    off = (deadline + timedelta(hours=1)).replace(minute=0, second=0)
+    give_hours(triaged, row["Assigned Agent"], dubai_hours_starting(off))
+    report = run_pass(triaged.stores, REASONS, POLICY, off, None)
+    due = newest(report.unsent or [])
+    held = newest(report.held or [])
+    assert [(n.order_id, n.kind, n.held) for n in held if n.order_id == row["Order ID"]] == [
+        (row["Order ID"], "warn:0", True)
+    ]
+    assert len({n.order_id for n in due}) == len(due)  # one a ticket
+    line = report.line()
+    assert line.startswith(f"SLA watch: {len(due)} ticket(s) due a notice (")
+    assert f"{len(held)} warning(s) held until their owner's shift" in line
+    assert "None sent: Slack is not configured" in line
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setattr("bot.cli.sla_cmd.now", lambda: off)
+    done = CliRunner().invoke(cli, ["sla-watch", "--once"])
+    assert done.exit_code == 0, done.output
+    listed = [ln for ln in done.output.splitlines() if row["Order ID"] in ln]
+    assert listed and listed[0].endswith("(held: off shift)")
+    assert len(done.output.splitlines()) == 1 + len(due) + len(held)
+    as_json = json.loads(CliRunner().invoke(cli, ["sla-watch", "--once", "--json"]).output)
+    assert any(n["order_id"] == row["Order ID"] and n["held"] for n in as_json["held"])

@@ -10,7 +10,7 @@ import json
 import pytest
 from conftest import MANAGER, SARAH
 
-from bot.present import as_view, present
+from bot.present import as_view
 from bot.present import field as field_views
 from bot.present import manager as manager_views
 from bot.runtime.roster import Roster
@@ -61,9 +61,12 @@ def assert_within_limits(blocks: list[dict], max_blocks: int) -> None:
     for block in blocks:
         assert len(block.get("block_id", "")) <= 255
         kind = block["type"]
-        if kind == "section":
-            assert block["text"]["text"].strip() and _text_len(block["text"]) <= 3000
+        if kind == "section":  # text, or fields (the dashboard's counts), or both
+            assert "text" in block or block.get("fields")
+            if "text" in block:
+                assert block["text"]["text"].strip() and _text_len(block["text"]) <= 3000
             assert len(block.get("fields", [])) <= 10
+            assert all(0 < _text_len(f) <= 2000 for f in block.get("fields", []))
             if "accessory" in block:
                 _check_element(block["accessory"])
         elif kind == "context":
@@ -87,8 +90,8 @@ def assert_within_limits(blocks: list[dict], max_blocks: int) -> None:
 def assert_view_within_limits(view: dict) -> None:
     assert_within_limits(view["blocks"], 100)
     if view["type"] == "modal":
-        for key in ("title", "submit", "close"):
-            assert 0 < _text_len(view[key]) <= 24
+        for key in ("title", "submit", "close"):  # a read-only modal has no submit
+            assert key == "submit" and key not in view or 0 < _text_len(view[key]) <= 24
         assert len(view["callback_id"]) <= 255
         assert len(view["private_metadata"]) <= 3000
 
@@ -356,7 +359,11 @@ def test_order_details_shows_facts_timeline_runbook_and_resolve_escalate(triaged
     )
     assert first_actions <= 2 < runbook_at
     buttons = blocks[first_actions]["elements"]
-    assert [e["action_id"] for e in buttons] == ["ticket_resolve", "ticket_escalate"]
+    assert [e["action_id"] for e in buttons] == [
+        "ticket_resolve",
+        "ticket_escalate",
+        "ticket_snooze",
+    ]
     assert buttons[1]["value"] == oid and buttons[1].get("style") is None
     resolve = json.loads(buttons[0]["value"])  # the runbook's resolution-note template
     assert resolve == {"order_id": oid, "note": data["note_template"]} and data["note_template"]
@@ -478,8 +485,23 @@ def test_private_metadata_over_3000_characters_is_refused():
 # ---------------------------------------------------------------- App Home
 
 
+def manager_dashboard(triaged, breaches: int | None = None):
+    """The manager's App Home dashboard view (``bot.present.home``), from run-ecm's result;
+    with ``breaches``, that many SLA breaches (copies of the first)."""
+    from bot.present.home import manager_home
+
+    data = triaged.run(MANAGER, "run-ecm").data
+    if breaches is not None:
+        first = data["sla_breaches"][0]
+        data = {
+            **data,
+            "sla_breaches": [{**first, "order_id": f"EU{i:08d}"} for i in range(breaches)],
+        }
+    return manager_home(data)
+
+
 def test_home_view_for_both_roles_shows_dashboard_and_queue_within_100_blocks(triaged):
-    dashboard = present("run-ecm", triaged.run(MANAGER, "run-ecm").data)
+    dashboard = manager_dashboard(triaged)
     queue_data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
     view = views.home_view(("manager", "field"), field_views.my_tickets(queue_data), dashboard)
     assert view["type"] == "home"
@@ -488,12 +510,12 @@ def test_home_view_for_both_roles_shows_dashboard_and_queue_within_100_blocks(tr
     text = json.dumps(view, ensure_ascii=False)
     assert "ECM dashboard" in text and "Your queue" in text
     ids = [e["action_id"] for e in elements(view["blocks"])]
-    assert "run_triage" in ids and "ticket_resolve" in ids
+    assert {"home_refresh", "run_triage", "ticket_resolve"} <= set(ids)
     assert ids.count("ticket_resolve") <= 10 and "tickets_more" in ids
 
 
 def test_home_view_shows_each_role_only_its_own_part(triaged):
-    dashboard = present("run-ecm", triaged.run(MANAGER, "run-ecm").data)
+    dashboard = manager_dashboard(triaged)
     queue_data = triaged.run(SARAH, "my-tickets").data
     field_ids = [
         e["action_id"]
@@ -504,14 +526,20 @@ def test_home_view_shows_each_role_only_its_own_part(triaged):
     manager = views.home_view(("manager",), None, dashboard)
     assert_view_within_limits(manager)
     assert "run_triage" not in field_ids and "ticket_resolve" in field_ids
-    assert [e["action_id"] for e in elements(manager["blocks"])] == ["run_triage"]
+    manager_ids = {e["action_id"] for e in elements(manager["blocks"])}
+    assert {"home_refresh", "run_triage"} <= manager_ids and "ticket_resolve" not in manager_ids
+    # a manager whose dashboard could not be built still gets a hint and Run triage
+    bare = views.home_view(("manager",), None, None)
+    assert [e["action_id"] for e in elements(bare["blocks"])] == ["run_triage"]
     assert views.home_view((), None, None)["blocks"]  # never an empty Home tab
 
 
 def test_home_view_keeps_a_huge_dashboard_within_100_blocks(triaged):
     queue_data = sixty_tickets(triaged.run(SARAH, "my-tickets").data)
-    huge = as_view("x" * 400_000)
+    huge = manager_dashboard(triaged, breaches=2000)
     view = views.home_view(("manager", "field"), field_views.my_tickets(queue_data), huge)
     assert_view_within_limits(view)
+    sdk_validates(view["blocks"])
     ids = [e["action_id"] for e in elements(view["blocks"])]
     assert "run_triage" in ids and "ticket_resolve" in ids
+    assert "See all 2000 breaches" in json.dumps(view, ensure_ascii=False)

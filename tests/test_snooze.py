@@ -200,6 +200,37 @@ def test_the_wake_pass_brings_it_back_to_the_top_with_one_dm_over_two_passes(on_
     assert "⏰ Back from snooze" in result_text(on_engine.chat(SARAH, "my tickets").result)
 
 
+def test_a_wake_dm_that_fails_is_retried_by_the_next_pass_once(on_engine, slack):
+    """The ticket is back at once; its DM, failed, is given back and sent by the next pass,
+    and never again after that (also from another replica)."""
+    oid = on_engine.tickets_of(SARAH)[0]["Order ID"]
+    was = row_of(on_engine, oid)["Status"]
+    until = parse_ts(snooze(on_engine, oid)["until"])
+    moment = until + timedelta(minutes=1)
+    slack.fail_next("chat.postMessage", status=500, times=5)
+    failed = wake_pass(on_engine.stores, moment, notifier(slack))
+    assert failed.woken == [oid] and failed.dm_failed == [oid]
+    assert row_of(on_engine, oid)["Status"] == was and back_dms(slack) == []
+    retried = wake_pass(on_engine.stores, moment + timedelta(minutes=5), notifier(slack))
+    assert retried.woken == [] and retried.resent == [oid]
+    (dm,) = back_dms(slack)
+    assert oid in dm["text"] and dm["channel"] == "DU0SARAH003"
+    other = open_stores(on_engine.path, env=dict(os.environ))  # another replica's stores
+    later = wake_pass(other, moment + timedelta(minutes=30), notifier(slack))
+    assert later.resent == [] and len(back_dms(slack)) == 1
+
+
+def test_a_wake_dm_for_a_ticket_moved_since_is_dropped_not_sent(on_engine, slack):
+    oid = on_engine.tickets_of(SARAH)[0]["Order ID"]
+    until = parse_ts(snooze(on_engine, oid)["until"])
+    slack.fail_next("chat.postMessage", status=500, times=5)
+    wake_pass(on_engine.stores, until + timedelta(minutes=1), notifier(slack))
+    change = RowUpdate(oid, {"Assigned Agent": DINESH})
+    assert not on_engine.stores.workbook.update("Assignments", [change])
+    later = wake_pass(on_engine.stores, until + timedelta(minutes=6), notifier(slack))
+    assert later.resent == [] and back_dms(slack) == []
+
+
 def test_sla_watch_once_from_the_cli_wakes_a_due_snooze(triaged, slack, monkeypatch):
     import json
 

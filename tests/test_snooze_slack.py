@@ -93,3 +93,26 @@ def test_a_bad_snooze_form_is_shown_under_its_field_and_writes_nothing(
     assert body["response_action"] == "errors" and says in body["errors"][field]
     assert row_of(slack.demo, oid) == before
     assert Snoozes(slack.demo.stores.db).get(oid) is None
+
+
+def test_order_details_has_a_snooze_button_that_opens_the_same_form(slack):
+    oid = slack.demo.tickets_of(SARAH)[0]["Order ID"]
+    slack.dm(SARAH_ID, f"order {oid}")
+    post = slack.fake.wait_for(lambda f: f.of("chat.postMessage"))[0]
+    sdk_validates(post["blocks"])
+    (button,) = buttons(post["blocks"], "ticket_snooze")
+    assert button["value"] == oid and button["accessibility_label"] == f"Snooze order {oid}"
+    slack.click(SARAH_ID, "ticket_snooze", oid, channel=f"D{SARAH_ID}")
+    view = slack.fake.wait_for(lambda f: f.of("views.open"))[0]["view"]
+    assert view["callback_id"] == "snooze_submit"
+    assert [b["block_id"] for b in view["blocks"][1:]] == ["duration", "note"]
+
+
+def test_a_waiting_tickets_details_have_no_snooze_button(slack):
+    from bot.present import present
+
+    oid = slack.demo.tickets_of(SARAH)[0]["Order ID"]
+    data = slack.demo.chat(SARAH, f"order {oid}").result.data
+    shown = present("order-details", {**data, "status": "WAITING"})
+    actions = [a.action_id for el in shown.elements for a in getattr(el, "actions", ())]
+    assert "ticket_resolve" in actions and "ticket_snooze" not in actions

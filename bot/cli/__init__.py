@@ -71,6 +71,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 COMMAND_MODULES = (
     "alerts_cmd",
+    "canary_cmd",
     "chat_cmd",
     "context_cmd",
     "costs_cmd",

@@ -74,14 +74,31 @@ def alert_engine(
     )
     sheet = bool(env.get("GOOGLE_SHEETS_CREDENTIALS") and env.get("ECM_SPREADSHEET_ID"))
     lag = _number(env, "ECM_ALERT_SYNC_LAG_SECONDS", 300, 30, 86_400)
-    return AlertEngine(
+    from bot.canary.watch import CanaryAlertEngine  # the canary pass runs first (bot/canary)
+
+    return CanaryAlertEngine(
         registry,
         stores,
         alert_channels(env),
         window=timedelta(minutes=minutes),
         grace=grace,
         sync_lag_limit=timedelta(seconds=lag) if sheet else None,
+        notify=_managers(stores, env),
     )
+
+
+def _managers(stores: Callable[[], Stores], env: Mapping[str, str]):
+    """DM the active managers (a canary rolled back or promoted) when Slack is configured."""
+    from bot.slack.settings import SlackSettings
+
+    settings = SlackSettings.from_env(env)
+    if not settings.bot_token:
+        return None
+    from bot.runtime.roster import Roster
+    from bot.slack.app import web_client
+    from bot.slack.posting import manager_notifier
+
+    return manager_notifier(web_client(settings), lambda: Roster.load(stores().workbook))
 
 
 def check_every(env: Mapping[str, str] = os.environ) -> timedelta:

@@ -47,3 +47,20 @@ def chat(as_email: str, text: str, as_json: bool, answer: str | None) -> None:
         click.echo(terminal_safe(reply.help_text))
     else:
         show(reply.result, as_json)
+        if reply.result.data.get("dms"):  # what Slack's follow-up would send (away)
+            direct(reply.result.data["dms"], reply.caller.email, quiet=as_json)
+        if reply.result.data.get("refused") is True:  # nothing changed: a refusal
+            raise SystemExit(1)
+
+
+def direct(dms: list[dict], caller: str, quiet: bool) -> None:
+    """Send a result's DMs over Slack when SLACK_BOT_TOKEN is set; else say who was not told."""
+    from bot.cli.sla_cmd import slack_notifier
+    from bot.sla.away_flow import send_dms
+
+    notifier = slack_notifier()
+    others = [dm["email"] for dm in dms if dm["email"] != caller]
+    missed = others if notifier is None else send_dms(dms, notifier, caller)
+    if missed and not quiet:
+        why = "Slack is not configured (set SLACK_BOT_TOKEN)" if notifier is None else "failed"
+        click.echo(f"(DMs to {', '.join(missed)} not sent: {why}.)", err=True)

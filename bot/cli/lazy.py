@@ -17,6 +17,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "slots, sheet-sync lag), where each was delivered, and the history of "
         "openings, resolutions and sends.",
     ),
+    "canary": (
+        "canary_cmd",
+        "Candidate versions of skills: shadow runs and their diffs, traffic splits, "
+        "promotion and rollback.",
+    ),
     "chat": (
         "chat_cmd",
         "Send TEXT to the bot as a roster member: role resolution, trigger "

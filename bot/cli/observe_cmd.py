@@ -75,6 +75,8 @@ def notice_line(n: dict) -> str:
     """One SLA watch notice on the timeline, e.g. ``09:00:03 — SLA watch: warned sarah@ of
     AE136ABC00 (warn:60)``."""
     agent = str(n["after"].get("agent") or "?").split("@")[0] + "@"
+    if n["action"] in AWAY_ACTIONS:
+        return f"{str(n['at'])[11:19]} — {away_line(n, agent)}"
     verb = NOTICE_WORDS.get(n["action"], n["action"])
     kind = n["after"].get("kind", "")
     if n["action"] == "sla_escalate":
@@ -82,6 +84,28 @@ def notice_line(n: dict) -> str:
     else:
         what = f"{verb} {agent} of {n['target']} ({kind})"
     return f"{str(n['at'])[11:19]} — SLA watch: {what}"
+
+
+AWAY_ACTIONS = ("handover", "handover_to_managers", "shift_digest", "away", "back")
+
+
+def away_line(n: dict, agent: str) -> str:
+    """An away, a come-back, a handover or a shift digest on the timeline."""
+    after, target = n["after"], str(n["target"]).split(":", 1)[-1]
+    short = target.split("@")[0] + "@"
+    if n["action"] == "handover":
+        was = str(after.get("handover_from") or "?").split("@")[0] + "@"
+        to = str(after.get("Assigned Agent") or "?").split("@")[0] + "@"
+        return f"Handover: {target} from {was} (away) to {to}"
+    if n["action"] == "handover_to_managers":
+        return (
+            f"Handover: {target} stays with {agent} (away) for the managers ({after.get('kind')})"
+        )
+    if n["action"] == "shift_digest":
+        return f"Shift digest: {agent} shift ended, {len(after.get('open') or [])} open"
+    if n["action"] == "away":
+        return f"Away: {short} until {str(after.get('until') or '?')[:16]} UTC"
+    return f"Back: {short}"
 
 
 OUTCOME_MARKS = {"ok": "✅", "error": "❌"}

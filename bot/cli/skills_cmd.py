@@ -51,15 +51,32 @@ def skills() -> None:
     """
 
 
+SKILLS_DIR_OPTION = click.option(
+    "--skills-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=SKILLS_DIR,
+    show_default="the project's skills/",
+    help="Read the skill folders here instead (e.g. a change before it ships).",
+)
+
+
+def _candidate_text(skill) -> str:
+    """``1.1.0 (shadow)`` for a skill with a candidate version, else empty."""
+    cand = skill.candidate
+    return f"{cand.version} ({cand.config.canary.strategy})" if cand is not None else ""
+
+
 @skills.command("list")
 @click.option("--role", type=click.Choice(["manager", "field"]), help="Only this role.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_skills(role: str | None, as_json: bool) -> None:
-    """Print every skill: role, name, version and triggers.
+@SKILLS_DIR_OPTION
+def list_skills(role: str | None, as_json: bool, skills_dir: Path) -> None:
+    """Print every skill: role, name, version, its candidate version (a canary/ folder) and
+    triggers.
 
     Example: ecm-bot skills list
     """
-    reg = Registry.load()
+    reg = Registry.load(skills_dir)
     items = [s for s in reg if role is None or s.role == role]
     if as_json:
         emit_json(
@@ -68,6 +85,15 @@ def list_skills(role: str | None, as_json: bool) -> None:
                     "role": s.role,
                     "name": s.name,
                     "version": s.version,
+                    "candidate": (
+                        {
+                            "version": s.candidate.version,
+                            "strategy": s.candidate.config.canary.strategy,
+                            "folder": str(s.candidate.source),
+                        }
+                        if s.candidate is not None and s.candidate.config.canary
+                        else None
+                    ),
                     "triggers": [t.model_dump(exclude_none=True) for t in s.config.triggers],
                 }
                 for s in items
@@ -76,8 +102,8 @@ def list_skills(role: str | None, as_json: bool) -> None:
         return
     click.echo(
         table(
-            [[s.role, s.name, s.version, _trigger_text(s)] for s in items],
-            ["role", "name", "version", "triggers"],
+            [[s.role, s.name, s.version, _candidate_text(s), _trigger_text(s)] for s in items],
+            ["role", "name", "version", "candidate", "triggers"],
         )
     )
 
@@ -98,13 +124,7 @@ def search_skills(text: str, role: str | None) -> None:
 
 
 @skills.command("validate")
-@click.option(
-    "--skills-dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=SKILLS_DIR,
-    show_default="the project's skills/",
-    help="Validate the skill folders here instead (e.g. a change before it ships).",
-)
+@SKILLS_DIR_OPTION
 def validate_skills(skills_dir: Path) -> None:
     """Validate every skill folder, entry point and shared resource; exit 1 on any problem.
     A configured model that is unknown to the installed SDK, retired or retiring within 60
@@ -117,7 +137,8 @@ def validate_skills(skills_dir: Path) -> None:
         reg = Registry.load(skills_dir)
     except EcmError as exc:
         raise click.ClickException(str(exc)) from None
-    for skill in reg:
+    versions = [v for s in reg for v in (s, s.candidate) if v is not None]
+    for skill in versions:
         module, func = skill.config.runtime.entry_point.split(":")
         try:
             if not callable(getattr(importlib.import_module(module), func, None)):
@@ -131,6 +152,7 @@ def validate_skills(skills_dir: Path) -> None:
                 f"cannot import {module} ({exc})"
             )
     problems += check_resources(reg)
+    problems += candidate_problems(reg, Path(skills_dir).resolve().parent)
     try:
         warnings = model_warnings(reg)
     except EcmError as exc:  # the model catalog itself is invalid: that is a problem
@@ -142,4 +164,28 @@ def validate_skills(skills_dir: Path) -> None:
         click.secho(p, fg="red", err=True)
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) found")
-    click.echo(f"OK: {len(reg)} skills and the shared resources are valid.")
+    extra = len(versions) - len(reg)
+    more = f" (and {extra} candidate version{'s' if extra != 1 else ''})" if extra else ""
+    click.echo(f"OK: {len(reg)} skills{more} and the shared resources are valid.")
+
+
+def candidate_problems(reg: Registry, root: Path) -> list[str]:
+    """Each file a candidate's ``canary.replaces`` names must be one its live version may
+    load (the guard in the live version's role): a candidate never reads more."""
+    from bot.access.guard import Guard
+    from bot.errors import AccessDenied
+
+    problems = []
+    for skill in reg:
+        cand = skill.candidate
+        if cand is None or cand.config.canary is None:
+            continue
+        for shared in cand.config.canary.replaces:
+            try:
+                Guard(skill, root=root).check_resource(root / shared)
+            except AccessDenied as exc:
+                problems.append(
+                    f"{cand.source}/aspora.config.yaml: field 'canary.replaces.{shared}': "
+                    f"the live version may not load it ({exc.rule})"
+                )
+    return problems

@@ -14,7 +14,7 @@ from bot.clock import now
 from bot.paths import CONFIG_DIR
 from bot.resources import load_yaml
 from bot.sla.policy import load_policy
-from bot.sla.watch import Notifier, PassReport, run_pass
+from bot.sla.watch import Notice, Notifier, PassReport, newest, run_pass
 from bot.stores.factory import Stores, open_stores
 
 
@@ -35,7 +35,9 @@ def sla_pass(
     stores: Stores, notifier: Notifier | None, moment: datetime | None = None
 ) -> PassReport:
     """One pass (now, by default) with the shipped policy and stuck reasons: first the
-    snoozed tickets whose time is up come back (``bot/sla/wake.py``), then the notices."""
+    snoozed tickets whose time is up come back (``bot/sla/wake.py``), then the notices, then
+    the end-of-shift digests (``bot/sla/digest.py``)."""
+    from bot.sla.digest import digest_pass
     from bot.sla.wake import wake_pass
 
     reasons = load_yaml(CONFIG_DIR / "stuck-reasons.yaml")["reasons"]
@@ -43,6 +45,7 @@ def sla_pass(
     woken = wake_pass(stores, moment, notifier).woken
     report = run_pass(stores, reasons, load_policy(), moment, notifier)
     report.woken = woken
+    report.extra = digest_pass(stores, moment, notifier).line()
     return report
 
 
@@ -61,8 +64,11 @@ def sla_every(env: Mapping[str, str] = os.environ) -> timedelta:
 def sla_watch(once: bool, as_json: bool) -> None:
     """Warn assignees before their tickets' SLA deadlines, remind about breached P1/P2 tickets
     that have not moved, then escalate them (shared/config/sla-policy.yaml). First, snoozed
-    tickets whose time is up come back to their owner with a DM. Each notice is
-    sent once, also with several replicas; `ecm-bot scheduler` runs a pass every 5 minutes.
+    tickets whose time is up come back to their owner with a DM; last, each agent whose shift
+    just ended gets a DM of what is still open with them. Each notice and digest is sent
+    once, also with several replicas; `ecm-bot scheduler` runs a pass every 5 minutes.
+    Without Slack nothing is sent: it lists, per ticket, the notice a pass would send, and
+    the warnings held until their owner's shift.
 
     Example: ecm-bot sla-watch --once
     """
@@ -76,7 +82,16 @@ def sla_watch(once: bool, as_json: bool) -> None:
                 "failed": report.failed,
                 "woken": report.woken or [],
                 "notices": [n.__dict__ for n in notices or []],
+                "held": [n.__dict__ for n in report.held or []],
             }
         )
         return
     click.echo(report.line())
+    if report.unsent is not None:  # the dry run: what a pass would send, held ones marked
+        for n in sorted(newest(report.unsent) + newest(report.held or []), key=_order):
+            mark = "  (held: off shift)" if n.held else ""
+            click.echo(f"  {n.kind:<11} {n.order_id}  {n.agent}{mark}")
+
+
+def _order(n: Notice) -> tuple:
+    return (n.held, n.kind, n.order_id)

@@ -409,6 +409,33 @@ def m020_agent_hours(db: Database) -> None:
 
 
 @migration
+def m021_agent_away(db: Database) -> None:
+    """Away and handover (``bot/stores/away.py``): one row per agent marked away (until when,
+    who set it, when they came back); one row per ticket handed over (from whom, to whom or
+    to the managers, when, the away it came from); one row per agent and shift end whose
+    digest was claimed and sent (the primary key makes one replica win, like sla_notices)."""
+    _table(
+        db,
+        "agent_away",
+        "agent TEXT PRIMARY KEY, until_at TEXT NOT NULL, since_at TEXT NOT NULL, "
+        "set_by TEXT, back_at TEXT",
+    )
+    _table(
+        db,
+        "ticket_handovers",
+        "id {serial}, order_id TEXT NOT NULL, from_agent TEXT NOT NULL, to_agent TEXT, "
+        "at TEXT NOT NULL, away_since TEXT, kind TEXT NOT NULL",
+    )
+    db.execute("CREATE INDEX idx_ticket_handovers_to ON ticket_handovers (to_agent, at)")
+    _table(
+        db,
+        "shift_digests",
+        "agent TEXT, shift_end TEXT, at TEXT, sent_at TEXT, tickets TEXT, "
+        "PRIMARY KEY (agent, shift_end)",
+    )
+
+
+@migration
 def m022_mcp_tokens(db: Database) -> None:
     """Personal tokens of the MCP server (``bot/mcp/tokens.py``): only the sha256 of each
     token is kept, with the roster member it acts as and the role it carries, who created it
@@ -421,6 +448,54 @@ def m022_mcp_tokens(db: Database) -> None:
         "expires_at TEXT NOT NULL, revoked_at TEXT, revoked_by TEXT, last_used_at TEXT",
     )
     db.execute("CREATE INDEX idx_mcp_tokens_email ON mcp_tokens (email)")
+
+
+@migration
+def m023_canary(db: Database) -> None:
+    """Canary releases of skills (``bot/canary``, ``bot/stores/releases.py``): which version
+    of a skill is live (``skill_releases``, one row per skill and candidate version, so every
+    replica agrees), each execution's version where a skill has a candidate
+    (``skill_versions``), each shadow run's diff against the live run it shadowed, linked by
+    workflow id (``canary_runs``; kind ``shadow``, or ``try`` beside a dry run), and the
+    latest shadow plan per skill and version (``assignments_canary``, the Assignments_canary
+    tab)."""
+    _table(
+        db,
+        "skill_releases",
+        "skill TEXT NOT NULL, version TEXT NOT NULL, state TEXT NOT NULL, strategy TEXT, "
+        "base_version TEXT, changed_at TEXT, changed_by TEXT, reason TEXT, "
+        "PRIMARY KEY (skill, version)",
+    )
+    _table(
+        db,
+        "skill_versions",
+        "execution_id TEXT PRIMARY KEY, skill TEXT NOT NULL, version TEXT NOT NULL, "
+        "track TEXT NOT NULL, started_at TEXT NOT NULL, outcome TEXT, "
+        "duration_ms DOUBLE PRECISION",
+    )
+    db.execute("CREATE INDEX idx_skill_versions ON skill_versions (skill, version, started_at)")
+    _table(
+        db,
+        "canary_runs",
+        "id TEXT PRIMARY KEY, skill TEXT NOT NULL, version TEXT NOT NULL, kind TEXT NOT NULL, "
+        "live_execution_id TEXT, workflow_id TEXT, at TEXT NOT NULL, outcome TEXT, error TEXT, "
+        "duration_ms DOUBLE PRECISION, orders BIGINT, agent_differs BIGINT, "
+        "priority_differs BIGINT, either_differs BIGINT, diff DOUBLE PRECISION, "
+        "only_live TEXT, only_candidate TEXT",
+    )
+    db.execute("CREATE INDEX idx_canary_runs ON canary_runs (skill, version, at)")
+    _table(
+        db,
+        "assignments_canary",
+        "id {serial}, skill TEXT NOT NULL, order_id TEXT NOT NULL, priority TEXT, "
+        "score DOUBLE PRECISION, why TEXT, assigned_agent TEXT, live_priority TEXT, "
+        "live_agent TEXT, differs TEXT, version TEXT, canary_run TEXT, live_run TEXT, "
+        "workflow_id TEXT, updated_at TEXT",
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX idx_assignments_canary ON assignments_canary "
+        "(skill, version, order_id)"
+    )
 
 
 def migrate(db: Database) -> list[str]:

@@ -123,6 +123,10 @@ def panels() -> list[dict]:
                     "{{kind}}",
                 ),
                 (f'max({metrics.SLA_NOTICES}{{state="unsent"}})', "claimed, unsent"),
+                (
+                    f"max by (kind) (delta({metrics.HANDOVERS}[1h]))",
+                    "handover {{kind}}",
+                ),
             ],
         ),
         _panel(
@@ -165,6 +169,18 @@ def panels() -> list[dict]:
             "percentunit",
         ),
         _panel("timeseries", "p95 by skill", [(_p95("skill", SKILLS), "{{skill}}")], "s"),
+        _panel(
+            "timeseries",
+            "Executions by version (skills with a candidate)",
+            [
+                (
+                    f"sum by (skill, version, track, outcome) "
+                    f"(rate({metrics.SKILL_VERSION_EXECUTIONS}{{{SKILLS}}}[$__rate_interval]))",
+                    "{{skill}} {{version}} {{track}} {{outcome}}",
+                )
+            ],
+            "ops",
+        ),
         _panel(
             "timeseries",
             "Model tokens by skill",

@@ -5,7 +5,8 @@ served), and ``Gauge``, the sample a business-gauge source returns at scrape tim
 
 Conventions: base units (seconds, US dollars), ``_total`` counters, ``_seconds`` histograms;
 labels only from bounded sets (domain, role, skill, outcome, model, priority, status, stuck
-reason, metric name from the skills' configs): never an order ID, an email or a time."""
+reason, metric name from the skills' configs, a skill's version where it has a candidate:
+two at a time): never an order ID, an email or a time."""
 
 from __future__ import annotations
 
@@ -23,13 +24,19 @@ SYNC_FAILING = "ecm_sheets_sync_failing"
 CUSTOM_METRIC = "ecm_skill_custom_metric"
 DATABASE_UP = "ecm_database_up"
 SLA_NOTICES = "ecm_sla_notices"
+HANDOVERS = "ecm_handovers"
+"""Tickets an away agent's handover moved (kind moved) or left to the managers (pinned,
+no_room), ever (``bot/stores/away.py``)."""
+SKILL_VERSION_EXECUTIONS = "ecm_skill_version_executions_total"
+"""Executions of skills that have a candidate, by version (track: live or candidate)."""
 
-COUNTERS = {SKILL_EXECUTIONS, LLM_TOKENS, LLM_COST}
+COUNTERS = {SKILL_EXECUTIONS, LLM_TOKENS, LLM_COST, SKILL_VERSION_EXECUTIONS}
 HISTOGRAMS = {SKILL_DURATION}
 GAUGES = {
     OPEN_TICKETS,
     SLA_BREACHES,
     SLA_NOTICES,
+    HANDOVERS,
     SYNC_LAG,
     SYNC_FAILING,
     CUSTOM_METRIC,
@@ -65,6 +72,16 @@ class Recorder(Protocol):
         ...
 
 
+class VersionRecorder(Protocol):
+    """A recorder that also counts executions by version (``prometheus.PrometheusRecorder``)."""
+
+    def skill_version_run(
+        self, *, skill: str, version: str, track: str, outcome: str, seconds: float
+    ):
+        """One execution of a skill with a candidate ended, in ``version``."""
+        ...
+
+
 _recorder: Recorder | None = None
 
 
@@ -91,3 +108,11 @@ def model_use(*, skill: str, model: str, tokens_in: int, tokens_out: int, cost: 
         recorder.model_use(
             skill=skill, model=model, tokens_in=tokens_in, tokens_out=tokens_out, cost=cost
         )
+
+
+def skill_version_run(*, skill: str, version: str, track: str, outcome: str, seconds: float):
+    """Count one execution of a skill with a candidate by its version (a recorder without
+    per-version counts ignores it)."""
+    recorder = getattr(_recorder, "skill_version_run", None)
+    if recorder is not None:
+        recorder(skill=skill, version=version, track=track, outcome=outcome, seconds=seconds)

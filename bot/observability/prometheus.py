@@ -44,6 +44,12 @@ SKILL_SECONDS = Histogram(
     ["domain", "role", "skill"],
     buckets=BUCKETS,
 )
+SKILL_VERSION_RUNS = Counter(
+    metrics.SKILL_VERSION_EXECUTIONS,
+    "Executions of skills that have a candidate version, by version and track (live, "
+    "candidate) and outcome.",
+    ["skill", "version", "track", "outcome"],
+)
 LLM_TOKENS = Counter(
     metrics.LLM_TOKENS,
     "Language-model tokens used by skill executions in this process (kind: input, output).",
@@ -62,6 +68,11 @@ class PrometheusRecorder:
     def skill_run(self, *, domain: str, role: str, skill: str, outcome: str, seconds: float):
         SKILL_RUNS.labels(domain, role, skill, outcome).inc()
         SKILL_SECONDS.labels(domain, role, skill).observe(max(0.0, seconds))
+
+    def skill_version_run(
+        self, *, skill: str, version: str, track: str, outcome: str, seconds: float
+    ):
+        SKILL_VERSION_RUNS.labels(skill, version, track, outcome).inc()
 
     def model_use(self, *, skill: str, model: str, tokens_in: int, tokens_out: int, cost: float):
         if tokens_in > 0:

@@ -18,7 +18,7 @@ from bot.present.model import (
     code,
     line,
 )
-from bot.present.ticket import queue_item, work_actions
+from bot.present.ticket import queue_item, snooze_action, work_actions
 
 TIMELINE_LINES = 8
 PAGE = 10
@@ -30,8 +30,10 @@ EMPTY_QUEUE = "🎉 No open tickets — nice work."
 def my_tickets(data: dict) -> View:
     """The queue: a heading, a page of PAGE tickets (from ``offset``) each with its
     diagnosis and buttons, then Show more when there are more, and how to open one."""
+    notes = _away_lines(data)
     if not data.get("tickets"):
-        return View([Text((line(EMPTY_QUEUE),))])
+        empty = View([Text((line(EMPTY_QUEUE),))])
+        return empty.add(Note(notes)) if notes else empty
     tickets = data["tickets"]
     total = data.get("count", len(tickets))
     start = min(int(data.get("offset") or 0), max(0, len(tickets) - 1))
@@ -51,6 +53,8 @@ def my_tickets(data: dict) -> View:
     )
     if data.get("live_error"):
         view.add(Note((line(f"⚠️ {data['live_error']}."),)))
+    if notes:
+        view.add(Note(notes))
     view.add(*(queue_item(t) for t in page))
     end = start + len(page)
     if start or end < len(tickets):
@@ -65,6 +69,25 @@ def my_tickets(data: dict) -> View:
         )
         view.add(Actions("tickets_more", (more,)))
     return view.add(Note((line("Open one with ", code("order ORDER_ID"), "."),)))
+
+
+def _away_lines(data: dict) -> tuple[Line, ...]:
+    """🌴 you are away until …; 🌙 a teammate's shift ended with N open."""
+    found = []
+    if data.get("away_until"):
+        until = str(data["away_until"])[:16]
+        found.append(
+            line(f"🌴 You are away until {until} UTC: no new tickets. Say `back` to return.")
+        )
+    for n in data.get("shift_notes") or []:
+        who = str(n["agent"]).split("@")[0]
+        found.append(
+            line(
+                f"🌙 @{who}'s shift ended at {str(n['shift_end'])[11:16]} UTC with {n['open']} "
+                "open on your teams; ask an ECM manager to move one to you if it can't wait."
+            )
+        )
+    return tuple(found)
 
 
 def _stuck(data: dict) -> str:
@@ -126,13 +149,16 @@ def _timeline(events: list[dict]) -> tuple[Line, ...]:
 
 @presenter
 def order_details(data: dict) -> View:
-    """A short summary (the facts) and Resolve / Escalate first; then the diagnosis and
+    """A short summary (the facts) and Resolve / Escalate / Snooze first; then the diagnosis and
     checks, where it escalates to, the timeline, and the runbook (or the reason's steps).
     The Resolve button carries the runbook's resolution-note template to pre-fill the form."""
     oid, r = str(data["order_id"]), data["reason"]
     template = str(data.get("note_template") or "")
     value = json.dumps({"order_id": oid, "note": template}) if template else None
-    view = View([Text(tuple(_facts(data))), Actions(oid, work_actions(oid, value))])
+    acts = work_actions(oid, value)
+    if str(data.get("status") or "").upper() != "WAITING":  # the queue's Snooze, same form
+        acts = (*acts, snooze_action(oid))
+    view = View([Text(tuple(_facts(data))), Actions(oid, acts)])
     found = []
     if data.get("diagnosis"):
         found.append(line(bold("Diagnosis:"), f" {data['diagnosis']}"))
@@ -243,3 +269,40 @@ def snooze(data: dict) -> View:
         f"{data['resume_status']} with a DM then · {data['open']} open in your queue."
     )
     return View([Text((head, line(after)))])
+
+
+@presenter
+def away(data: dict) -> View:
+    """🌴 You are away until … (or @agent is, set by a manager), what was handed over and what
+    stays; 👋 back; 🙅 refused (the last one on shift for a team: the managers were told)."""
+    you = data.get("self_service", True) and data.get("set_by") == data.get("agent")
+    who, them = ("You are", "you") if you else (f"@{data['handle']} is", "them")
+    if data.get("back"):
+        head = "👋 Welcome back" if you else f"👋 @{data['handle']} is back"
+        text = f"{head}: new tickets go to {them} again, and Take works."
+        return View([Text((line(text),))])
+    if data.get("refused"):
+        teams = ", ".join(data.get("uncovered") or [])
+        text = f"🙅 You are the last agent on shift for {teams}, so nothing moved: "
+        return View([Text((line(text + "I've told the ECM managers."),))])
+    local, utc = str(data["until_local"]), str(data["until"])[:16] + " UTC"
+    when = local if local == utc else f"{local} ({utc})"
+    lines = [line(f"🌴 {who} away until {when}. No new tickets till then.")]
+    if data.get("moved"):
+        parts = ", ".join(
+            f"{t['order_id']} ({t['priority']}, {t['reason_code']}) to @{t['to'].split('@')[0]}"
+            for t in data["moved"]
+        )
+        lines.append(line(f"↪️ Handed over: {parts}"))
+    if data.get("kept"):
+        why = {"pinned": "pinned by a manager", "no_room": "nobody fitting has room"}
+        parts = ", ".join(
+            f"{t['order_id']} ({t['priority']}, {why.get(t['why'], t['why'])})"
+            for t in data["kept"]
+        )
+        lines.append(line(f"📌 Stays with {them}, the managers decide: {parts}"))
+    if not data.get("moved") and not data.get("kept"):
+        lines.append(line("No open tickets to hand over."))
+    if data.get("uncovered") and not you:
+        lines.append(line(f"⚠️ Nobody else is on shift for {', '.join(data['uncovered'])} now."))
+    return View([Text(tuple(lines))])

@@ -8,6 +8,7 @@ what Details and See all show."""
 from __future__ import annotations
 
 from bot.present import counts
+from bot.present.manager import away_text
 from bot.present.model import (
     Action,
     Actions,
@@ -130,12 +131,27 @@ def manager_home(data: dict) -> View:
                 accessibility_label=f"See all {len(breaches)} SLA breaches",
             ),
         )
+    if data.get("not_on_sheet"):  # stuck with no ticket: the whole list, a page at a time
+        controls.insert(
+            -1,
+            Action(
+                "See unassigned",
+                "unowned_all",
+                "unassigned",
+                command="show all unassigned",
+                accessibility_label="See every unassigned stuck order, a page at a time",
+            ),
+        )
     elements: list[Element] = [
         Heading("📊 ECM dashboard"),
         dashboard_fields(data),
         Note((last_triage_line(data.get("last_triage")),)),
         Actions("home_dashboard", tuple(controls)),
     ]
+    if away_text(data):  # who is away, today's handovers
+        elements.insert(3, Note((line(away_text(data)),)))
+    if data.get("canaries"):  # candidate versions of skills and their diffs
+        elements.insert(3, Note(tuple(canary_line(e) for e in data["canaries"])))
     if breaches:
         shown = min(len(breaches), BREACHES_SHOWN)
         title = f"⏱️ SLA breaches — {len(breaches)}, worst first"
@@ -157,6 +173,35 @@ def manager_home(data: dict) -> View:
             )
         )
     return View(elements)
+
+
+def canary_line(e: dict) -> Line:
+    """🧪 triage-and-assign 1.1.0 beside 1.0.0 (shadow): 3 runs, last diff 2.1% · rule holds
+    (one candidate of ``bot.canary.status``; a split shows both versions' success and p95)."""
+    head = f"🧪 {e['skill']} {e['candidate_version']} beside {e['live_version']} ({e['strategy']}"
+    if e["state"] != "candidate":
+        return line(f"{head}): {e['state'].replace('_', ' ')} by {e['changed_by']}")
+    if e["strategy"] == "shadow":
+        runs = e["runs"]
+        last = (
+            f", last diff {runs[-1]['share']:.1%}" if runs and runs[-1]["share"] is not None else ""
+        )
+        figures = f"{len(runs)} run{'s' if len(runs) != 1 else ''}{last}"
+    else:
+        figures = " vs ".join(
+            f"{v} {_rate(f['success_rate'])} ok, p95 {_ms(f['p95_ms'])}"
+            for v, f in e["versions"].items()
+        )
+    verdict = "rule holds" if e["rule_holds"] else f"not yet: {e['why']}"
+    return line(f"{head}): {figures} · ", bold(verdict))
+
+
+def _rate(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0%}"
+
+
+def _ms(ms: float | None) -> str:
+    return "—" if ms is None else f"{ms:.0f} ms"
 
 
 def breach_details(b: dict) -> View:

@@ -153,13 +153,13 @@ def triage(data: dict) -> View:
     if data["unassigned"]:
         n = max(int(c.get("unassigned") or 0), len(data["unassigned"]))
         title = f"⚠️ Unassigned — {n} (no active agent with the skill and capacity):"
-        elements = unowned_list(title, data["unassigned"], n, {})
+        elements = unowned_list(title, data["unassigned"], n, {}, "unassigned")
         view.threads.append(View(elements, key="unassigned"))
     if data["escalated"]:
         n = max(int(c.get("escalated") or 0), len(data["escalated"]))
         title = f"🚨 Escalated — {n} (P1 stuck over 24h):"
         owners = {str(e["order_id"]): str(e.get("agent") or "") for e in data["escalated"]}
-        elements = unowned_list(title, data["escalated"], n, owners)
+        elements = unowned_list(title, data["escalated"], n, owners, "escalated")
         view.threads.append(View(elements, key="escalated"))
     return view
 
@@ -174,9 +174,12 @@ def acknowledge(data: dict) -> View:
 
 @presenter
 def assign(data: dict) -> View:
-    """🔁 AE… (P1, REASON) is now @james's (was sarah). Reason: … (📌 pinned); or 📌 unpinned."""
+    """🔁 AE… (P1, REASON) is now @james's (was sarah). Reason: … (📌 pinned); 📌 kept with its
+    owner, pinned (assigned to the agent who holds it); or 📌 unpinned."""
     if data.get("unpinned"):
         return View([Text((unpinned_line(data),))])
+    if data.get("kept"):
+        return View([Text((kept_line(data),))])
     was = f" (was {handle(data['from'])})" if data["from"] else ""
     if data.get("reopened_from"):
         was += f", reopened from {data['reopened_from']}"
@@ -192,6 +195,17 @@ def assign(data: dict) -> View:
         return View([Text((text,))])
     pin = line("📌 Pinned: triage keeps it with them until you say ", code(f"unpin {oid}"))
     return View([Text((text, pin))])
+
+
+def kept_line(data: dict):
+    """📌 AE… (P1, REASON) stays @sarah's, now pinned: triage keeps it with them until you
+    say `unpin AE…`. Reason: …"""
+    oid = data["order_id"]
+    return line(
+        "📌 ", code(oid), f" ({data['priority']}, {data['stuck_reason']}) stays ",
+        Mention(data["to"]), "'s, now pinned: triage keeps it with them until you say ",
+        code(f"unpin {oid}"), f". Reason: {data['reason']}",
+    )  # fmt: skip
 
 
 def unpinned_line(data: dict):
@@ -239,7 +253,30 @@ def dashboard(data: dict) -> View:
         f"Warehouse: {data['stuck_in_warehouse']} stuck orders, "
         f"{data['not_on_sheet']} not yet on the sheet"
     )
+    if away_text(data):
+        rows.append(away_text(data))
     return View([Text(tuple(line(r) for r in rows))])
+
+
+HANDOVER_WORDS = {"moved": "handed over", "pinned": "pinned, to decide", "no_room": "no room"}
+
+
+def away_text(data: dict) -> str:
+    """🌴 Away: @sarah.ops until 2026-12-03 05:00 UTC · Handovers today: 3 handed over, 1 no
+    room (empty when nobody is away and nothing was handed over today)."""
+    parts = []
+    if data.get("away"):
+        parts.append(
+            "🌴 Away: "
+            + ", ".join(f"@{handle(a['agent'])} until {a['until'][:16]} UTC" for a in data["away"])
+        )
+    if data.get("handovers_today"):
+        done = data["handovers_today"]
+        parts.append(
+            "Handovers today: "
+            + ", ".join(f"{n} {HANDOVER_WORDS.get(k, k)}" for k, n in sorted(done.items()))
+        )
+    return " · ".join(parts)
 
 
 def _pattern_lines(data: dict) -> tuple:

@@ -5,7 +5,7 @@ a snoozed ticket its ⏳ until-time and note, or ⏰ when it is back."""
 from __future__ import annotations
 
 from bot.present import hours, money, steps
-from bot.present.model import Action, Item, Line, Part, bold, code, line
+from bot.present.model import Action, Item, Line, Mention, Part, bold, code, line
 
 
 def ticket_line(t: dict) -> Line:
@@ -40,6 +40,8 @@ def ticket_lines(t: dict) -> tuple[Line, ...]:
     lines = [(*first, *line(f" · {flag}")) if flag else first]
     if t.get("waiting_note"):
         lines.append(line(f"⏳ Snoozed: {t['waiting_note']}"))
+    if t.get("handed_from"):
+        lines.append(line(f"↪️ Handed over from @{str(t['handed_from']).split('@')[0]} (away)"))
     if t.get("back"):
         lines.append(line(f"⏰ Back from snooze: {t.get('back_note') or 'the wait is over'}"))
     if t.get("reopened"):
@@ -113,3 +115,26 @@ def thread_item(t: dict) -> Item:
     oid = str(t.get("order_id") or "")
     menu = (Action("Reassign…", "ticket_overflow", f"reassign:{oid}"),) if oid else ()
     return Item(oid, ticket_lines(t), menu=menu)
+
+
+def row_ticket(row: dict) -> dict:
+    """An Assignments row as the ticket dict the items take (hours as at triage)."""
+    return {
+        "order_id": row.get("Order ID") or "",
+        "priority": row.get("Priority"),
+        "amount": row.get("Amount"),
+        "currency": row.get("Currency") or "",
+        "hours": row.get("Hours Stuck at triage"),
+        "hours_source": "triage",
+        "reason": row.get("Stuck Reason") or "",
+        "status": row.get("Status") or "",
+    }
+
+
+def moved_in_item(row: dict, was: str) -> Item:
+    """A ticket a manager moved into an agent's queue after triage, added to their thread
+    reply: "📥 Moved in from @sarah", its lines, and the Reassign… menu."""
+    t = row_ticket(row)
+    came = line("📥 Moved in from ", Mention(was)) if was else line("📥 Moved in")
+    item = thread_item(t)
+    return Item(item.key, (came, *item.lines), menu=item.menu)

@@ -1,11 +1,24 @@
 """Work nobody owns yet, made actionable: the triage summary's unassigned and escalated orders
 as items with **Take** (field agents of the order's team) and an **Assign…** menu
-(managers), and the escalation-channel post with **Acknowledge** and **Take**."""
+(managers), with **Show all** for the whole list a page at a time (``unowned_page``), and the
+escalation-channel post with **Acknowledge** and **Take**."""
 
 from __future__ import annotations
 
-from bot.present import hours, money
-from bot.present.model import Action, Item, Line, Mention, Part, Text, View, bold, code, line
+from bot.present import hours, money, presenter
+from bot.present.model import (
+    Action,
+    Actions,
+    Item,
+    Line,
+    Mention,
+    Part,
+    Text,
+    View,
+    bold,
+    code,
+    line,
+)
 
 TOP = 5
 """The unassigned or escalated orders shown with buttons; the rest are lines to type."""
@@ -13,6 +26,10 @@ LISTED = 50
 """At most this many are listed at all; the rest are counted."""
 TAKE = "ticket_take"
 ACK = "escalation_ack"
+SHOW_ALL = "unowned_all"
+PAGE_ACTION = "unowned_page"
+BACK_ACTION = "unowned_back"
+CHECK_AGAIN = "home_takeable"
 NOBODY = "👤 Nobody has it yet."
 STATUS_BLOCK = "escalation_status"
 """The block id of an escalation post's "acknowledged by / taken by" line."""
@@ -72,9 +89,28 @@ def unowned_item(o: dict, owner: str = "") -> Item:
     return Item(oid, tuple(lines), actions=actions, menu=(assign_menu(oid),))
 
 
-def unowned_list(title: str, orders: list[dict], total: int, owners: dict[str, str]) -> list:
+def show_all(which: str) -> Actions:
+    """Show all: the whole list, a page at a time (the unowned-orders skill, a modal in Slack)."""
+    return Actions(
+        f"show_all:{which}",
+        (
+            Action(
+                "Show all",
+                SHOW_ALL,
+                which,
+                command=f"show all {which}",
+                accessibility_label=f"Show all {which} orders, a page at a time",
+            ),
+        ),
+    )
+
+
+def unowned_list(
+    title: str, orders: list[dict], total: int, owners: dict[str, str], which: str = ""
+) -> list:
     """The top TOP orders as items, the next ones as lines with the command to type, and how
-    many more there are of ``total``."""
+    many more there are of ``total``; with ``which`` (the list's name) and more than TOP,
+    Show all."""
     elements: list = [Text((line(title),))]
     elements += [unowned_item(o, owners.get(o["order_id"], "")) for o in orders[:TOP]]
     rest: list[Line] = [
@@ -86,7 +122,54 @@ def unowned_list(title: str, orders: list[dict], total: int, owners: dict[str, s
         rest.append(line(more, code("ecm-bot triage --json"), " lists them all"))
     if rest:
         elements.append(Text(tuple(rest), more="orders"))
+    if which and total > TOP:
+        elements.append(show_all(which))
     return elements
+
+
+TITLES = {"unassigned": "⚠️ Unassigned", "escalated": "🚨 Escalated by triage"}
+
+
+@presenter
+def unowned_page(data: dict) -> View:
+    """One page of the unowned orders (the unowned-orders skill): a heading with the total
+    and the page's place, each order with Take (nobody has it) and Assign…, then Previous /
+    Next with the commands that do the same."""
+    which, orders, total = data["list"], data["orders"], data["total"]
+    title = TITLES[which]
+    if not orders:
+        nobody = (
+            "every stuck order has an owner" if which == "unassigned" else "none is still stuck"
+        )
+        return View([Text((line(bold(f"{title} — {total}"), f": {nobody}."),))])
+    first, last = data["start"], data["start"] + len(orders) - 1
+    head = line(
+        bold(f"{title} — {total}"),
+        f" stuck orders nobody works ({first}–{last}, most urgent first)",
+    )
+    if which == "escalated":
+        head = line(bold(f"{title} — {total}"), f" still stuck ({first}–{last}, most urgent first)")
+    elements: list = [Text((head,))]
+    elements += [unowned_item(o, str(o.get("agent") or "")) for o in orders]
+    nav = []
+    if data.get("previous"):
+        back = data["previous"]
+        nav.append(
+            Action(
+                "◀ Previous",
+                BACK_ACTION,
+                f"{which}:{back}",
+                command=f"show all {which} from {back}",
+            )
+        )
+    if data.get("next"):
+        on = data["next"]
+        nav.append(
+            Action("Next ▶", PAGE_ACTION, f"{which}:{on}", command=f"show all {which} from {on}")
+        )
+    if nav:
+        elements.append(Actions(f"unowned_nav:{which}", tuple(nav)))
+    return View(elements, key=f"unowned:{which}")
 
 
 def escalation_post(d: dict, by: str = "") -> View:
@@ -109,3 +192,43 @@ def escalation_post(d: dict, by: str = "") -> View:
     actions = (ack_action(oid),) + (() if owner else (take_action(oid),))
     item = Item(oid, tuple(lines), actions=actions, menu=(assign_menu(oid),))
     return View([item], key="escalation:" + oid)
+
+
+@presenter
+def takeable(data: dict) -> View:
+    """A field agent's "Unassigned you can take" (the takeable-orders skill): each order the
+    triage lists offered that they can take now, with Take; nothing when there is none, and a
+    line when their queue is full."""
+    if data.get("full"):
+        held = f"{data['held']} of {data['capacity']}"
+        full = f"🙋 Your queue is full ({held}): resolve one to take more unassigned work."
+        return View([Text((line(full),))], key="takeable")
+    orders = data.get("orders") or []
+    if not orders:
+        return View(key="takeable")
+    room = data["capacity"] - data["held"]
+    teams = ", ".join(data.get("teams") or ())
+    count = len(orders) + int(data.get("more") or 0)
+    head = line(
+        "🙋 ",
+        bold("Unassigned you can take"),
+        f" — {count} of your teams ({teams}) · room for {room} more",
+    )
+    items = [
+        Item(
+            str(o["order_id"]),
+            (line(code(o["order_id"]), " | " + _facts(o, age=True)),),
+            actions=(take_action(str(o["order_id"])),),
+        )
+        for o in orders
+    ]
+    elements: list = [Text((head,)), *items]
+    if data.get("more"):
+        elements.append(Text((line(f"… and {data['more']} more in the triage channel's lists"),)))
+    again = Action(
+        "🔄 Check again",
+        CHECK_AGAIN,
+        "takeable",
+        accessibility_label="Check again which unassigned orders you can take",
+    )
+    return View([*elements, Actions("takeable", (again,))], key="takeable")

@@ -40,6 +40,7 @@ EXAMPLES = {
     "reason": "partner says the beneficiary bank is down",
     "duration": "2h",
     "note": "waiting on LULU confirmation",
+    "until": "tomorrow",
 }
 """What help shows in place of a trigger's placeholders (``{order_id}``), so every line is
 something a person could type."""

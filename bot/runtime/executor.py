@@ -1,6 +1,7 @@
 """Run one skill: check the caller's role, build its context, call its entry point, and
 record one execution (workflow id, parent id, skill, role, caller, trigger, start, duration,
-outcome, error, custom metrics, model usage).
+outcome, error, custom metrics, model usage). For a skill with a candidate version the
+version is chosen once, before the run (``bot/runtime/versions.py``), and recorded with it.
 
 ``recording`` is the one place that writes an execution record: ``execute`` runs every skill
 through it, and a run that is not a skill (the agents' router) uses it too."""
@@ -15,19 +16,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.access.guard import Guard
+from bot.access.candidate import guard_for
 from bot.clock import now, ts
 from bot.errors import AccessDenied, EcmError
 from bot.ids import new_id
 from bot.ids import order_id as valid_order_id
 from bot.logs import bind_execution, unbind_execution
+from bot.observability import metrics
 from bot.observability.runs import observe_run
 from bot.runtime.roster import Member
 from bot.runtime.skill_run import SkillContext
+from bot.runtime.versions import choose
 from bot.skills.registry import Registry
 from bot.skills.schema import Output
 from bot.skills.tools import DEC_011
 from bot.stores.factory import Stores
+from bot.stores.releases import Releases
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,8 @@ class Run:
     usage: dict = field(default_factory=dict)  # model, tokens, cost, tool calls
     assigns: bool = False  # its order ids are assignments later field work joins
     domain: str = "ecm"  # the skill's domain (a metrics label)
+    version: str = ""  # the skill version it ran, recorded where the skill has a candidate
+    track: str = ""  # live or candidate (bot/runtime/versions.py); empty: no candidate
 
     def __post_init__(self) -> None:
         self.workflow_id = self.workflow_id or self.id
@@ -109,6 +115,19 @@ def recording(stores: Stores, run: Run) -> Iterator[Run]:
                 **run.usage,
             }
         )
+        record_version(stores, run, outcome, seconds)
+
+
+def record_version(stores: Stores, run: Run, outcome: str, seconds: float) -> None:
+    """A run of a skill with a candidate: its version (``skill_versions``) and its count."""
+    if not run.track:
+        return
+    metrics.skill_version_run(
+        skill=run.skill, version=run.version, track=run.track, outcome=outcome, seconds=seconds
+    )
+    Releases(stores.db).record_version(
+        run.id, run.skill, run.version, run.track, ts(run.at), outcome, round(seconds * 1000, 2)
+    )
 
 
 def entry_point(skill):
@@ -129,8 +148,11 @@ def execute(
     assistant=None,  # an Assistant (bot.runtime.assistant) or None
 ) -> SkillResult:
     """Run ``skill_name`` for ``caller``; raise EcmError for refusals and bad input."""
-    skill = registry.get(skill_name)
-    guard = Guard(skill, caller=caller.email, denials=stores.state)
+    live = registry.get(skill_name)
+    skill, track = live, ""
+    if live.candidate is not None:  # one version per request (bot/runtime/versions.py)
+        skill, track = choose(Releases(stores.db), live, caller.email, caller.system)
+    guard = guard_for(skill, live, caller=caller.email, denials=stores.state)
     if skill.role not in caller.roles:
         roles = "/".join(caller.roles)
         guard.deny(
@@ -150,6 +172,8 @@ def execute(
         parent_id=parent_id,
         assigns=skill.config.output.assigns,
         domain=skill.config.skill.domain,
+        version=skill.version,
+        track=track,
     )
     ctx = SkillContext(
         skill=skill,

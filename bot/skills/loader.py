@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -36,12 +36,20 @@ class Skill:
     def version(self) -> str:
         return self.config.skill.version
 
+    track: str = "live"
+    """``live``, or ``candidate`` for the version in its ``canary/`` folder."""
+    candidate: Skill | None = None
+    """The candidate version beside this live one (``bot/skills/candidates.py``), if any."""
+    source: Path | None = None
+    """A candidate's own folder (its config, SKILL.md and replacement files); its ``folder``
+    is its live version's, so its access rules are read from the same place."""
+
     @property
     def skill_md(self) -> Path:
-        return self.folder / SKILL_FILE
+        return (self.source or self.folder) / SKILL_FILE
 
 
-def _split_frontmatter(path: Path) -> tuple[dict, str]:
+def split_frontmatter(path: Path) -> tuple[dict, str]:
     text = path.read_text(encoding="utf-8")
     if not text.startswith("---"):
         raise SkillConfigError(path, "missing YAML frontmatter (the file must start with ---)")
@@ -57,7 +65,7 @@ def _split_frontmatter(path: Path) -> tuple[dict, str]:
     return meta, parts[2].strip()
 
 
-def _check_frontmatter(path: Path, meta: dict, folder_name: str) -> None:
+def check_frontmatter(path: Path, meta: dict, folder_name: str) -> None:
     unknown = sorted(set(meta) - FRONTMATTER_KEYS)
     if unknown:
         raise SkillConfigError(path, f"field '{unknown[0]}' is not allowed in SKILL.md frontmatter")
@@ -81,13 +89,22 @@ def _check_frontmatter(path: Path, meta: dict, folder_name: str) -> None:
         raise SkillConfigError(path, "field 'metadata' must map strings to strings")
 
 
-def _load_config(path: Path) -> SkillConfig:
+def raw_config(path: Path) -> object:
+    """The parsed YAML of a config file (SkillConfigError when missing or not YAML)."""
     if not path.is_file():
         raise SkillConfigError(path, "file is missing")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SkillConfigError(path, f"not valid YAML: {exc}") from exc
+
+
+def _load_config(path: Path) -> SkillConfig:
+    return validated_config(path, raw_config(path))
+
+
+def validated_config(path: Path, raw: object) -> SkillConfig:
+    """``raw`` checked against the strict schema; one error naming ``path`` and the field."""
     try:
         return SkillConfig.model_validate(raw)
     except ValidationError as exc:
@@ -109,8 +126,8 @@ def load_skill(folder: Path) -> Skill:
     skill_md = folder / SKILL_FILE
     if not skill_md.is_file():
         raise SkillConfigError(skill_md, "file is missing")
-    meta, body = _split_frontmatter(skill_md)
-    _check_frontmatter(skill_md, meta, folder.name)
+    meta, body = split_frontmatter(skill_md)
+    check_frontmatter(skill_md, meta, folder.name)
     config_path = folder / CONFIG_FILE
     config = _load_config(config_path)
     if config.skill.name != folder.name:
@@ -124,6 +141,29 @@ def load_skill(folder: Path) -> Skill:
             f"field 'skill.role' is '{config.skill.role}' but the skill lives in "
             f"skills/{role_folder}/",
         )
+    if config.canary is not None:
+        raise SkillConfigError(
+            config_path,
+            "field 'canary': only a candidate's config (canary/aspora.config.yaml) has one",
+        )
+    check_tools(config_path, config)
+    skill = Skill(
+        name=folder.name,
+        role=config.skill.role,
+        folder=folder,
+        description=meta["description"].strip(),
+        body=body,
+        config=config,
+    )
+    from bot.skills.candidates import CANARY_DIR, load_candidate
+
+    if (folder / CANARY_DIR).is_dir():
+        return replace(skill, candidate=load_candidate(skill, folder / CANARY_DIR))
+    return skill
+
+
+def check_tools(config_path: Path, config: SkillConfig) -> None:
+    """Every tool is known and allowed for the skill's role (DEC-011)."""
     for tool in config.permissions.tools:
         if tool not in ALL_TOOLS:
             raise SkillConfigError(config_path, f"field 'permissions.tools': unknown tool '{tool}'")
@@ -133,11 +173,3 @@ def load_skill(folder: Path) -> Skill:
                 f"field 'permissions.tools': a {config.skill.role} skill may not have '{tool}' "
                 f"— {DEC_011}",
             )
-    return Skill(
-        name=folder.name,
-        role=config.skill.role,
-        folder=folder,
-        description=meta["description"].strip(),
-        body=body,
-        config=config,
-    )

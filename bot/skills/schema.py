@@ -211,6 +211,42 @@ class Surfaces(Strict):
     slack: list[str] = Field(default_factory=list)
 
 
+class PromotionRule(Strict):
+    """When a candidate may become live. Shadow: at least ``min_runs`` shadow runs, each of
+    the latest ``min_runs`` changing fewer than ``max_diff`` of the orders (agent or
+    priority). Split: at least ``min_runs`` candidate runs in the window, its success rate at
+    or above the skill's threshold and no more than the split's ``margin`` below the live
+    version's. ``auto``: the canary pass promotes it as soon as the rule holds."""
+
+    max_diff: float = Field(default=0.05, gt=0, le=1)
+    min_runs: int = Field(default=3, gt=0, le=1000)
+    auto: bool = False
+
+
+class TrafficSplit(Strict):
+    """A split candidate: ``share`` of callers (a sticky hash of the roster email) run it.
+    It is rolled back, with an alert, when its success rate over ``window_minutes`` (from
+    ``min_runs`` runs) falls below the skill's ``success_rate_threshold`` or more than
+    ``margin`` below the live version's."""
+
+    share: float = Field(default=0.1, gt=0, lt=1)
+    margin: float = Field(default=0.05, ge=0, le=1)
+    window_minutes: int = Field(default=60, gt=0, le=10_080)
+    min_runs: int = Field(default=5, gt=0, le=10_000)
+
+
+class Canary(Strict):
+    """Only in a candidate's config (``<skill>/canary/aspora.config.yaml``): how it is
+    released (``shadow``: beside every real run of the live version, on the same input, as a
+    dry run; ``split``: a share of the requests), the shared files it reads its own copy of
+    (``replaces``: project path → a file in the candidate's folder), and its promotion rule."""
+
+    strategy: Literal["shadow", "split"]
+    replaces: dict[str, str] = Field(default_factory=dict)
+    promote: PromotionRule = Field(default_factory=PromotionRule)
+    split: TrafficSplit = Field(default_factory=TrafficSplit)
+
+
 class SkillConfig(Strict):
     """The whole aspora.config.yaml."""
 
@@ -225,3 +261,5 @@ class SkillConfig(Strict):
     confirm: Confirm | None = None
     output: Output = Field(default_factory=Output)
     surfaces: Surfaces = Field(default_factory=Surfaces)
+    canary: Canary | None = None
+    """A candidate's release settings; a live config never has them (``bot/skills/loader.py``)."""

@@ -8,13 +8,14 @@ owner, kind) with an INSERT that only one replica wins, then sent and marked sen
 whose send fails is given back, so the next pass retries it, and a claim left unsent by a
 process that died mid-send is taken again after ``CLAIM_LEASE``. Every sent notice is an
 audit row linked to the workflow of the triage that assigned the ticket. Warnings to an owner
-off shift (``Member.on_shift``) wait for their working hours, except on a P1."""
+off shift (``Member.on_shift``) wait for their working hours, except on a P1; a pass lists
+them as ``held``. Without a notifier a pass claims nothing and reports what it would send."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -51,6 +52,7 @@ class Notice:
     kind: str  # warn:60, warn:0, renotify:1, escalate
     text: str
     to_escalation: bool = False
+    held: bool = False  # a warning waiting for its owner's shift (listed, not sent)
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,14 @@ class NoticeLog:
         return self.db.query("SELECT * FROM sla_notices ORDER BY at, order_id, kind")
 
 
+KIND_WORDS = {"warn": "warning(s)", "renotify": "reminder(s)", "escalate": "escalation(s)"}
+
+
+def newest(notices: Iterable[Notice]) -> list[Notice]:
+    """The one notice per ticket a pass would send: its most urgent due one."""
+    return [group[-1] for group in _by_ticket(notices)]
+
+
 @dataclass
 class PassReport:
     due: int = 0
@@ -193,18 +203,29 @@ class PassReport:
     failed: int = 0
     unsent: list[Notice] | None = None  # no notifier: what would have been sent
     woken: list[str] | None = None  # snoozed tickets brought back by the wake pass
+    held: list[Notice] | None = None  # warnings waiting for their owner's shift
+    extra: str = ""  # what the passes run beside it did (shift digests)
 
     def line(self) -> str:
         sent = self.sent or []
         back = f" {len(self.woken)} snoozed ticket(s) back." if self.woken else ""
+        back += self.extra
+        held = newest(self.held or [])
+        waiting = f" {len(held)} warning(s) held until their owner's shift." if held else ""
         if self.unsent is not None:
+            first = newest(self.unsent)
+            counts: dict[str, int] = {}
+            for n in first:
+                counts[n.kind.split(":")[0]] = counts.get(n.kind.split(":")[0], 0) + 1
+            kinds = ", ".join(f"{v} {KIND_WORDS.get(k, k)}" for k, v in counts.items())
             return (
-                f"SLA watch: {len(self.unsent)} notice(s) due, none sent: Slack is not "
-                f"configured (set SLACK_BOT_TOKEN).{back}"
+                f"SLA watch: {len(first)} ticket(s) due a notice"
+                + (f" ({kinds}; one per ticket, the most urgent)" if first else "")
+                + f".{waiting} None sent: Slack is not configured (set SLACK_BOT_TOKEN).{back}"
             )
         kinds = ", ".join(f"{n.kind} {n.order_id}" for n in sent) or "nothing new"
         failed = f"; {self.failed} failed (retried next pass)" if self.failed else ""
-        return f"SLA watch: sent {len(sent)} ({kinds}){failed}.{back}"
+        return f"SLA watch: sent {len(sent)} ({kinds}){failed}.{waiting}{back}"
 
 
 def _held(notices: list[Notice], priority: str, roster: Roster, moment: datetime) -> bool:
@@ -219,10 +240,12 @@ def _held(notices: list[Notice], priority: str, roster: Roster, moment: datetime
 
 def _due(
     stores: Stores, reasons: dict, policy: SlaPolicy, moment: datetime, roster: Roster
-) -> list[Notice]:
+) -> tuple[list[Notice], list[Notice]]:
+    """The notices due, and the held ones (marked ``held``)."""
     sql = (QUERIES_DIR / "ecm-pending-list.sql").read_text(encoding="utf-8")
     since = {str(o["order_id"]): str(o["stuck_since"]) for o in stores.warehouse.run(sql, {})}
     notices: list[Notice] = []
+    held: list[Notice] = []
     for row in stores.workbook.read("Assignments"):
         if row.get("Status") not in OPEN_STATUSES or str(row["Order ID"]) not in since:
             continue  # closed, or the order is no longer stuck: no SLA to watch
@@ -236,7 +259,9 @@ def _due(
         )
         if not _held(found, ticket.priority, roster, moment):
             notices += found
-    return notices
+        else:
+            held += [replace(n, held=True) for n in found]
+    return notices, held
 
 
 def run_pass(
@@ -249,13 +274,13 @@ def run_pass(
     """Plan, claim and send what is due at ``moment``. With no notifier nothing is claimed:
     the report lists what would have been sent."""
     roster = Roster.load(stores.workbook)
-    due = _due(stores, reasons, policy, moment, roster)
+    due, held = _due(stores, reasons, policy, moment, roster)
     if notifier is None:
-        return PassReport(due=len(due), unsent=due)
+        return PassReport(due=len(due), unsent=due, held=held)
     notices, state = NoticeLog(stores.db), StateStore(stores.db)
     ids = {m.email.lower(): m.slack_id for m in roster.members}
     managers = [m.slack_id for m in roster.members if "manager" in m.roles and m.active]
-    report = PassReport(due=len(due), sent=[])
+    report = PassReport(due=len(due), sent=[], held=held)
     for ticket_notices in _by_ticket(due):
         claimed = [n for n in ticket_notices if notices.claim(n, moment)]
         if not claimed:

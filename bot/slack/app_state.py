@@ -12,6 +12,7 @@ from slack_sdk.web import WebClient
 
 from bot.runtime.roster import Roster
 from bot.skills.registry import Registry
+from bot.slack.channels import ChannelDirectory
 from bot.slack.identity import SlackIdentity
 from bot.slack.settings import SlackSettings
 from bot.stores.factory import Stores
@@ -27,9 +28,12 @@ class SlackContext:
     stores: Callable[[], Stores]
     assistant: object | None = None
     identity: SlackIdentity = field(init=False)
+    channels: ChannelDirectory = field(init=False)
+    """Channel ids by name, for links (conversations.list, cached)."""
 
     def __post_init__(self) -> None:
         self.identity = SlackIdentity(self.client, self.stores)
+        self.channels = ChannelDirectory(self.client)
 
     def react(self, channel: str, ts: str, name: str) -> None:
         try:

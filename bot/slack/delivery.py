@@ -19,6 +19,7 @@ from bot.runtime.dispatch import Reply
 from bot.runtime.executor import SkillResult, execute
 from bot.runtime.roster import Member, Roster
 from bot.slack.app_state import SlackContext
+from bot.slack.away import dm_handover
 from bot.slack.blocks.kit import escape
 from bot.slack.blocks.render import SlackIds
 from bot.slack.live import refresh_homes, refresh_ticket
@@ -120,10 +121,13 @@ def send(sc: SlackContext, target: ReplyTarget, *, text: str, blocks: list | Non
 
 
 def roster_ids(sc: SlackContext) -> SlackIds:
-    """Slack IDs for mentions, read from the roster only if a result mentions someone."""
+    """Slack IDs for mentions, read from the roster only if a result mentions someone, and
+    channel ids by ``#name`` for links."""
     loaded: list[SlackIds] = []
 
     def lookup(email: str) -> str | None:
+        if str(email or "").startswith("#"):
+            return sc.channels(email)  # a channel name, to link
         if not loaded:
             loaded.append(slack_ids(Roster.load(sc.stores().workbook)))
         return loaded[0](email)
@@ -157,11 +161,19 @@ def post_triage_summary(
     if target.kind not in PUBLIC_KINDS and target.kind != "none":
         send(sc, target, text=f"✅ Triage posted in <#{channel}> (message {ts}).")
     escalations = sc.settings.escalation_channel  # triage's own escalations, one post each
-    post_triage_escalations(sc.client, escalations, result, Roster.load(stores.workbook), refs)
+    roster = Roster.load(stores.workbook)
+    post_triage_escalations(sc.client, escalations, result, roster, refs, sc.channels)
 
 
 def assigned_note(result: SkillResult, by: Member) -> str:
     d = result.data
+    if d.get("kept"):  # the manager confirmed them as the owner
+        return (
+            f"📌 <@{by.slack_id}> pinned `{escape(d['order_id'])}` "
+            f"({escape(d['priority'])}, {escape(d['stuck_reason'])}) to you: it stays yours and "
+            f"triage won't move it. Reason: {escape(d['reason'])}. "
+            f"Say `order {d['order_id']}` here to open it."
+        )
     pinned = " It's pinned to you: triage won't move it." if d.get("pinned") else ""
     return (
         f"📥 <@{by.slack_id}> assigned you `{escape(d['order_id'])}` "
@@ -209,12 +221,13 @@ def announce_in_triage_thread(
         return
     channel, thread_ts = target.triage_thread
     d = result.data
+    did = "pinned" if d.get("kept") else "moved"  # kept: confirmed with its owner
     sc.client.chat_postMessage(
         channel=channel,
         thread_ts=thread_ts,
         text=(
-            f"🔁 <@{caller.slack_id}> moved `{escape(d['order_id'])}` to "
-            f"<@{d['to_slack_id']}>. Reason: {escape(d['reason'])}"
+            f"{'📌' if d.get('kept') else '🔁'} <@{caller.slack_id}> {did} "
+            f"`{escape(d['order_id'])}` to <@{d['to_slack_id']}>. Reason: {escape(d['reason'])}"
         ),
         **NO_UNFURL,
     )
@@ -291,6 +304,7 @@ FOLLOW_UPS: dict[str, FollowUp] = {
         upload_charts,  # bot.slack.reports: the manager's reports
         post_daily_triage,
         dm_digest,
+        dm_handover,  # bot.slack.away: the away skills' one DM per person
     )
 }
 """The follow-ups a skill's config may name (``output.follow_ups``), by name."""

@@ -1,10 +1,14 @@
-"""App Home, built for one person: field agents see their queue; managers a dashboard built
-from blocks (``bot.present.home``: the counts as fields, the last triage, the SLA breaches as
-rows with Details and Assign…, See all, Refresh and Run triage). Published when the tab opens,
-on Refresh, and again after a change that concerns them. Details and See all open modals."""
+"""App Home, built for one person: field agents see their queue and the unassigned orders they
+can take now (Take); managers a dashboard built from blocks (``bot.present.home``: the counts
+as fields, the last triage, the SLA breaches as rows with Details and Assign…, See all,
+Refresh and Run triage). Published when the tab opens, on Refresh, and again after a change
+that concerns them. Details and See all open modals."""
 
 from __future__ import annotations
 
+import re
+
+from bot.clock import now
 from bot.errors import EcmError, InputError
 from bot.present import present_result
 from bot.present.home import all_breaches, breach_details, manager_home
@@ -16,39 +20,76 @@ from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import MAX_TITLE, MAX_VIEW_BLOCKS, context, escape, plain, section
 from bot.slack.blocks.render import SlackIds, fit
 from bot.slack.posting import slack_ids
+from bot.stores.slack_messages import SlackMessages
 
 TRIGGER = "slack"
-FIELD_RESERVE = 12
-"""Blocks kept for the queue of someone who is both a manager and a field agent."""
 
 
 def publish_home(sc: SlackContext, user_id: str, trigger: str = TRIGGER) -> None:
-    """views.publish the Home tab of ``user_id`` (a stranger gets the empty one)."""
+    """views.publish the Home tab of ``user_id`` (a stranger gets the empty one), built by
+    ``views.home_view`` from the manager's dashboard and the field agent's queue."""
     try:
         caller = sc.identity.resolve(user_id)
     except EcmError:
         sc.client.views_publish(user_id=user_id, view=views.home_view((), None, None))
         return
     stores = sc.stores()
-    queue = None
+    queue = dashboard = None
     # the skill App Home shows for each role is the one whose config says so
     field = sc.registry.home("field") if "field" in caller.roles else None
+    takeable = None
     if field:
         queue = present_result(execute(sc.registry, stores, field.name, caller, trigger=trigger))
-    ids = slack_ids(Roster.load(stores.workbook))
-    blocks: list[dict] = []
+        takeable = takeable_view(sc, caller, trigger)
     if "manager" in caller.roles:
-        room = MAX_VIEW_BLOCKS - (FIELD_RESERVE if "field" in caller.roles else 0)
-        blocks = manager_blocks(dashboard_data(sc, caller, trigger), room, ids)
-    if not blocks:  # a field agent's Home is their queue
-        view = views.home_view(caller.roles, queue, None, ids)
-    else:
-        if queue is not None:
-            blocks.append({"type": "divider"})
-            more = "… {} more, say `my tickets` in a DM".format
-            blocks += fit(queue, MAX_VIEW_BLOCKS - len(blocks), ids, more=more)
-        view = {"type": "home", "blocks": blocks}
+        dashboard = manager_home(dashboard_data(sc, caller, trigger))
+    ids = slack_ids(Roster.load(stores.workbook), sc.channels)
+    view = views.home_view(caller.roles, queue, dashboard, ids, takeable)
     sc.client.views_publish(user_id=user_id, view=view)
+
+
+OFFERED_LINE = re.compile(r"`take ([A-Z0-9]{10})`")
+LISTS = ("unassigned", "escalated")
+
+
+def offered_orders(sc: SlackContext) -> list[str]:
+    """The orders the latest triage lists offered to everyone (the unassigned, then the
+    escalated, wherever they were posted), in their order: those still with Take, then the
+    lines to type. For a field agent's "Unassigned you can take"."""
+    refs = SlackMessages(sc.stores().db)
+    found: list[str] = []
+    for name in LISTS:
+        listed = refs.latest("triage_list", agent=name)
+        if listed is None:
+            continue
+        for block in listed.blocks:
+            oid = str(block.get("block_id") or "").split(":")[-1]
+            if block.get("type") == "section" and _offers_take(listed.blocks, oid):
+                found.append(oid)
+            elif block.get("type") == "section":
+                found += OFFERED_LINE.findall(str((block.get("text") or {}).get("text") or ""))
+    return list(dict.fromkeys(found))
+
+
+def _offers_take(blocks: list[dict], order_id: str) -> bool:
+    for block in blocks:
+        parts = str(block.get("block_id") or "").split(":")
+        if block.get("type") == "actions" and parts[0] == "item_actions" and parts[-1] == order_id:
+            return any(e.get("action_id") == "ticket_take" for e in block.get("elements") or [])
+    return False
+
+
+def takeable_view(sc: SlackContext, caller: Member, trigger: str = TRIGGER) -> View | None:
+    """A field agent's "Unassigned you can take": of the orders the latest triage lists
+    offered, those they can take now (the skill whose config claims ``home_takeable``)."""
+    offered = offered_orders(sc)
+    if not offered:
+        return None
+    skill = sc.registry.for_slack("home_takeable")
+    args = {"order_ids": offered}
+    return present_result(
+        execute(sc.registry, sc.stores(), skill.name, caller, args, trigger=trigger)
+    )
 
 
 def dashboard_data(sc: SlackContext, caller: Member, trigger: str = TRIGGER) -> dict:
@@ -56,13 +97,17 @@ def dashboard_data(sc: SlackContext, caller: Member, trigger: str = TRIGGER) -> 
     skill = sc.registry.home("manager")
     if skill is None:
         raise InputError("No manager skill is configured for App Home.")
-    return execute(sc.registry, sc.stores(), skill.name, caller, trigger=trigger).data
+    data = execute(sc.registry, sc.stores(), skill.name, caller, trigger=trigger).data
+    from bot.canary.status import candidates, status  # candidate versions and their diffs
+
+    if candidates(sc.registry):
+        data = {**data, "canaries": status(sc.registry, sc.stores().db, now())}
+    return data
 
 
 def manager_blocks(data: dict, room: int, ids: SlackIds | None = None) -> list[dict]:
     """The manager's dashboard as at most ``room`` blocks (rows left out are counted)."""
-    more = "… {} more breaches: press See all".format
-    return fit(manager_home(data), room, ids, more=more)
+    return fit(manager_home(data), room, ids, more=views.MANAGER_MORE)
 
 
 def _info_modal(title: str, view: View, ids: SlackIds | None, callback_id: str) -> dict:

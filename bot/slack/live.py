@@ -1,22 +1,28 @@
 """Messages that update in place. After a write to a ticket (resolve, escalate, reassign),
 every recorded message that shows it (``bot.stores.slack_messages``) is edited with
-chat.update: the ticket is marked done or moved and loses its buttons and menu; the summary
+chat.update: the ticket is marked done or moved and loses its buttons and menu (and is added
+to the new owner's thread reply under the same summary, "📥 Moved in"); the summary
 of its triage run shows live progress ("41 of 167 resolved"); and the App Home of the
 people concerned is republished. A failure is logged, never raised: the write is done."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import now
+from bot.present.ticket import FLAGS, moved_in_item
 from bot.runtime.roster import Roster
 from bot.slack.app_state import SlackContext
-from bot.slack.blocks.kit import context, escape
+from bot.slack.blocks.kit import MAX_BLOCKS, context, escape
+from bot.slack.blocks.render import SlackIds, element_blocks
 from bot.slack.home_tab import publish_home
 from bot.slack.posting import replace_block, slack_ids
 from bot.stores.slack_messages import Posted, SlackMessages
+from bot.stores.snoozes import Snoozes
+from bot.stores.workbook import WAITING
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +45,9 @@ def mark_ticket(blocks: list[dict], order_id: str, label: str) -> list[dict] | N
     found = in_item = False
     for block in blocks:
         if block.get("type") == "section" and _is_item_block(block, "item", order_id):
-            first = str((block.get("text") or {}).get("text") or "").split("\n")[0]
-            if first.startswith(MARKS):  # marked already
+            lines = str((block.get("text") or {}).get("text") or "").split("\n")
+            first = lines[_ticket_line(lines)]
+            if lines[0].startswith(MARKS):  # marked already
                 return blocks
             text = {"type": "mrkdwn", "text": f"{label} · {first}"[:3000]}
             out.append({"type": "section", "block_id": block["block_id"], "text": text})
@@ -53,6 +60,61 @@ def mark_ticket(blocks: list[dict], order_id: str, label: str) -> list[dict] | N
             continue
         out.append(block)
     return out if found else None
+
+
+def status_flag(stores, row: dict) -> tuple[str, str]:
+    """The flag a ticket's line shows for its status now, as the first render does
+    (``bot.present.ticket.FLAGS``: 🔧 in progress, ⏳ waiting until …), and a snooze's note."""
+    status = str(row.get("Status") or "").upper()
+    flag = FLAGS.get(status, "")
+    if status != WAITING:
+        return flag, ""
+    snooze = Snoozes(stores.db).get(str(row.get("Order ID") or ""))
+    if snooze is None or snooze.woken_at is not None:
+        return flag, ""
+    return f"{flag} until {str(snooze.until)[:16]} UTC", snooze.note
+
+
+def flag_ticket(blocks: list[dict], order_id: str, flag: tuple[str, str]) -> list[dict] | None:
+    """``blocks`` with the item of ``order_id`` showing ``flag`` (its status flag and a
+    snooze's note) in place of the one it had, and no Snooze button while it waits; None
+    when the blocks don't show it open."""
+    status, note = flag
+    out: list[dict] = []
+    found = False
+    for block in blocks:
+        if block.get("type") == "section" and _is_item_block(block, "item", order_id):
+            lines = str((block.get("text") or {}).get("text") or "").split("\n")
+            if lines[0].startswith(MARKS):
+                return None
+            at = _ticket_line(lines)
+            first = lines[at]
+            for known in FLAGS.values():
+                first = first.split(f" · {known}")[0]
+            rest = [ln for ln in lines[at + 1 :] if not ln.startswith(SNOOZED)]
+            head = [*lines[:at], f"{first} · {escape(status)}" if status else first]
+            head += [f"{SNOOZED} {escape(note)}"] if note else []
+            text = {"type": "mrkdwn", "text": "\n".join([*head, *rest])[:3000]}
+            out.append({**block, "text": text})
+            found = True
+            continue
+        if status.startswith(FLAGS[WAITING]) and _is_item_block(block, "item_actions", order_id):
+            kept = [e for e in block.get("elements") or [] if e.get("action_id") != SNOOZE]
+            block = {**block, "elements": kept}
+            if not kept:
+                continue
+        out.append(block)
+    return out if found else None
+
+
+def _ticket_line(lines: list[str]) -> int:
+    """Which of an item's lines is the ticket's own (after a "📥 Moved in" line)."""
+    return 1 if len(lines) > 1 and lines[0].startswith(MOVED_IN) else 0
+
+
+MOVED_IN = "📥"
+SNOOZED = "⏳ Snoozed:"
+SNOOZE = "ticket_snooze"
 
 
 def progress_text(rows: list[dict]) -> str:
@@ -87,6 +149,7 @@ def refresh_ticket(sc: SlackContext, order_id: str, by_slack_id: str) -> set[str
     ids = slack_ids(Roster.load(stores.workbook))
     by = f" by <@{by_slack_id}>" if by_slack_id else ""
     concerned = {owner} if owner else set()
+    moved_from: list[Posted] = []  # the previous owners' thread replies showing it
     for message in refs.showing(order_id):
         if message.kind not in QUEUE_KINDS:
             continue
@@ -96,11 +159,18 @@ def refresh_ticket(sc: SlackContext, order_id: str, by_slack_id: str) -> set[str
         elif owner and message.agent and owner != message.agent:
             to = ids(owner)
             label = "↪️ Moved to " + (f"<@{to}>" if to else "@" + escape(owner.split("@")[0]))
-        else:
-            continue  # still this agent's open ticket
+        else:  # still this agent's open ticket: show its status flag as it is now
+            flagged = flag_ticket(message.blocks, order_id, status_flag(stores, row))
+            if flagged is not None and flagged != message.blocks:
+                _update(sc, refs, message, flagged)
+            continue
         blocks = mark_ticket(message.blocks, order_id, label)
         if blocks is not None and blocks != message.blocks:
             _update(sc, refs, message, blocks)
+        if message.kind == "agent_thread" and status not in CLOSED_LABELS and owner:
+            moved_from.append(message)
+    for message in moved_from:
+        add_to_thread(sc, refs, message, row, ids)
     run_id = str(row.get("Triage Run") or "")
     if run_id:
         summaries = refs.of_run(run_id)
@@ -110,6 +180,44 @@ def refresh_ticket(sc: SlackContext, order_id: str, by_slack_id: str) -> set[str
             for summary in summaries:
                 _update(sc, refs, summary, replace_block(summary.blocks, note, PROGRESS))
     return {c for c in concerned if c}
+
+
+def add_to_thread(
+    sc: SlackContext, refs: SlackMessages, moved: Posted, row: dict, ids: SlackIds
+) -> None:
+    """The new owner's thread reply under the same triage summary as ``moved`` (a previous
+    owner's, showing the ticket moved away) gets the ticket as "📥 Moved in from @…", with
+    the Reassign… menu, and is recorded as showing it (so a later change edits it too).
+    Nothing when the new owner has no thread reply there or it would not fit."""
+    oid, owner = str(row.get("Order ID") or ""), str(row.get("Assigned Agent") or "").lower()
+    theirs = refs.latest("agent_thread", channel=moved.channel, agent=owner)
+    if theirs is None or theirs.thread_ts != moved.thread_ts or owner == moved.agent:
+        return
+    if _shows_open(theirs.blocks, oid):
+        return  # already listed there as theirs
+    kept = mark_ticket(theirs.blocks, oid, "") or theirs.blocks  # an old mark of it
+    kept = [b for b in kept if not _is_item_block(b, "item", oid)]
+    added = element_blocks(moved_in_item(row, moved.agent), "in", ids)
+    blocks = [*kept, *added]
+    if len(blocks) > MAX_BLOCKS:
+        log.info("thread reply %s is full; %s not added", theirs.ts, oid)
+        return
+    _update(sc, refs, theirs, blocks)
+    keys = [str(b["block_id"]).split(":")[-1] for b in blocks if _is_item_section(b)]
+    refs.record(replace(theirs, blocks=blocks, digest=""), keys)
+
+
+def _is_item_section(block: dict) -> bool:
+    return block.get("type") == "section" and str(block.get("block_id") or "").startswith("item:")
+
+
+def _shows_open(blocks: list[dict], order_id: str) -> bool:
+    """Whether ``blocks`` list ``order_id`` unmarked (not resolved, escalated or moved)."""
+    for block in blocks:
+        if block.get("type") == "section" and _is_item_block(block, "item", order_id):
+            first = str((block.get("text") or {}).get("text") or "")
+            return not first.startswith(MARKS)
+    return False
 
 
 def refresh_homes(sc: SlackContext, slack_ids_: set[str]) -> None:

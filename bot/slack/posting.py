@@ -17,8 +17,10 @@ from bot.present.model import Item, View
 from bot.present.unowned import escalation_post
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Roster
+from bot.skills.registry import Registry
 from bot.slack.blocks.kit import MAX_BLOCKS, context, escape
 from bot.slack.blocks.render import SlackIds, figures, messages, mrkdwn
+from bot.slack.channels import ChannelDirectory
 from bot.stores.slack_messages import Posted, SlackMessages, digest
 
 log = logging.getLogger(__name__)
@@ -32,10 +34,18 @@ class Unfurl(TypedDict):
 NO_UNFURL: Unfurl = {"unfurl_links": False, "unfurl_media": False}
 
 
-def slack_ids(roster: Roster) -> SlackIds:
-    """Members' Slack IDs by email (case-insensitive), for mentions."""
+def slack_ids(roster: Roster, channels: SlackIds | None = None) -> SlackIds:
+    """Members' Slack IDs by email (case-insensitive), for mentions; with ``channels``
+    (``bot.slack.channels.ChannelDirectory``), channel ids by ``#name`` too, for links."""
     ids = {m.email.lower(): m.slack_id for m in roster.members if m.slack_id}
-    return lambda email: ids.get(str(email or "").lower())
+
+    def lookup(key: str) -> str | None:
+        key = str(key or "")
+        if key.startswith("#"):
+            return channels(key) if channels else None
+        return ids.get(key.lower())
+
+    return lookup
 
 
 def result_messages(result: SkillResult, ids: SlackIds | None = None) -> list[list[dict]]:
@@ -242,14 +252,26 @@ def post_triage_escalations(
     result: SkillResult,
     roster: Roster,
     refs: SlackMessages | None = None,
+    channels: SlackIds | None = None,
 ) -> list[str]:
     """Each escalation a triage made, posted to the escalation channel (none for a dry run,
-    whose escalations were not written)."""
+    whose escalations were not written); ``channels`` links the channel names in it."""
     data = result.data
     if not channel or data.get("dry_run"):
         return []
-    ids = slack_ids(roster)
+    ids = slack_ids(roster, channels)
     return [post_escalation(client, channel, e, "", ids, refs) for e in data.get("escalated") or []]
+
+
+def workflow_step(registry: Registry, result: SkillResult, step: str) -> SkillResult | None:
+    """A workflow's step (``data["steps"][step]`` names its skill) as that skill's result,
+    with that skill's output config; None when the result has no such step."""
+    name = (result.data.get("steps") or {}).get(step)
+    if not name or step not in result.data:
+        return None
+    skill = registry.get(name)
+    data, output = result.data[step], skill.config.output
+    return SkillResult(skill.name, data, result.execution_id, result.workflow_id, output=output)
 
 
 def channel_publisher(
@@ -261,12 +283,16 @@ def channel_publisher(
 ):
     """A scheduler publisher that posts results to ``channel`` (triage with its threads,
     recorded in ``refs`` when given, and its escalations in ``escalation_channel``)."""
+    channels = ChannelDirectory(client)
+
+    def triage(result: SkillResult) -> None:
+        messages_ = refs() if refs else None
+        post_triage(client, channel, result, roster(), messages_)
+        post_triage_escalations(client, escalation_channel, result, roster(), messages_, channels)
 
     def publish(result: SkillResult) -> None:
         if result.output.publish == "triage":  # the skill's config says how it is posted
-            messages_ = refs() if refs else None
-            post_triage(client, channel, result, roster(), messages_)
-            post_triage_escalations(client, escalation_channel, result, roster(), messages_)
+            triage(result)
         else:
             post_result(
                 lambda **kw: client.chat_postMessage(channel=channel, **kw, **NO_UNFURL), result

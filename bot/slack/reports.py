@@ -10,7 +10,15 @@ from bot.present import present_result
 from bot.runtime.executor import SkillResult
 from bot.runtime.roster import Member, Roster
 from bot.slack.app_state import SlackContext
-from bot.slack.posting import NO_UNFURL, post_result, post_triage, slack_ids, upload_figures
+from bot.slack.posting import (
+    NO_UNFURL,
+    post_result,
+    post_triage,
+    post_triage_escalations,
+    slack_ids,
+    upload_figures,
+    workflow_step,
+)
 from bot.stores.slack_messages import SlackMessages
 
 if TYPE_CHECKING:
@@ -36,28 +44,22 @@ def upload_charts(sc: SlackContext, result: SkillResult, caller: Member, target:
 def step_result(sc: SlackContext, result: SkillResult, step: str) -> SkillResult | None:
     """A workflow's step (``data["steps"][step]`` names its skill) as that skill's result,
     with that skill's output config."""
-    name = (result.data.get("steps") or {}).get(step)
-    if not name or step not in result.data:
-        return None
-    skill = sc.registry.get(name)
-    return SkillResult(
-        skill.name,
-        result.data[step],
-        result.execution_id,
-        result.workflow_id,
-        output=skill.config.output,
-    )
+    return workflow_step(sc.registry, result, step)
 
 
 def post_daily_triage(sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget):
     """The daily flow's triage in the triage channel (else the caller's DM), as any triage
-    is posted: one summary, a thread per agent whose queue changed, recorded to edit later."""
+    is posted: one summary, a thread per agent whose queue changed, recorded to edit later,
+    and triage's own escalations in the escalation channel, one post each."""
     triage = step_result(sc, result, "triage")
     if triage is None:
         return
     channel = sc.settings.triage_channel or sc.open_dm(caller.slack_id or target.user)
     stores = sc.stores()
-    post_triage(sc.client, channel, triage, Roster.load(stores.workbook), SlackMessages(stores.db))
+    roster, refs = Roster.load(stores.workbook), SlackMessages(stores.db)
+    post_triage(sc.client, channel, triage, roster, refs)
+    escalations = sc.settings.escalation_channel
+    post_triage_escalations(sc.client, escalations, triage, roster, refs, sc.channels)
 
 
 def dm_digest(sc: SlackContext, result: SkillResult, caller: Member, target: ReplyTarget):

@@ -146,34 +146,62 @@ def snooze_modal(order_id: str, private_metadata: str) -> dict:
     return _modal("snooze_submit", "Snooze ticket", "Snooze", blocks, private_metadata)
 
 
+FIELD_RESERVE = 12
+"""App Home blocks kept for the queue of someone who is both a manager and a field agent."""
+MANAGER_MORE = "… {} more breaches: press See all".format
+QUEUE_MORE = "… {} more, say `my tickets` in a DM".format
+DASHBOARD_HINT = "Say `dashboard` in a DM for the latest numbers."
+TAKEABLE_BLOCKS = 12
+"""App Home blocks for "Unassigned you can take" (five orders with Take, and its heading)."""
+TAKEABLE_MORE = "… {} more in the triage channel's lists".format
+
+
 def home_view(
     roles: tuple[str, ...],
     queue: View | None,
     dashboard: View | None,
     ids: SlackIds | None = None,
+    takeable: View | None = None,
 ) -> dict:
-    """App Home: the dashboard and a Run triage button for managers, the queue for field
-    agents (each view cut to fit, saying how to see the rest)."""
+    """App Home, the one builder of it: for managers their dashboard (``dashboard``, the view
+    ``bot.present.home.manager_home`` makes: counts, last triage, Refresh / See all / Run
+    triage, the SLA breaches as rows), for field agents their queue and, below it, the
+    unassigned orders they can take now (``takeable``), each cut to fit the Home's 100 blocks
+    in order, saying how to see the rest. A manager whose dashboard could
+    not be built gets a hint and Run triage."""
     blocks: list[dict] = []
-    field_reserve = 12 if "field" in roles else 0
     if "manager" in roles:
-        blocks.append(header("📊 ECM dashboard"))
-        room = MAX_VIEW_BLOCKS - field_reserve - 2
-        rest = "… the rest: say `dashboard` in a DM."
-        shown = fit(dashboard, room, ids, more=lambda _: rest) if dashboard else []
-        blocks += shown or [section(DASHBOARD_HINT)]
-        blocks.append(actions("home_manager", button("Run triage", "run_triage", "run", "primary")))
+        room = MAX_VIEW_BLOCKS - (FIELD_RESERVE if "field" in roles else 0)
+        shown = fit(dashboard, room, ids, more=MANAGER_MORE) if dashboard else []
+        if not shown:
+            run = actions("home_manager", button("Run triage", "run_triage", "run", "primary"))
+            shown = [header("📊 ECM dashboard"), section(DASHBOARD_HINT), run]
+        blocks += shown
     if "field" in roles:
         if blocks:
             blocks.append({"type": "divider"})
         if queue is None:
             blocks.append(section("📋 Say `my tickets` in a DM to see your queue."))
         else:
-            more = "… {} more, say `my tickets` in a DM".format
-            blocks += fit(queue, MAX_VIEW_BLOCKS - len(blocks), ids, more=more)
+            offer = fit(takeable, TAKEABLE_BLOCKS, ids, more=TAKEABLE_MORE) if takeable else []
+            room = MAX_VIEW_BLOCKS - len(blocks) - (len(offer) + 1 if offer else 0)
+            blocks += fit(queue, room, ids, more=QUEUE_MORE)
+            blocks += [{"type": "divider"}, *offer] if offer else []
     if not blocks:
         blocks.append(section("You're not on the ECM roster yet — ask an ECM manager."))
     return {"type": "home", "blocks": blocks}
 
 
-DASHBOARD_HINT = "Say `dashboard` in a DM for the latest numbers."
+LIST_CALLBACK = "unowned_list"
+
+
+def list_modal(title: str, view: View, ids: SlackIds | None, private_metadata: str) -> dict:
+    """A read-only modal showing ``view`` (a page of a list, with its buttons and paging),
+    cut to the modal's 100 blocks; ``private_metadata`` says which page it shows."""
+    blocks = fit(view, MAX_VIEW_BLOCKS, ids, more="… {} more: use Next".format)
+    view_ = _modal(
+        LIST_CALLBACK, title, "", blocks or [section("Nothing to show.")], private_metadata
+    )
+    del view_["submit"]
+    view_["close"] = plain("Close", MAX_TITLE)
+    return view_

@@ -293,11 +293,13 @@ class Reports:
         return StateStore(self.db).executions(day)
 
     def day_notices(self, day: str) -> list[dict]:
-        """One UTC day's SLA watch notices (their audit rows: warn, renotify, escalate), in
+        """One UTC day's SLA watch notices (their audit rows: warn, renotify, escalate), the
+        away agents, handovers and shift digests, in
         time order, each with its ticket's workflow (an index range on the audit log's time)."""
         rows = self.db.query(
             "SELECT at, action, target, after, workflow_id FROM audit_log "
-            "WHERE at >= ? AND at < ? AND action IN ('sla_warn', 'sla_renotify', 'sla_escalate') "
+            "WHERE at >= ? AND at < ? AND action IN ('sla_warn', 'sla_renotify', 'sla_escalate', "
+            "'handover', 'handover_to_managers', 'shift_digest', 'away', 'back') "
             "ORDER BY at, id",
             [day, day + "~"],
         )

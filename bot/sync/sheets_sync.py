@@ -11,7 +11,9 @@ nothing on a user's request path waits for it.
      sync, that is a **conflict: the system of record wins**, the sheet cell is put back, and
      the conflict is audited and reported. Else the edit must pass ``edits.check_edit`` (the
      same rules as the bot's actions); it is applied with an audit row (actor ``sheet``) in one
-     transaction, or reverted and reported.
+     transaction, or reverted and reported. An applied edit of a pinned ticket's Assigned
+     Agent moves its pin to the new agent (``bot.stores.pins``): the sheet is a manager's
+     override too, so the next triage keeps the ticket where the sheet put it.
    A new Agents row is a new member (validated); a row added by hand elsewhere is cleared.
 2. **Push.** Every database row is written at its sheet row (found by key, or the next free
    row); only differing cells are sent, as RAW text. Rejected edits are thereby reverted.
@@ -38,6 +40,7 @@ from bot.ids import clean_text
 from bot.observability import tracing
 from bot.runtime.roster import Roster
 from bot.stores.factory import Stores
+from bot.stores.pins import Pins
 from bot.stores.sheets_grid import Grid, RowWrite
 from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate
 from bot.sync.edits import KEYED, check_edit, check_roster_cell
@@ -217,7 +220,21 @@ class SheetSync:
                 report.conflicts.append(f"{where}: changed by the bot during the sync; retried")
                 return
             self._audit("sheet_edit", tab, key, expect, changes)
+            if tab == "Assignments" and "Assigned Agent" in changes:
+                self._move_pin(db["Order ID"], key, changes["Assigned Agent"], stamp)
         report.pulled.append(f"{where}: " + ", ".join(f"{c} → {v}" for c, v in changes.items()))
+
+    def _move_pin(self, order_id: str, key: str, agent: str, stamp: str) -> None:
+        """A sheet edit of a pinned ticket's Assigned Agent is a manager-side override: the
+        pin follows the new agent (with the edit's transaction and an audit row), instead of
+        going stale and letting the next triage drop it. An unpinned ticket stays unpinned."""
+        pins = Pins(self.stores.db)
+        pin = pins.get(order_id)
+        if pin is None or pin.agent == agent.lower():
+            return
+        why = f"sheet edit (was pinned to {pin.agent} by {pin.pinned_by}: {pin.reason})"
+        pins.pin(order_id, agent, by="sheet", reason=why[:500], at=stamp)
+        self._audit("pin_moved", "Assignments", key, {"pinned_to": pin.agent}, {"pinned_to": agent})
 
     def _add_member(self, cells: dict, where: str, report: SyncReport) -> None:
         try:

@@ -8,7 +8,8 @@ or is over capacity (the lowest-priority tickets move first). Pinned tickets (a 
 assignment) are placed first, with their agent, even over capacity or outside the agent's
 specializations, and count toward that agent's load; the rest fill what room is left, going
 to agents on shift (inside their working hours) before agents off shift, who take a ticket
-only when no agent on shift has room. The same input always gives the same result."""
+only when no agent on shift has room. An agent marked away keeps their current and pinned
+tickets but gets no new ones. The same input always gives the same result."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class Agent:
     capacity: int
     active: bool
     on_shift: bool = True  # inside their working hours at triage time
+    away: bool = False  # marked away (bot/stores/away.py): keeps what it has, gets nothing new
 
 
 class Placeable(Protocol):
@@ -125,7 +127,9 @@ def plan_assignments(
             continue
         team = covering.get(t.team)
         if team is None:
-            team = covering[t.team] = [a for a in pool.values() if t.team in a.specializations]
+            team = covering[t.team] = [
+                a for a in pool.values() if t.team in a.specializations and not a.away
+            ]
         candidates = [a for a in team if count[a.email] < a.capacity]
         if not candidates:
             full.add(t.team)

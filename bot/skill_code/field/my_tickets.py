@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.clock import hours_between, parse_ts
+from bot.clock import hours_between, parse_ts, ts
 from bot.errors import AccessDenied, InputError
 from bot.ids import order_id as valid_order_id
+from bot.sla.digest import shift_notes
+from bot.stores.away import AwayStore
 from bot.stores.snoozes import Snoozes
 from bot.stores.workbook import OPEN_STATUSES, WAITING
 
@@ -17,6 +20,8 @@ if TYPE_CHECKING:
     from bot.runtime.skill_run import SkillContext
 
 log = logging.getLogger(__name__)
+HANDED_FOR = timedelta(days=1)
+"""A ticket handed over from an away colleague is marked so in the queue for this long."""
 
 
 def to_float(value: object) -> float | None:
@@ -55,6 +60,7 @@ def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
     ctx.metrics["active_agents"] = 1 if rows else 0
     if not rows:
         return {
+            **_away_notes(ctx),
             "agent": ctx.caller.email,
             "count": 0,
             "by_priority": {},
@@ -88,6 +94,10 @@ def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
     reasons = ctx.resources.stuck_reasons()
     tickets = [_ticket(ctx, r, live, reasons, live_error is None) for r in rows]
     _mark_snoozes(ctx, rows, tickets)
+    handed = AwayStore(ctx.stores.db).handed_to(ctx.caller.email, ts(ctx.at - HANDED_FOR))
+    for t in tickets:  # handed over from an away colleague (in the last day)
+        if t["order_id"] in handed:
+            t["handed_from"] = handed[t["order_id"]].from_agent
     tickets.sort(  # back from a snooze first, the waiting ones last, else most urgent first
         key=lambda t: (
             0 if t.get("back") else 2 if t["status"] == WAITING else 1,
@@ -97,6 +107,7 @@ def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
         )
     )
     return {
+        **_away_notes(ctx),
         "agent": ctx.caller.email,
         "count": len(tickets),
         "by_priority": dict(
@@ -108,6 +119,16 @@ def run(ctx: SkillContext, start: object = None, **_: object) -> dict:
         "offset": start_at(start),  # the page to show: PAGE tickets from this index
         "live": live_error is None,
         "live_error": live_error,
+    }
+
+
+def _away_notes(ctx: SkillContext) -> dict:
+    """Whether the caller is away (until when), and the shift handovers of teammates whose
+    shift just ended (counts only: those tickets stay theirs)."""
+    away = AwayStore(ctx.stores.db).current(ctx.caller.email, ctx.at)
+    return {
+        "away_until": away.until if away else None,
+        "shift_notes": shift_notes(ctx.stores, ctx.caller, ctx.at),
     }
 
 

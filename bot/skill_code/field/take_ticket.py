@@ -10,6 +10,7 @@ from bot.clock import hours_between, parse_ts, ts
 from bot.errors import Conflict, NotFound
 from bot.runtime.roster import Roster
 from bot.skill_code.field.tickets import open_count
+from bot.stores.away import AwayStore
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def _handle(email: object) -> str:
     return "@" + str(email or "").split("@")[0]
 
 
-def _owner(ctx: SkillContext, row: dict | None) -> str:
+def owner_of(ctx: SkillContext, row: dict | None) -> str:
     """Who works the order now: the row's agent while they are an active field agent and
     the ticket is open or escalated (their escalation is still theirs), else nobody."""
     if row is None:
@@ -44,7 +45,7 @@ def _row(ctx: SkillContext, oid: str) -> dict | None:
 
 def _taken_first(ctx: SkillContext, oid: str) -> Conflict:
     row = _row(ctx, oid)
-    who = _owner(ctx, row) or str((row or {}).get("Assigned Agent") or "someone else")
+    who = owner_of(ctx, row) or str((row or {}).get("Assigned Agent") or "someone else")
     return Conflict(
         f"{oid} was taken by {_handle(who)} first, so nothing was changed. "
         "Say `my tickets` to see your own queue."
@@ -55,6 +56,12 @@ def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
     oid = ctx.order_id(order_id)
     for tool in ("read_config", "run_query", "read_my_queue", "update_my_ticket"):
         ctx.tool(tool)  # every tool declared before any read or write
+    away = AwayStore(ctx.stores.db).current(ctx.caller.email, ctx.at)
+    if away is not None:  # no new work while away: they said so themselves
+        raise Conflict(
+            f"You are marked away until {away.until[:16]} UTC, so {oid} stays where it is. "
+            "Say `back` first if you are working again."
+        )
     found = ctx.query("ecm-order-detail-v2", order_id=oid)
     order = found[0] if found else None
     if order is None:
@@ -75,7 +82,7 @@ def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
             "can assign it."
         )
     row = _row(ctx, oid)
-    owner = _owner(ctx, row)
+    owner = owner_of(ctx, row)
     if owner == ctx.caller.email.lower():
         raise Conflict(f"{oid} is already yours. Say `order {oid}` to open it.")
     if owner:
@@ -134,6 +141,10 @@ def run(ctx: SkillContext, order_id: object = None, **_: object) -> dict:
         "status": STATUS,
         "agent": ctx.caller.email,
         "previous_agent": str((row or {}).get("Assigned Agent") or ""),
+        # the move, as a reassignment's result says it: the follow-ups redraw the taker's
+        # DM queue and republish the App Home of both
+        "from": str((row or {}).get("Assigned Agent") or "").lower() or None,
+        "to": ctx.caller.email.lower(),
         "reason_code": code,
         "team": team,
         "amount": order.get("amount"),

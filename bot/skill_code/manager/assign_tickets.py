@@ -5,7 +5,8 @@ manager unpins it (``unpin ORDER_ID``) or the ticket ends. An agent outside the 
 team, or at or over capacity, is refused with ``NeedsConfirmation`` until the manager
 confirms (the word ``confirm`` before the reason in chat; ``confirm=True`` from a form).
 Assigning a RESOLVED, ESCALATED or CLOSED ticket reopens it (status ASSIGNED, audited as a
-reopen), so a ticket that came back is never left without an owner."""
+reopen), so a ticket that came back is never left without an owner. Assigning an open ticket to
+the agent who holds it pins it there (``keep``): confirming the owner is an override too."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def run(
         )
     reopening = row["Status"] not in OPEN_STATUSES
     if row["Assigned Agent"] == member.email and not reopening:
-        raise Conflict(f"{oid} is already assigned to {member.email}.")
+        return keep(ctx, oid, row, member, roster, reason)
     stamp = ts(ctx.at)
     changes = {
         "Assigned Agent": member.email,
@@ -123,6 +124,55 @@ def run(
         "stuck_reason": row["Stuck Reason"],
         "pinned": True,
         "confirmed": warnings,
+    }
+
+
+def keep(
+    ctx: SkillContext, oid: str, row: dict, member: Member, roster: Roster, reason: str
+) -> dict:
+    """A manager assigning a ticket to the agent who holds it confirms that owner: an override
+    too, so the ticket is pinned to them (nothing moves, no fit is judged: their load is the
+    same). The pin and its audit row go together, on the row as read: if it changed
+    meanwhile, nothing is written. Already pinned to them: refused, nothing to do."""
+    pins = Pins(ctx.stores.db)
+    pin = pins.get(oid)
+    if pin is not None and pin.holds(row) and pin.agent == member.email:
+        raise Conflict(
+            f"{oid} is already assigned and pinned to {member.email}, so nothing was changed. "
+            f"Say `unpin {oid}` to let triage place it again."
+        )
+    stamp = ts(ctx.at)
+    with ctx.transaction():
+        now_rows = ctx.workbook.read("Assignments", {"Order ID": oid})
+        now_row = now_rows[0] if now_rows else {}
+        if (now_row.get("Status"), now_row.get("Assigned Agent")) != (
+            row["Status"],
+            row["Assigned Agent"],
+        ):
+            raise Conflict(
+                f"{oid} changed while you were pinning it (it is {now_row.get('Status') or 'gone'} "
+                f"with {now_row.get('Assigned Agent') or 'nobody'} now), so nothing was changed."
+            )
+        pins.pin(oid, member.email, by=ctx.caller.email, reason=reason, at=stamp)
+        ctx.audit(
+            "pin",
+            oid,
+            {"pinned_to": pin.agent if pin else None},
+            {"pinned_to": member.email, "reason": reason, "kept_owner": True},
+        )
+    return {
+        "order_id": oid,
+        "from": member.email,
+        "from_slack_id": member.slack_id,
+        "to": member.email,
+        "to_slack_id": member.slack_id,
+        "reopened_from": None,
+        "reason": reason,
+        "priority": row["Priority"],
+        "stuck_reason": row["Stuck Reason"],
+        "pinned": True,
+        "kept": True,
+        "confirmed": [],
     }
 
 

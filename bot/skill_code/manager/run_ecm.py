@@ -1,6 +1,7 @@
 """run-ecm: the dashboard. Open tickets by status, priority, reason and agent; SLA breaches
 measured live from the warehouse; tickets resolved today with the median time to resolve; and
-the last triage (when, by whom, how it ended and the counts its summary showed)."""
+the last triage (when, by whom, how it ended and the counts its summary showed); who is away
+and today's handovers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from statistics import median
 
 from bot.clock import hours_between, parse_ts, ts
 from bot.runtime.skill_run import SkillContext
+from bot.stores.away import AwayStore
 
 OPEN = ("ASSIGNED", "IN_PROGRESS", "WAITING", "ESCALATED")
 
@@ -71,6 +73,17 @@ def run(ctx: SkillContext, **_: object) -> dict:
         "stuck_in_warehouse": sum(int(r["stuck_orders"]) for r in by_reason_wh),
         "not_on_sheet": len(set(pending) - {r["Order ID"] for r in rows}),
         "last_triage": last_triage(ctx),
+        **away_now(ctx),
+    }
+
+
+def away_now(ctx: SkillContext) -> dict:
+    """Who is away (until when) and today's handovers by kind (``bot/stores/away.py``)."""
+    store = AwayStore(ctx.stores.db)
+    away = sorted(store.away_at(ctx.at).values(), key=lambda a: (a.until, a.agent))
+    return {
+        "away": [{"agent": a.agent, "until": a.until} for a in away],
+        "handovers_today": store.count_by_kind(since=ts(ctx.at)[:10]),
     }
 
 

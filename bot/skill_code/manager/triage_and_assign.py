@@ -9,9 +9,13 @@ import time
 from collections import Counter
 
 from bot.bulk import collector_paused
+from bot.canary import shadow
+from bot.canary.diff import Placement
+from bot.canary.shadow import TriageInput
 from bot.clock import hours_between, parse_ts, ts
 from bot.runtime.roster import Roster
 from bot.runtime.skill_run import SkillContext
+from bot.stores.away import AwayStore
 from bot.stores.pins import Pins
 from bot.stores.workbook import OPEN_STATUSES, WAITING, RowUpdate
 from bot.triage.assign import Agent, plan_assignments
@@ -26,47 +30,87 @@ LISTED = 50
 ``full_lists`` (``ecm-bot triage --json``) lists them all."""
 
 
-def run(ctx: SkillContext, dry_run: bool = False, full_lists: bool = False, **_: object) -> dict:
-    """Run triage under a lock, so a second concurrent triage is refused."""
+def run(
+    ctx: SkillContext,
+    dry_run: bool = False,
+    full_lists: bool = False,
+    shadow_input: TriageInput | None = None,
+    **_: object,
+) -> dict:
+    """Run triage under a lock, so a second concurrent triage is refused. A real run whose
+    skill has a shadow candidate then runs it on the same input (``bot.canary.shadow``); a
+    candidate's shadow run (``shadow_input``) is a dry run on that input, with its plan."""
     for tool in ("read_pending_list", "score_orders", "assign_orders", "read_roster"):
         ctx.tool(tool)
+    if shadow_input is not None:
+        plan: dict[str, Placement] = {}
+        summary = triage(ctx, True, None, shadow_input, plan)
+        return {**summary, "plan": plan}
+    shadowed = shadow.wanted(ctx, dry_run)
     state = ctx.stores.state
     ttl = ctx.skill.config.runtime.timeout * 2
     taken = state.acquire_lock(LOCK, ctx.caller.email, ttl)
     if taken.took_over:
         state.fail_unfinished_runs(taken.took_over)
     state.start_triage_run(ctx.execution_id, ctx.workflow_id, ctx.caller.email, dry_run)
+    given: TriageInput | None = None
+    placements: dict[str, Placement] | None = None
     try:
         with collector_paused():  # hundreds of thousands of rows and scores, no cycles
-            summary = triage(ctx, dry_run, None if full_lists else LISTED)
+            if shadowed:
+                given, placements = read_input(ctx), {}
+            summary = triage(ctx, dry_run, None if full_lists else LISTED, given, placements)
         if taken.took_over:
             summary["recovered"] = f"Took over: {taken.took_over}."
         state.finish_triage_run(ctx.execution_id, "done", summary["counts"])
-        return summary
     except BaseException:
         state.finish_triage_run(ctx.execution_id, "failed", {})
         raise
     finally:
         state.release_lock(LOCK, ctx.caller.email)
+    if given is not None and placements is not None:  # the live run has committed
+        summary["canary"] = shadow.after_live(ctx, given, placements)
+    return summary
 
 
-def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dict:
+def read_input(ctx: SkillContext) -> TriageInput:
+    """What a triage reads: the pending list, the tabs and the pins (one request each)."""
+    return TriageInput(
+        ctx.query("ecm-pending-list"),
+        ctx.workbook.read_many(["Agents", "Assignments", "Escalations"]),
+        Pins(ctx.stores.db).all(),
+    )
+
+
+def triage(
+    ctx: SkillContext,
+    dry_run: bool,
+    listed: int | None = LISTED,
+    given: TriageInput | None = None,
+    placements: dict[str, Placement] | None = None,
+) -> dict:
+    """One triage, on ``given`` input when it was read already (a shadow run gets its live
+    run's); ``placements`` is filled with the plan: every order's agent and priority."""
     steps = _Steps()
     moment = ctx.at
-    pending = ctx.query("ecm-pending-list")
+    pending = ctx.query("ecm-pending-list") if given is None else given.pending
     steps.done("read_pending")
     reasons = ctx.resources.stuck_reasons()
     scoring = ctx.resources.scoring()
     scorer = Scorer(scoring)
-    tabs = ctx.workbook.read_many(["Agents", "Assignments", "Escalations"])  # one request
+    if given is None:
+        tabs = ctx.workbook.read_many(["Agents", "Assignments", "Escalations"])  # one request
+    else:
+        tabs = given.tabs
     roster = Roster(tabs["Agents"])
+    away = AwayStore(ctx.stores.db).away_at(moment)  # they get no new tickets
     agents = [
-        Agent(m.email, m.specializations, m.capacity, m.active, m.on_shift(moment))
+        Agent(m.email, m.specializations, m.capacity, m.active, m.on_shift(moment), m.email in away)
         for m in roster.field_agents()
     ]
     rows = {r["Order ID"]: r for r in tabs["Assignments"]}
     escalated_before = {r["Order ID"] for r in tabs["Escalations"]}
-    pins = Pins(ctx.stores.db).all()
+    pins = Pins(ctx.stores.db).all() if given is None else given.pins
     steps.done("read_tabs")
 
     reopen_after = {**REOPEN_AFTER_HOURS, **(scoring.get("reopen_after_hours") or {})}
@@ -110,6 +154,8 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
     plan = plan_assignments(tickets, agents, current, scoring["priority_weights"], pinned)
     steps.done("plan")
     explained = _Explained(scorer, orders)
+    if placements is not None:
+        placements.update(_placements(plan, orders, explained))
     stamp, appends, updates, escalations = ts(moment), [], [], []
     for oid, email in plan.assigned.items():
         info, row = orders[oid], rows.get(oid)
@@ -231,6 +277,14 @@ def triage(ctx: SkillContext, dry_run: bool, listed: int | None = LISTED) -> dic
         "rows_written": 0 if dry_run else len(appends) + len(updates) + len(escalations),
     }
     return summary
+
+
+def _placements(plan, orders: dict[str, Scored], explained) -> dict[str, Placement]:
+    """Every scored order's place in ``plan``: its agent ("" unassigned) and priority."""
+    out = {oid: Placement("", info.priority, info.score) for oid, info in orders.items()}
+    for oid, email in plan.assigned.items():
+        out[oid] = Placement(email, out[oid].priority, out[oid].score, explained[oid].why)
+    return out
 
 
 class _Steps:

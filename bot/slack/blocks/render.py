@@ -6,6 +6,7 @@ into one message (or an App Home budget) with a line saying what was left out.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.present.model import (
@@ -43,17 +44,36 @@ from bot.slack.blocks.kit import (
 )
 
 SlackIds = Callable[[str], "str | None"]
-"""A member's Slack ID by email (None when unknown: the mention falls back to @handle)."""
+"""A member's Slack ID by email (None when unknown: the mention falls back to @handle), and
+a channel's id by ``#name`` (None when unknown: the name stays plain text)."""
+
+
+CHANNEL_NAME = re.compile(r"(?<![\w#/])#([a-z0-9][a-z0-9_-]{0,79})(?![\w-])")
+"""A channel name in plain text (``#ecm-payments``); Slack's names are lower case."""
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,30}")
+
+
+def link_channels(text: str, ids: SlackIds | None) -> str:
+    """Escaped text with each ``#name`` that ``ids("#name")`` knows as a channel link
+    (``<#C0123>``); an unknown name stays as it is."""
+    if not ids or "#" not in text:
+        return text
+
+    def link(found: re.Match) -> str:
+        channel = ids("#" + found.group(1))
+        return f"<#{channel}>" if channel and _CHANNEL_ID.fullmatch(channel) else found.group(0)
+
+    return CHANNEL_NAME.sub(link, text)
 
 
 def mrkdwn(ln: Line, ids: SlackIds | None = None) -> str:
-    """A line as escaped mrkdwn: *bold*, `code`, and mentions."""
+    """A line as escaped mrkdwn: *bold*, `code`, mentions, and channel names as links."""
     out = []
     for part in ln:
         if isinstance(part, Mention):
             out.append(mention(part.email, ids(part.email) if ids else None))
         elif part.style == "plain" or not part.text:
-            out.append(escape(part.text))
+            out.append(link_channels(escape(part.text), ids))
         else:
             mark = "*" if part.style == "bold" else "`"
             out.append(f"{mark}{escape(part.text)}{mark}")
@@ -86,7 +106,7 @@ def _menu(menu: tuple[Action, ...]) -> dict | None:
     }
 
 
-def element_blocks(element: Element, index: int, ids: SlackIds | None = None) -> list[dict]:
+def element_blocks(element: Element, index: int | str, ids: SlackIds | None = None) -> list[dict]:
     """The blocks of one element (its position makes its block ids unique)."""
     if isinstance(element, Heading):
         return [header(element.text)]

@@ -23,6 +23,7 @@ from bot.slack.listeners.common import (
     view_meta,
     view_order_id,
 )
+from bot.slack.listeners.manager_actions import refresh_list
 
 
 def note_button(value: str) -> tuple[str, str]:
@@ -191,6 +192,7 @@ def register(app: App, sc: SlackContext) -> None:
     def on_take(ack, body, action, respond):
         ack()
         run_on_order(sc, body, action, respond, "ticket_take")
+        refresh_list(sc, body)  # a Take in a Show all modal: its page, redrawn
 
     @app.action("escalation_ack")
     def on_acknowledge(ack, body, action, respond):

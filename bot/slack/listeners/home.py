@@ -1,6 +1,7 @@
-"""App Home: field agents see their queue; managers the dashboard, with Refresh (republish),
-See all and Details (modals), Assign… (the override form) and Run triage. A Home click has no
-channel and no response_url, so a refusal or an apology goes to the clicker's DM."""
+"""App Home: field agents see their queue and what they can take (Check again republishes);
+managers the dashboard, with Refresh (republish), See all and Details (modals), Assign… (the
+override form) and Run triage. A Home click has no channel and no response_url, so a refusal
+or an apology goes to the clicker's DM."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ def register(app: App, sc: SlackContext) -> None:
 
     @app.action("home_refresh")
     def on_refresh(ack, body):
+        ack()
+        safely(to_dm(body), lambda: publish_home(sc, body["user"]["id"], TRIGGER))
+
+    @app.action("home_takeable")
+    def on_check_again(ack, body):
+        """Check again what the field agent can take: their Home, republished."""
         ack()
         safely(to_dm(body), lambda: publish_home(sc, body["user"]["id"], TRIGGER))
 

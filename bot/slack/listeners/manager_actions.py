@@ -1,19 +1,23 @@
 """Manager buttons: View Dashboard, Override Assignment (a modal, re-checked on submit; an
 agent who doesn't fit pushes a confirmation step, and nothing is written before it),
-Reassign…, and Run triage from App Home."""
+Reassign… / Assign…, Show all on the triage lists (a modal, paged in place), and Run triage
+from App Home."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from slack_bolt import App
 
-from bot.errors import EcmError, InputError, NeedsConfirmation
+from bot.errors import AccessDenied, EcmError, InputError, NeedsConfirmation
+from bot.present import present_result
+from bot.runtime.dispatch import refusal
 from bot.runtime.executor import execute
 from bot.runtime.roster import Roster
 from bot.slack import views
 from bot.slack.app_state import SlackContext
-from bot.slack.delivery import ReplyTarget, deliver
+from bot.slack.delivery import ReplyTarget, deliver, roster_ids
 from bot.slack.listeners.common import (
     TRIGGER,
     action_channel,
@@ -44,12 +48,65 @@ def open_override(sc: SlackContext, body, order_id: str | None) -> None:
             "channel": (body.get("channel") or {}).get("id"),
             "thread_ts": message.get("thread_ts") or message.get("ts"),
         }
-        sc.client.views_open(
-            trigger_id=body["trigger_id"],
-            view=views.override_modal(agents, order_id, json.dumps(meta)),
-        )
+        form = views.override_modal(agents, order_id, json.dumps(meta))
+        if (body.get("view") or {}).get("type") == "modal":  # Assign… in a list modal
+            sc.client.views_push(trigger_id=body["trigger_id"], view=form)
+        else:
+            sc.client.views_open(trigger_id=body["trigger_id"], view=form)
 
     safely(reply, work)
+
+
+def list_reply(sc: SlackContext, body) -> Callable[[str], object]:
+    """Where a list's refusal or apology goes: the clicker's DM from a modal or App Home
+    (no response_url there), else privately where they clicked."""
+    if body.get("view") or not body.get("channel"):
+        return lambda text: sc.dm(body["user"]["id"], text)
+    return ephemeral(sc, body)
+
+
+def show_list(sc: SlackContext, body, value: str, control: str) -> None:
+    """Show all (``control`` = unowned_all: a modal over the click) and its paging
+    (unowned_page: the modal updated in place): the page of the list ``value`` names
+    (``unassigned`` or ``escalated``, ``:start`` for a later page), run by the skill whose
+    config claims ``control``. A field agent is told, privately, that it is a manager's."""
+    which, _, start = value.partition(":")
+    reply = list_reply(sc, body)
+
+    def work() -> None:
+        caller = sc.identity.resolve(body["user"]["id"])
+        skill = sc.registry.for_slack(control)
+        args = {"which": which, "start": start or "1"}
+        try:
+            result = execute(sc.registry, sc.stores(), skill.name, caller, args, trigger=TRIGGER)
+        except AccessDenied:
+            if skill.role in caller.roles:
+                raise
+            reply(f"🙅 {refusal(sc.registry, caller.roles, skill)}")  # the denial is recorded
+            return
+        ids = roster_ids(sc)
+        meta = json.dumps({"which": which, "start": result.data["start"]})
+        title = "Unassigned" if which == "unassigned" else "Escalated"
+        modal = views.list_modal(
+            f"{title} ({result.data['total']})", present_result(result), ids, meta
+        )
+        shown = body.get("view") or {}
+        if shown.get("callback_id") == views.LIST_CALLBACK:
+            sc.client.views_update(view_id=shown["id"], view=modal)
+        else:
+            sc.client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    safely(reply, work)
+
+
+def refresh_list(sc: SlackContext, body) -> None:
+    """After a Take in a list modal: the same page again, the order now taken."""
+    shown = body.get("view") or {}
+    if shown.get("callback_id") != views.LIST_CALLBACK:
+        return
+    meta = view_meta(shown)
+    value = f"{meta.get('which') or 'unassigned'}:{meta.get('start') or 1}"
+    show_list(sc, body, value, "unowned_page")
 
 
 def register(app: App, sc: SlackContext) -> None:
@@ -69,6 +126,17 @@ def register(app: App, sc: SlackContext) -> None:
             deliver(sc, result, caller, target)
 
         safely(reply, work)
+
+    @app.action("unowned_all")
+    def on_show_all(ack, body, action):
+        ack()
+        show_list(sc, body, str(action.get("value") or "unassigned"), "unowned_all")
+
+    @app.action("unowned_page")
+    @app.action("unowned_back")
+    def on_list_page(ack, body, action):
+        ack()
+        show_list(sc, body, str(action.get("value") or "unassigned"), action["action_id"])
 
     @app.action("override_open")
     def on_override_open(ack, body):
