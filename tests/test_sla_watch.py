@@ -155,6 +155,14 @@ def test_without_slack_the_cli_says_nothing_was_sent_and_claims_nothing(triaged)
 
 
 def test_two_processes_running_the_watch_at_once_send_each_notice_once(triaged, slack):
+    """Both passes at once: each SLA notice goes once, and a due snooze wakes once with one DM."""
+    from test_snooze import back_dms, snooze
+
+    oid = triaged.tickets_of(SARAH)[0]["Order ID"]
+    snooze(triaged, oid, duration="1m")
+    triaged.stores.db.execute(  # its minute is over (a given clock, no sleep)
+        "UPDATE ticket_snoozes SET until_at = ? WHERE order_id = ?", ["2026-01-01 00:00:00", oid]
+    )
     env = {
         "PATH": "/usr/bin:/bin",
         "ECM_DATA_DIR": str(triaged.path),
@@ -171,6 +179,8 @@ def test_two_processes_running_the_watch_at_once_send_each_notice_once(triaged, 
     sent = [(n["order_id"], n["kind"]) for out in outs for n in out["notices"]]
     assert sent and len(sent) == len(set(sent))
     assert len(NoticeLog(triaged.stores.db).sent()) >= len(sent)
+    assert [o for out in outs for o in out["woken"]] == [oid]  # one process woke it
+    assert len(back_dms(slack)) == 1
 
 
 def test_a_claim_left_unsent_by_a_dead_process_is_sent_after_its_lease(triaged, slack):
