@@ -20,6 +20,7 @@ from bot.slack.app_state import SlackContext
 from bot.slack.blocks.kit import MAX_TITLE, MAX_VIEW_BLOCKS, context, escape, plain, section
 from bot.slack.blocks.render import SlackIds, fit
 from bot.slack.posting import slack_ids
+from bot.stores.away import AwayStore
 from bot.stores.slack_messages import SlackMessages
 
 TRIGGER = "slack"
@@ -37,14 +38,17 @@ def publish_home(sc: SlackContext, user_id: str, trigger: str = TRIGGER) -> None
     queue = dashboard = None
     # the skill App Home shows for each role is the one whose config says so
     field = sc.registry.home("field") if "field" in caller.roles else None
-    takeable = None
+    takeable = away_until = None
+    if "field" in caller.roles:  # Away…, or I'm back while away
+        away = AwayStore(stores.db).current(caller.email, now())
+        away_until = away.until if away else ""
     if field:
         queue = present_result(execute(sc.registry, stores, field.name, caller, trigger=trigger))
         takeable = takeable_view(sc, caller, trigger)
     if "manager" in caller.roles:
         dashboard = manager_home(dashboard_data(sc, caller, trigger))
     ids = slack_ids(Roster.load(stores.workbook), sc.channels)
-    view = views.home_view(caller.roles, queue, dashboard, ids, takeable)
+    view = views.home_view(caller.roles, queue, dashboard, ids, takeable, away_until)
     sc.client.views_publish(user_id=user_id, view=view)
 
 

@@ -146,6 +146,33 @@ def snooze_modal(order_id: str, private_metadata: str) -> dict:
     return _modal("snooze_submit", "Snooze ticket", "Snooze", blocks, private_metadata)
 
 
+AWAY_HINT = "tomorrow, 17:00 or 2026-12-03 09:00"
+
+
+def away_modal(timezone: str, private_metadata: str = "") -> dict:
+    """The Away… form from App Home: until when (in the agent's own time zone); the open
+    tickets are handed over when it is submitted."""
+    until = _text_input("until")
+    until["placeholder"] = plain(AWAY_HINT, 150)
+    blocks = [
+        section(
+            "Until you are back you get no new tickets, and your open ones go to colleagues "
+            "who have room (pinned ones stay, the managers decide)."
+        ),
+        _input("until", f"Away until ({AWAY_HINT}; your time zone, {timezone})", until),
+    ]
+    return _modal("away_submit", "Going away", "Set away", blocks, private_metadata)
+
+
+def away_actions(away_until: str) -> dict:
+    """App Home's Away… button, or I'm back while the agent is away (until ``away_until``)."""
+    if away_until:
+        back = "End your away and take new tickets again"
+        return actions("home_away", button("I'm back", "home_back", "back", "primary", back))
+    label = "Set yourself away until a time and hand your open tickets over"
+    return actions("home_away", button("Away…", "home_away", "away", None, label))
+
+
 FIELD_RESERVE = 12
 """App Home blocks kept for the queue of someone who is both a manager and a field agent."""
 MANAGER_MORE = "… {} more breaches: press See all".format
@@ -162,13 +189,15 @@ def home_view(
     dashboard: View | None,
     ids: SlackIds | None = None,
     takeable: View | None = None,
+    away_until: str | None = None,
 ) -> dict:
     """App Home, the one builder of it: for managers their dashboard (``dashboard``, the view
     ``bot.present.home.manager_home`` makes: counts, last triage, Refresh / See all / Run
     triage, the SLA breaches as rows), for field agents their queue and, below it, the
     unassigned orders they can take now (``takeable``), each cut to fit the Home's 100 blocks
-    in order, saying how to see the rest. A manager whose dashboard could
-    not be built gets a hint and Run triage."""
+    in order, saying how to see the rest; a field agent's Home starts with Away… (or I'm back
+    while away, ``away_until`` set) unless ``away_until`` is None. A manager whose dashboard
+    could not be built gets a hint and Run triage."""
     blocks: list[dict] = []
     if "manager" in roles:
         room = MAX_VIEW_BLOCKS - (FIELD_RESERVE if "field" in roles else 0)
@@ -180,6 +209,8 @@ def home_view(
     if "field" in roles:
         if blocks:
             blocks.append({"type": "divider"})
+        if away_until is not None:
+            blocks.append(away_actions(away_until))
         if queue is None:
             blocks.append(section("📋 Say `my tickets` in a DM to see your queue."))
         else:

@@ -1,4 +1,5 @@
-"""Field buttons and modals (Details, Resolve, Escalate, Snooze), Take and Acknowledge on
+"""Field buttons and modals (Details, Resolve, Escalate, Snooze, App Home's Away… and I'm
+back), Take and Acknowledge on
 work nobody owns yet (the triage lists, the escalation post), and the Confirm/Cancel of a
 write proposed from free text."""
 
@@ -14,6 +15,7 @@ from bot.runtime.executor import execute
 from bot.slack import views
 from bot.slack.app_state import SlackContext
 from bot.slack.delivery import ReplyTarget, deliver, say, send
+from bot.slack.home_tab import publish_home
 from bot.slack.listeners.common import (
     TRIGGER,
     action_channel,
@@ -106,6 +108,75 @@ def submit_snooze(sc: SlackContext, ack, body, view) -> None:
     safely(lambda t: None, lambda: deliver(sc, result, caller, ReplyTarget.in_channel(channel)))
 
 
+def open_away(sc: SlackContext, body) -> None:
+    """App Home's Away…: the form asking until when, in the agent's own time zone."""
+    user = body["user"]["id"]
+
+    def work() -> None:
+        caller = sc.identity.resolve(user)
+        modal = views.away_modal(caller.timezone or "UTC")
+        sc.client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    safely(lambda text: sc.dm(user, text), work)
+
+
+def _field_error(exc: EcmError) -> str:
+    """A refusal short enough for a modal field: its first sentence and the form's hint."""
+    text = str(exc)
+    if len(text) <= 150:
+        return text
+    return f"{text.split('. ')[0][:100]}. Try {views.AWAY_HINT}."
+
+
+def submit_away(sc: SlackContext, ack, body, view) -> None:
+    """Run the skill whose config claims the Away form with its time: a time it can't read
+    (or any refusal) is shown under the field, changing nothing; the last agent on shift is
+    told in the form that nothing moved. Then the answer in their DM, the skill's
+    follow-ups (the handover DMs) and their App Home again."""
+    user = body["user"]["id"]
+    try:
+        caller = sc.identity.resolve(user)
+        skill = sc.registry.for_slack(view["callback_id"]).name
+        args = {"until": view_input(view, "until") or ""}
+        result = execute(sc.registry, sc.stores(), skill, caller, args, trigger=TRIGGER)
+    except EcmError as exc:
+        ack(response_action="errors", errors={"until": _field_error(exc)})
+        return
+    if result.data.get("refused"):
+        teams = ", ".join(result.data.get("uncovered") or [])
+        text = (
+            f"Sorry, you are the last agent on shift for {teams}, so nothing moved and you "
+            "are not away. I've told the ECM managers; they can set it for you if someone "
+            "can cover."
+        )
+        ack(response_action="update", view=views.notice_modal("Not away yet", text))
+    else:
+        ack()
+    target = ReplyTarget.direct(user)
+
+    def after() -> None:
+        deliver(sc, result, caller, target)
+        publish_home(sc, user, TRIGGER)
+
+    safely(say(sc, target), after)
+
+
+def run_back(sc: SlackContext, body) -> None:
+    """App Home's I'm back: the skill whose config claims ``home_back`` ends the away; the
+    answer (or why not) in their DM, then their App Home again."""
+    user = body["user"]["id"]
+    target = ReplyTarget.direct(user)
+
+    def work() -> None:
+        caller = sc.identity.resolve(user)
+        skill = sc.registry.for_slack("home_back").name
+        result = execute(sc.registry, sc.stores(), skill, caller, {"back": ""}, trigger=TRIGGER)
+        deliver(sc, result, caller, target)
+        publish_home(sc, user, TRIGGER)
+
+    safely(say(sc, target), work)
+
+
 def run_on_order(sc: SlackContext, body, action, respond, control: str) -> None:
     """Run the skill whose config claims the button ``control`` on the clicked order; the
     answer (done, or a refusal in plain words) is private to the clicker, and the skill's
@@ -187,6 +258,20 @@ def register(app: App, sc: SlackContext) -> None:
     @app.view("snooze_submit")
     def on_snooze_submit(ack, body, view):
         submit_snooze(sc, ack, body, view)
+
+    @app.action("home_away")
+    def on_away_button(ack, body):
+        ack()
+        open_away(sc, body)
+
+    @app.view("away_submit")
+    def on_away_submit(ack, body, view):
+        submit_away(sc, ack, body, view)
+
+    @app.action("home_back")
+    def on_back_button(ack, body):
+        ack()
+        run_back(sc, body)
 
     @app.action("ticket_take")
     def on_take(ack, body, action, respond):
