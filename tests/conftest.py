@@ -172,6 +172,23 @@ def slack(triaged, monkeypatch):
 
 
 @pytest.fixture
+def untriaged_slack(demo, monkeypatch):
+    """As ``slack``, on the seeded demo before any triage (so the first triage threads every
+    agent)."""
+    from fake_slack import FakeSlack
+    from slack_harness import serve_bot
+
+    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    fake = FakeSlack().start()
+    served = serve_bot(demo.registry, demo.path, fake)
+    served.demo = demo
+    yield served
+    served.stop()
+    fake.stop()
+
+
+@pytest.fixture
 def on_engine(engine_env, tmp_path, registry, monkeypatch) -> Demo:
     """60 seeded orders, triaged once, on each engine of the system of record (the engine's
     variables also set in the environment, for code that opens its own stores)."""

@@ -224,3 +224,21 @@ def serve_bot(registry, data_dir, fake, assistant=None, **settings) -> ServedApp
     served = ServedApp(app, fake)
     served.sc = sc
     return served
+
+
+def notifier(fake, escalation_channel: str = "CESCALATE"):
+    """The SLA watch's SlackNotifier against ``fake``: the same client and retries as the
+    bot's, without the back-off sleeps."""
+    from slack_sdk.http_retry.builtin_interval_calculators import (
+        FixedValueRetryIntervalCalculator,
+    )
+
+    from bot.slack.app import web_client
+    from bot.slack.notices import SlackNotifier
+    from bot.slack.settings import SlackSettings
+
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": fake.url}
+    client = web_client(SlackSettings.from_env(env))
+    for handler in client.retry_handlers:
+        handler.interval_calculator = FixedValueRetryIntervalCalculator(0.0)
+    return SlackNotifier(client, escalation_channel)

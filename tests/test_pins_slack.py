@@ -12,7 +12,6 @@ import pytest
 import yaml
 from conftest import SARAH
 from fake_slack import FakeSlack
-from slack_harness import serve_bot
 from test_slack_blocks import assert_view_within_limits, assert_within_limits, sdk_validates
 
 from bot.stores.pins import Pins
@@ -29,16 +28,9 @@ TEAMS = {
 
 
 @pytest.fixture
-def slack(demo, monkeypatch):
+def slack(untriaged_slack):
     """The app on seeded, not yet triaged data (embedded SQLite)."""
-    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
-        monkeypatch.delenv(var, raising=False)
-    fake = FakeSlack().start()
-    served = serve_bot(demo.registry, demo.path, fake)
-    served.demo = demo
-    yield served
-    served.stop()
-    fake.stop()
+    return untriaged_slack
 
 
 def triage_in_channel(slack, channel: str = "COPS") -> None:

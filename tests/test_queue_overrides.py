@@ -8,15 +8,21 @@ and both engines of the system of record where the state is the point."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 from conftest import MANAGER, SARAH
 from fake_sheets import FakeSheets
-from fake_slack import FakeSlack
-from slack_harness import serve_bot
-from test_pins_slack import assert_every_payload_valid, dms_to, triage_in_channel, updates_of
+from test_pins_slack import (
+    JAMES,
+    JAMES_ID,
+    MAYA,
+    SARAH_ID,
+    TEAMS,
+    assert_every_payload_valid,
+    dms_to,
+    triage_in_channel,
+    updates_of,
+)
 from test_snooze_slack import NOTE, values
 from test_take_slack import (  # noqa: F401 - short_staffed is a fixture
     agents_for,
@@ -34,27 +40,11 @@ from bot.stores.slack_messages import SlackMessages
 from bot.stores.workbook import TAB_COLUMNS
 from bot.sync.sheets_sync import SheetSync
 
-MAYA, SARAH_ID, JAMES_ID = "U0MAYA0001", "U0SARAH003", "U0JAMES007"
-JAMES = "james.ops@example.com"  # works ops only
-TEAMS = {
-    code: entry["team"]
-    for code, entry in yaml.safe_load(
-        (Path(__file__).resolve().parents[1] / "shared/config/stuck-reasons.yaml").read_text()
-    )["reasons"].items()
-}
-
 
 @pytest.fixture
-def slack(demo, monkeypatch):
+def slack(untriaged_slack):
     """The app on seeded, not yet triaged data: the first triage threads every agent."""
-    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
-        monkeypatch.delenv(var, raising=False)
-    fake = FakeSlack().start()
-    served = serve_bot(demo.registry, demo.path, fake)
-    served.demo = demo
-    yield served
-    served.stop()
-    fake.stop()
+    return untriaged_slack
 
 
 def owner(demo, oid: str) -> str:

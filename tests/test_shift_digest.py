@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import SARAH, Demo
 from fake_slack import FakeSlack
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_harness import notifier
 
 from bot.cli.sla_cmd import sla_pass
 from bot.clock import ts
@@ -20,9 +20,6 @@ from bot.present import present
 from bot.present.text import to_text
 from bot.runtime.roster import Roster, member_from_row
 from bot.sla.digest import WINDOW, digest_pass, last_shift_end, shift_notes
-from bot.slack.app import web_client
-from bot.slack.notices import SlackNotifier
-from bot.slack.settings import SlackSettings
 from bot.stores.away import AwayStore
 from bot.stores.factory import open_stores
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
@@ -37,14 +34,6 @@ def fake():
     served = FakeSlack().start()
     yield served
     served.stop()
-
-
-def notifier(fake: FakeSlack) -> SlackNotifier:
-    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": fake.url}
-    client = web_client(SlackSettings.from_env(env))
-    for handler in client.retry_handlers:  # the same retries, without the back-off sleeps
-        handler.interval_calculator = FixedValueRetryIntervalCalculator(0.0)
-    return SlackNotifier(client, "CESCALATE")
 
 
 def digests_to(fake: FakeSlack, user: str) -> list[str]:

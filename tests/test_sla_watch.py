@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import SARAH
 from fake_slack import FakeSlack
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_harness import notifier
 
 from bot.clock import parse_ts
 from bot.errors import EcmError
@@ -22,9 +22,6 @@ from bot.paths import CONFIG_DIR
 from bot.resources import load_yaml
 from bot.sla.policy import load_policy
 from bot.sla.watch import CLAIM_LEASE, NoticeLog, Ticket, plan, run_pass
-from bot.slack.app import web_client
-from bot.slack.notices import SlackNotifier
-from bot.slack.settings import SlackSettings
 
 POLICY = load_policy()
 REASONS = load_yaml(CONFIG_DIR / "stuck-reasons.yaml")["reasons"]
@@ -105,14 +102,6 @@ def slack():
     fake = FakeSlack().start()
     yield fake
     fake.stop()
-
-
-def notifier(fake) -> SlackNotifier:
-    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": fake.url}
-    client = web_client(SlackSettings.from_env(env))
-    for handler in client.retry_handlers:  # the same retries, without the back-off sleeps
-        handler.interval_calculator = FixedValueRetryIntervalCalculator(0.0)
-    return SlackNotifier(client, "CESCALATE")
 
 
 def test_one_pass_sends_each_ticket_its_newest_notice_and_a_second_pass_nothing(triaged, slack):

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from conftest import DINESH, MANAGER, SARAH, Demo
 from fake_slack import FakeSlack
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_harness import notifier
 
 from bot.cli.sla_cmd import sla_pass
 from bot.clock import parse_ts
@@ -25,9 +25,6 @@ from bot.resources import load_yaml
 from bot.sla.policy import load_policy
 from bot.sla.wake import wake_pass
 from bot.sla.watch import run_pass
-from bot.slack.app import web_client
-from bot.slack.notices import SlackNotifier
-from bot.slack.settings import SlackSettings
 from bot.stores.factory import open_stores
 from bot.stores.snoozes import Snoozes
 from bot.stores.workbook import RowUpdate
@@ -40,14 +37,6 @@ def slack():
     fake = FakeSlack().start()
     yield fake
     fake.stop()
-
-
-def notifier(fake: FakeSlack) -> SlackNotifier:
-    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": fake.url}
-    client = web_client(SlackSettings.from_env(env))
-    for handler in client.retry_handlers:  # the same retries, without the back-off sleeps
-        handler.interval_calculator = FixedValueRetryIntervalCalculator(0.0)
-    return SlackNotifier(client, "CESCALATE")
 
 
 def row_of(demo: Demo, oid: str) -> dict:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fake_slack import FakeSlack
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_harness import notifier
 
 from bot.clock import parse_ts
 from bot.doctor import check_roster
@@ -18,9 +18,6 @@ from bot.resources import load_yaml
 from bot.runtime.roster import member_from_row
 from bot.sla.policy import load_policy
 from bot.sla.watch import run_pass
-from bot.slack.app import web_client
-from bot.slack.notices import SlackNotifier
-from bot.slack.settings import SlackSettings
 from bot.stores.workbook import OPEN_STATUSES, RowUpdate
 from bot.sync.edits import check_edit
 from bot.triage.assign import Agent, Ticket, plan_assignments
@@ -131,14 +128,6 @@ def slack():
     fake = FakeSlack().start()
     yield fake
     fake.stop()
-
-
-def notifier(fake) -> SlackNotifier:
-    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": fake.url}
-    client = web_client(SlackSettings.from_env(env))
-    for handler in client.retry_handlers:
-        handler.interval_calculator = FixedValueRetryIntervalCalculator(0.0)
-    return SlackNotifier(client, "CESCALATE")
 
 
 def open_ticket(triaged, priority: str) -> tuple[dict, datetime]:
