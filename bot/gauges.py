@@ -97,12 +97,11 @@ class BusinessGauges:
     @classmethod
     def for_registry(cls, registry, env: Mapping[str, str] = os.environ) -> BusinessGauges:
         """The gauges of ``registry``'s skills over the configured database."""
-        import yaml
-
         from bot.db import open_database
         from bot.paths import CONFIG_DIR, data_dir
+        from bot.yaml_safe import parse_yaml
 
-        reasons = yaml.safe_load((CONFIG_DIR / "stuck-reasons.yaml").read_text("utf-8"))
+        reasons = parse_yaml((CONFIG_DIR / "stuck-reasons.yaml").read_text("utf-8"))
         sla = {
             code: float(r["sla_hours"])
             for code, r in (reasons.get("reasons") or {}).items()

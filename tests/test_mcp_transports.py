@@ -1,6 +1,8 @@
-"""The MCP server over its two transports with the SDK's own client, on both engines:
-stdio (``python -m bot mcp`` in a subprocess, the token in ECM_MCP_TOKEN) and Streamable
-HTTP (uvicorn on 127.0.0.1, bearer tokens checked by the SDK's token verifier). A field
+"""The MCP server over its two transports with the SDK's own client: stdio (``python -m bot
+mcp`` in a subprocess, the token in ECM_MCP_TOKEN) on SQLite, and Streamable HTTP (uvicorn
+on 127.0.0.1, bearer tokens checked by the SDK's token verifier) on both engines. (The
+transport does not touch the engine; a subprocess opening PostgreSQL from its environment is
+what tests/test_replicas.py runs, so stdio runs once: five server processes.) A field
 token lists no manager tool and sees only its own tickets; a manager token lists triage and
 no field write tool; a bad token is refused and recorded; writes happen only when allowed,
 and are audited."""
@@ -98,6 +100,7 @@ def stdio(demo, token: str | None, writes: bool = False) -> Client:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("engine_env", ["sqlite"], indirect=True)
 async def test_over_stdio(engine):
     await check_roles(lambda token: stdio(engine, token), engine)
     seen = len(engine.stores.state.denials())

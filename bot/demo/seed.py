@@ -18,13 +18,12 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 
-import yaml
-
 from bot.bulk import collector_paused
 from bot.clock import now as utcnow
 from bot.paths import CONFIG_DIR
 from bot.stores.sqlite_warehouse import WAREHOUSE_SCHEMA
 from bot.stores.workbook import RowUpdate, Workbook
+from bot.yaml_safe import parse_yaml
 
 ROSTER = [
     # email, name, slack id, role, specializations, capacity, active
@@ -200,7 +199,7 @@ def order_rows(n: int, seed: int, now: datetime) -> Iterator[tuple]:
     order IDs already used."""
     rng = random.Random(seed)
     draw = Draws(rng)
-    reasons = list(yaml.safe_load((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"])
+    reasons = list(parse_yaml((CONFIG_DIR / "stuck-reasons.yaml").read_text("utf-8"))["reasons"])
     corridors, weights = list(CORRIDORS), [c[1] for c in CORRIDORS.values()]
     moment = now.astimezone(UTC).replace(tzinfo=None)  # naive UTC: formatting is then cheap
     seen: set[str] = set()

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import SkillConfigError
 from bot.paths import CONFIG_DIR
+from bot.yaml_safe import parse_yaml
 
 CATALOG_FILE = CONFIG_DIR / "model-lifecycle.yaml"
 WARN_DAYS = 60  # Anthropic gives at least 60 days' notice before a retirement
@@ -55,7 +56,7 @@ class Catalog(_Strict):
 @functools.lru_cache(maxsize=8)
 def _load(path: Path, mtime: float) -> Catalog:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SkillConfigError(path, f"not valid YAML: {exc}") from exc
     try:

@@ -1,5 +1,5 @@
-"""Reading the shared resources' files: YAML parsed once per modification, and the header
-of a named query."""
+"""Reading the shared resources' files: YAML parsed once per modification
+(``bot.yaml_safe``), and the header of a named query."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import functools
 import re
 from pathlib import Path
 
-import yaml
+from bot.yaml_safe import parse_yaml
 
 QUERY_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REASON_RE = re.compile(r"^[A-Z][A-Z0-9_]{2,63}$")
@@ -16,7 +16,7 @@ HEADER_FIELDS = ("name", "returns", "params", "role")
 
 @functools.lru_cache(maxsize=64)
 def _parse_yaml(path: Path, mtime: float) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return parse_yaml(path.read_text(encoding="utf-8")) or {}
 
 
 def load_yaml(path: Path) -> dict:

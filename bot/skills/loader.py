@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from bot.errors import SkillConfigError
 from bot.skills.schema import NAME_RE, SkillConfig
 from bot.skills.tools import ALL_TOOLS, DEC_011, forbidden_for
+from bot.yaml_safe import parse_yaml
 
 SKILL_FILE = "SKILL.md"
 CONFIG_FILE = "aspora.config.yaml"
@@ -57,7 +58,7 @@ def split_frontmatter(path: Path) -> tuple[dict, str]:
     if len(parts) < 3:
         raise SkillConfigError(path, "unterminated YAML frontmatter (no closing ---)")
     try:
-        meta = yaml.safe_load(parts[1])
+        meta = parse_yaml(parts[1])
     except yaml.YAMLError as exc:
         raise SkillConfigError(path, f"frontmatter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
@@ -94,7 +95,7 @@ def raw_config(path: Path) -> object:
     if not path.is_file():
         raise SkillConfigError(path, "file is missing")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SkillConfigError(path, f"not valid YAML: {exc}") from exc
 
