@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from bot.errors import EcmError
 from bot.llm.catalog import Finding
@@ -283,6 +283,57 @@ def check_alerts(env: Mapping[str, str]) -> Check:
     return Check("alerts", OK, f"to {' and '.join(where)}; {state}")
 
 
+EXPIRING_DAYS = 7
+"""An MCP token that expires within this many days is named by the doctor."""
+
+
+def check_mcp(env: Mapping[str, str]) -> Check | None:
+    """The MCP server's tokens, from the database: how many are active, which expire within
+    a week, and which can no longer be used because their member left the roster or changed
+    role (they are refused on use); None when no token was ever made."""
+    from bot.clock import now, ts
+    from bot.runtime.roster import Roster
+    from bot.stores.factory import open_stores
+
+    try:
+        stores = open_stores(env=env)
+        rows = stores.db.query(
+            "SELECT id, email, role, expires_at FROM mcp_tokens WHERE revoked_at IS NULL "
+            "AND expires_at > ? ORDER BY expires_at, id",
+            [ts(now())],
+        )
+        made = stores.db.one("SELECT COUNT(*) AS n FROM mcp_tokens")
+        roster = Roster.load(stores.workbook)
+    except EcmError:  # the database check reports it
+        return None
+    if not made or not made["n"]:
+        return None
+    writes = str(env.get("ECM_MCP_ALLOW_WRITES") or "").strip().lower() in ("1", "true", "yes")
+    detail = f"{len(rows)} active token(s); writes {'on' if writes else 'off'}"
+    soon = ts(now() + timedelta(days=EXPIRING_DAYS))
+    expiring = [
+        f"{r['id']} ({r['email']}) on {str(r['expires_at'])[:10]}"
+        for r in rows
+        if str(r["expires_at"]) <= soon
+    ]
+    stale = []
+    for r in rows:
+        member = roster.by_email(str(r["email"]))
+        if member is None or not member.active or r["role"] not in member.roles:
+            stale.append(f"{r['id']} ({r['email']} is no longer an active {r['role']})")
+    if not expiring and not stale:
+        return Check("mcp", OK, detail)
+    notes = [f"expiring within {EXPIRING_DAYS} days: " + ", ".join(expiring)] if expiring else []
+    notes += ["refused on use: " + ", ".join(stale)] if stale else []
+    return Check(
+        "mcp",
+        WARNING,
+        f"{detail}; " + "; ".join(notes),
+        "Make new tokens with `ecm-bot mcp token create --for EMAIL`, and revoke the unusable "
+        "ones with `ecm-bot mcp token revoke ID`.",
+    )
+
+
 def check_roster(env: Mapping[str, str]) -> Check | None:
     """Roster rows whose Timezone or Working Hours cannot be read (those agents count as
     always on shift); None when every row reads, or the database does not open."""
@@ -316,4 +367,6 @@ def run_checks(env: Mapping[str, str] = os.environ) -> list[Check]:
     checks += [sync] if sync else []
     roster = check_roster(env)
     checks += [roster] if roster else []
+    mcp = check_mcp(env)
+    checks += [mcp] if mcp else []
     return checks + [check_alerts(env), check_llm(env)] + check_models(env)

@@ -34,6 +34,7 @@ NUMBERS = {  # variable: (lowest, highest)
     "ECM_ALERT_CHECK_SECONDS": (10, 3600),
     "ECM_SLA_WATCH_SECONDS": (30, 3600),
     "ECM_ALERT_SYNC_LAG_SECONDS": (30, 86400),
+    "ECM_MCP_TOKEN_DAYS": (1, 366),
 }
 CHOICES = {  # variable: the values it may take (case-insensitive)
     "ECM_LOG_FORMAT": ("text", "json"),
@@ -47,6 +48,7 @@ URLS = {
     "OPENAI_BASE_URL": ("https", "http"),
     "PAGERDUTY_EVENTS_URL": ("https", "http"),
     "OTEL_EXPORTER_OTLP_ENDPOINT": ("https", "http"),
+    "ECM_MCP_PUBLIC_URL": ("https", "http"),
 }
 ROUTING_KEY = re.compile(r"[a-z0-9]{32}")
 """A PagerDuty Events API v2 integration key: 32 lowercase letters and digits."""
@@ -65,7 +67,7 @@ def problems(env: Mapping[str, str]) -> list[str]:
                 if not _set(env, need):
                     names = " or ".join(need.split("|"))
                     found.append(f"{system}: {given[0]} is set but {names} is not")
-    for name in ("REDSHIFT_SSL",):
+    for name in ("REDSHIFT_SSL", "ECM_MCP_ALLOW_WRITES"):
         value = env.get(name, "").strip()
         if value and value.lower() not in BOOLEANS:
             found.append(f"{name}={value!r} is not true or false")

@@ -141,3 +141,35 @@ def test_a_member_with_both_roles_gets_a_token_for_one_of_them(triaged):
     token, row = store.create(manager, omar, role="field")
     who = store.check(token)
     assert (who.role, who.member.roles, row["role"]) == ("field", ("field",), "field")
+
+
+def test_the_doctor_lists_the_tokens_that_expire_soon_or_can_no_longer_be_used(
+    on_engine, engine_env
+):
+    from bot.doctor import check_mcp
+
+    assert check_mcp(engine_env) is None  # no token was ever made: nothing to say
+    store = TokenStore(on_engine.stores)
+    manager = member(on_engine, MANAGER)
+    store.create(manager, MANAGER)
+    ok = check_mcp(engine_env)
+    assert ok is not None and ok.status == "ok" and ok.detail == "1 active token(s); writes off"
+    _, soon = store.create(manager, SARAH, days=3)
+    on_engine.stores.workbook.update("Agents", [RowUpdate(SARAH, {"active": "FALSE"})])
+    warned = check_mcp({**engine_env, "ECM_MCP_ALLOW_WRITES": "1"})
+    assert warned is not None and warned.status == "warning"
+    assert "2 active token(s); writes on" in warned.detail
+    assert f"expiring within 7 days: {soon['id']} ({SARAH})" in warned.detail
+    assert f"refused on use: {soon['id']} ({SARAH} is no longer an active field)" in warned.detail
+    assert "ecm-bot mcp token revoke" in warned.fix
+
+
+def test_malformed_mcp_settings_are_named():
+    from bot.settings_check import problems
+
+    found = problems(
+        {"ECM_MCP_TOKEN_DAYS": "999", "ECM_MCP_ALLOW_WRITES": "sure", "ECM_MCP_PUBLIC_URL": "x"}
+    )
+    assert "ECM_MCP_TOKEN_DAYS=999 is outside 1-366" in found
+    assert "ECM_MCP_ALLOW_WRITES='sure' is not true or false" in found
+    assert "ECM_MCP_PUBLIC_URL must be a https/http:// URL with a host" in found
