@@ -24,14 +24,17 @@ def main(data: str, who: str, skill: str, barrier: str, *order_ids: str) -> None
         "escalate-ticket": {"reason": "partner says bank down"},
         "assign-tickets": {"agent": "james.ops@example.com", "reason": "rebalancing"},
         "take-ticket": {},
+        "set-away": {"until": "tomorrow"},  # its "order ids" are only labels
     }[skill]
     print("ready", flush=True)
     while not Path(barrier).exists():
         time.sleep(0.005)
     for oid in order_ids:
         try:
-            execute(registry, stores, skill, caller, {"order_id": oid, **extra})
-            print(json.dumps({"order_id": oid, "ok": True}), flush=True)
+            args = extra if skill == "set-away" else {"order_id": oid, **extra}
+            data = execute(registry, stores, skill, caller, args).data
+            line = {"order_id": oid, "ok": True, "refused": bool(data.get("refused"))}
+            print(json.dumps(line), flush=True)
         except EcmError as exc:
             print(json.dumps({"order_id": oid, "ok": False, "error": str(exc)}), flush=True)
 

@@ -115,3 +115,29 @@ def test_two_agents_taking_the_same_unassigned_orders_from_two_processes_one_get
         assert row["Assigned Agent"] == winner and row["Status"] == "IN_PROGRESS"
         audit = demo.stores.state.audit_entries(f"order:{oid}")
         assert [e["action"] for e in audit] == ["take_ticket"]  # one write, one audit row
+
+
+def test_the_last_two_agents_of_a_team_going_away_at_once_leave_one_on_shift(seeded, tmp_path):
+    """Each away checks that someone else still covers the agent's teams; two at once would
+    each see the other on shift without the away lock, and the team would have nobody."""
+    demo, env = seeded
+    field = [a for a in demo.rows("Agents") if str(a["role"]) == "field"]
+    first, second = SARAH, next(a["email"] for a in field if a["email"] != SARAH)
+    team = "solo-team"
+    demo.stores.workbook.update(  # the two alone cover a team, and are always on shift
+        "Agents",
+        [
+            RowUpdate(
+                a["email"],
+                {"specializations": f"{a['specializations']},{team}", "Working Hours": ""},
+            )
+            for a in field
+            if a["email"] in (first, second)
+        ],
+    )
+    a, b = race(env, tmp_path, (first, "set-away", ["away"]), (second, "set-away", ["away"]))
+    assert a[0]["ok"] and b[0]["ok"], (a, b)
+    assert sorted([a[0]["refused"], b[0]["refused"]]) == [False, True], (a, b)
+    away = {r["agent"] for r in demo.stores.db.query("SELECT agent FROM agent_away")}
+    assert len(away & {first, second}) == 1
+    assert demo.stores.state.lock("away") is None  # released by the winner

@@ -3,11 +3,18 @@ skill (a manager for an agent). Going away: the time is read in the agent's own 
 (``bot/sla/away_time.py``); an agent who is the last one on shift for a team is refused and the
 managers are told instead (nothing moves); otherwise the away row, the handover
 (``bot/sla/handover.py``) and the audit rows commit in one transaction, and the result lists
-the one DM per person concerned (sent by the Slack follow-up ``dm_handover``)."""
+the one DM per person concerned (sent by the Slack follow-up ``dm_handover``).
+
+Two aways decided at once could each see the other still on shift (both leave, and nobody
+covers the team) or hand tickets to each other. So the check, the plan and the write run
+under one ``away`` lock across replicas; a second away waits for it (a few seconds at most)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_random
 
 from bot.clock import ts
 from bot.errors import Conflict, InputError
@@ -36,8 +43,36 @@ def go_away(ctx: SkillContext, member: Member, until: object, *, self_service: b
         raise InputError(
             f"{member.email} is not an active field agent, so there is nothing to hand over."
         )
+    end = parse_until(until, member, ctx.at)
+    holder = f"{ctx.caller.email} for {member.email}"
+    try:
+        for attempt in Retrying(
+            stop=stop_after_delay(LOCK_WAIT_SECONDS),
+            wait=wait_random(0.05, 0.3),
+            retry=retry_if_exception_type(Conflict),
+            reraise=True,
+        ):
+            with attempt:
+                ctx.stores.state.acquire_lock(LOCK, holder, LOCK_TTL_SECONDS)
+    except Conflict:
+        raise Conflict(
+            "Another away is being set up right now, so nothing was changed. "
+            "Please try again in a moment."
+        ) from None
+    try:
+        return _go_away(ctx, member, end, self_service)
+    finally:
+        ctx.stores.state.release_lock(LOCK, holder)
+
+
+LOCK = "away"
+LOCK_TTL_SECONDS = 60
+LOCK_WAIT_SECONDS = 10
+
+
+def _go_away(ctx: SkillContext, member: Member, end: datetime, self_service: bool) -> dict:
+    """The check, the plan and the write of ``go_away``, under its lock."""
     moment, stores = ctx.at, ctx.stores
-    end = parse_until(until, member, moment)
     stamp, end_stamp = ts(moment), ts(end)
     roster = Roster.load(stores.workbook)
     others_away = set(AwayStore(stores.db).away_at(moment)) - {member.email}
