@@ -197,6 +197,16 @@ def _cases(demo_rows) -> dict[str, tuple[str, dict]]:
         "order-timeline": ("ecm-order-timeline", {"order_id": cleared[0]}),
         "live-status": ("ecm-orders-live-status", {"order_ids": stuck[:3] + cleared[:2]}),
         "pending-list": ("ecm-pending-list", {}),
+        "stuck-for-teams": (
+            "ecm-stuck-for-teams",
+            {
+                "reason_codes": sorted({o["stuck_reason"] for o in orders if o["stuck_reason"]})[
+                    :2
+                ],
+                "after_since": "1970-01-01 00:00:00",
+                "after_id": "",
+            },
+        ),
         "recently-cleared": ("ecm-recently-cleared", {"since": ts(NOW - timedelta(hours=48))}),
         "stuck-trends": (
             "ecm-stuck-trends",

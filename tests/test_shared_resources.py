@@ -70,8 +70,8 @@ def test_check_resources_finds_no_problem():
 # -- queries --------------------------------------------------------------------------------
 
 
-def test_there_are_seven_named_queries():
-    assert len(QUERIES) == 7
+def test_there_are_eight_named_queries():
+    assert len(QUERIES) == 8
 
 
 @pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])

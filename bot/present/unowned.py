@@ -196,16 +196,20 @@ def escalation_post(d: dict, by: str = "") -> View:
 
 @presenter
 def takeable(data: dict) -> View:
-    """A field agent's "Unassigned you can take" (the takeable-orders skill): each order the
-    triage lists offered that they can take now, with Take; nothing when there is none, and a
-    line when their queue is full."""
+    """A field agent's "Unassigned you can take" (the takeable-orders skill): each stuck order
+    of their teams nobody works that they can take now, with Take; a line when their queue is
+    full, and when there is none (nothing on App Home)."""
     if data.get("full"):
         held = f"{data['held']} of {data['capacity']}"
         full = f"🙋 Your queue is full ({held}): resolve one to take more unassigned work."
         return View([Text((line(full),))], key="takeable")
     orders = data.get("orders") or []
     if not orders:
-        return View(key="takeable")
+        if data.get("home"):
+            return View(key="takeable")
+        mine = ", ".join(data.get("teams") or ()) or "none"
+        none = f"🙋 Nothing unassigned of your teams ({mine}) to take right now."
+        return View([Text((line(none),))], key="takeable")
     room = data["capacity"] - data["held"]
     teams = ", ".join(data.get("teams") or ())
     count = len(orders) + int(data.get("more") or 0)
@@ -224,7 +228,10 @@ def takeable(data: dict) -> View:
     ]
     elements: list = [Text((head,)), *items]
     if data.get("more"):
-        elements.append(Text((line(f"… and {data['more']} more in the triage channel's lists"),)))
+        more = f"{data['more']}" if data.get("more_is_exact", True) else f"at least {data['more']}"
+        elements.append(Text((line(f"… and {more} more"),)))
+    if not data.get("home"):  # in chat: Check again is App Home's (say it again instead)
+        return View(elements, key="takeable")
     again = Action(
         "🔄 Check again",
         CHECK_AGAIN,

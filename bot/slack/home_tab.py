@@ -6,8 +6,6 @@ that concerns them. Details and See all open modals."""
 
 from __future__ import annotations
 
-import re
-
 from bot.clock import now
 from bot.errors import EcmError, InputError
 from bot.present import present_result
@@ -21,7 +19,6 @@ from bot.slack.blocks.kit import MAX_TITLE, MAX_VIEW_BLOCKS, context, escape, pl
 from bot.slack.blocks.render import SlackIds, fit
 from bot.slack.posting import slack_ids
 from bot.stores.away import AwayStore
-from bot.stores.slack_messages import SlackMessages
 
 TRIGGER = "slack"
 
@@ -52,45 +49,12 @@ def publish_home(sc: SlackContext, user_id: str, trigger: str = TRIGGER) -> None
     sc.client.views_publish(user_id=user_id, view=view)
 
 
-OFFERED_LINE = re.compile(r"`take ([A-Z0-9]{10})`")
-LISTS = ("unassigned", "escalated")
-
-
-def offered_orders(sc: SlackContext) -> list[str]:
-    """The orders the latest triage lists offered to everyone (the unassigned, then the
-    escalated, wherever they were posted), in their order: those still with Take, then the
-    lines to type. For a field agent's "Unassigned you can take"."""
-    refs = SlackMessages(sc.stores().db)
-    found: list[str] = []
-    for name in LISTS:
-        listed = refs.latest("triage_list", agent=name)
-        if listed is None:
-            continue
-        for block in listed.blocks:
-            oid = str(block.get("block_id") or "").split(":")[-1]
-            if block.get("type") == "section" and _offers_take(listed.blocks, oid):
-                found.append(oid)
-            elif block.get("type") == "section":
-                found += OFFERED_LINE.findall(str((block.get("text") or {}).get("text") or ""))
-    return list(dict.fromkeys(found))
-
-
-def _offers_take(blocks: list[dict], order_id: str) -> bool:
-    for block in blocks:
-        parts = str(block.get("block_id") or "").split(":")
-        if block.get("type") == "actions" and parts[0] == "item_actions" and parts[-1] == order_id:
-            return any(e.get("action_id") == "ticket_take" for e in block.get("elements") or [])
-    return False
-
-
 def takeable_view(sc: SlackContext, caller: Member, trigger: str = TRIGGER) -> View | None:
-    """A field agent's "Unassigned you can take": of the orders the latest triage lists
-    offered, those they can take now (the skill whose config claims ``home_takeable``)."""
-    offered = offered_orders(sc)
-    if not offered:
-        return None
+    """A field agent's "Unassigned you can take": the stuck orders of their teams nobody is
+    working on that they can take now, as the skill whose config claims ``home_takeable``
+    finds them in the system of record (whether or not a triage list was posted)."""
     skill = sc.registry.for_slack("home_takeable")
-    args = {"order_ids": offered}
+    args = {"home": True}
     return present_result(
         execute(sc.registry, sc.stores(), skill.name, caller, args, trigger=trigger)
     )

@@ -180,7 +180,7 @@ QUEUE_MORE = "… {} more, say `my tickets` in a DM".format
 DASHBOARD_HINT = "Say `dashboard` in a DM for the latest numbers."
 TAKEABLE_BLOCKS = 12
 """App Home blocks for "Unassigned you can take" (five orders with Take, and its heading)."""
-TAKEABLE_MORE = "… {} more in the triage channel's lists".format
+TAKEABLE_MORE = "… {} more: say `what can I take` in a DM".format
 
 
 def home_view(

@@ -1,7 +1,16 @@
-"""takeable-orders: of the orders the latest triage offered to everyone (its unassigned and
-escalated lists, passed in as ``order_ids``, most urgent first), those the caller can take now:
-still stuck, their team one of the caller's specializations, nobody working them, and room in
-the caller's queue. Reads only; never computes a priority (DEC-011); Take is take-ticket."""
+"""takeable-orders: the stuck orders the caller can take now, found in the system of record and
+the warehouse (not in posted Slack lists): stuck for a reason whose team is one of the
+caller's specializations, nobody working them (no Assignments row, a closed one, or no active
+field agent on an open one: what take-ticket accepts), and room in the caller's queue.
+
+Order: the priority the latest triage gave, where it recorded one, then time stuck, oldest
+first. Triage records a priority only on the Assignments rows it writes (the orders it
+assigned, "Triage Run" naming it); for the orders it left unassigned the priority is in no
+table (only in the posted list's text), so those, like orders stuck since, come after the
+prioritised ones, oldest first. The candidates are read oldest first, 200 a page (indexed:
+warehouse status, Assignments by order ID), until a page leaves more than 5 to offer, at most
+5 pages; the order and ``more`` cover the pages read (``more_is_exact``: they were all).
+Never computes a priority (DEC-011); reads only; Take is take-ticket."""
 
 from __future__ import annotations
 
@@ -10,61 +19,120 @@ from typing import TYPE_CHECKING
 from bot.clock import hours_between, parse_ts
 from bot.errors import InputError
 from bot.ids import order_id as valid_order_id
-from bot.skill_code.field.take_ticket import owner_of
+from bot.runtime.roster import Roster
 from bot.skill_code.field.tickets import open_count
+from bot.stores.workbook import OPEN_STATUSES
 
 if TYPE_CHECKING:
     from bot.runtime.skill_run import SkillContext
 
-OFFERED = 50
-"""At most this many offered orders are checked (a triage list lists 50)."""
+QUERY = "ecm-stuck-for-teams"
+PAGE = 200
+"""Rows a page of the query returns (its LIMIT)."""
+PAGES = 5
+"""At most this many pages (the oldest 1,000 stuck orders of the caller's teams) are checked."""
 SHOWN = 5
+FIRST = ("1970-01-01 00:00:00", "")
+"""The place before the first page (stuck since, order ID)."""
+UNRANKED = "P~"
+"""Sorts after every priority (P1…P5): the orders the latest triage gave none."""
 
 
-def _ids(value: object) -> list[str]:
+def _ids(value: object) -> set[str]:
+    """The optional filter: the valid order IDs in ``value`` (a list or a spaced string)."""
     raw = value if isinstance(value, (list, tuple)) else str(value or "").replace(",", " ").split()
-    ids: list[str] = []
-    for item in raw[:OFFERED]:
+    ids = set()
+    for item in raw:
         try:
-            ids.append(valid_order_id(item))
+            ids.add(valid_order_id(item))
         except InputError:
-            continue  # not an order id: nothing to offer
-    return list(dict.fromkeys(ids))
+            continue  # not an order id: nothing to filter on
+    return ids
 
 
-def run(ctx: SkillContext, order_ids: object = (), **_: object) -> dict:
+def _owners(ctx: SkillContext, rows: dict[str, dict]) -> set[str]:
+    """The orders someone works now: an active field agent holds the open or escalated row
+    (take-ticket's ``owner_of``, with the agents read in one request, not one per row)."""
+    held = {
+        oid: agent
+        for oid, r in rows.items()
+        if (agent := str(r.get("Assigned Agent") or "").strip().lower())
+        and str(r.get("Status") or "").strip().upper() in (*OPEN_STATUSES, "ESCALATED")
+    }
+    if not held:
+        return set()
+    roster = Roster(ctx.workbook.read("Agents", {"email": sorted(set(held.values()))}))
+    active = {m.email.lower() for m in roster.members if m.active and "field" in m.roles}
+    return {oid for oid, agent in held.items() if agent in active}
+
+
+def _latest_run(ctx: SkillContext) -> str:
+    """The id of the latest triage that wrote (``triage_runs``), or "" before the first."""
+    last = ctx.stores.state.last_triage_run()
+    return str((last or {}).get("id") or "")
+
+
+def run(ctx: SkillContext, order_ids: object = (), home: object = False, **_: object) -> dict:
+    """The first 5 orders the caller can take now, and how many more (``order_ids``: only
+    those; ``home``: for App Home, which shows nothing rather than "nothing to take")."""
     for tool in ("read_my_queue", "run_query", "read_config"):
         ctx.tool(tool)
     held, capacity = open_count(ctx), ctx.caller.capacity
     teams = sorted(ctx.caller.specializations)
-    base = {"held": held, "capacity": capacity, "teams": teams, "orders": [], "more": 0}
-    ids = _ids(order_ids)
-    if not ids or held >= capacity:
-        return {**base, "full": held >= capacity}
-    ctx.order_ids = ids
-    live = {str(o["order_id"]): o for o in ctx.query("ecm-orders-live-status", order_ids=ids)}
+    base = {
+        "held": held,
+        "capacity": capacity,
+        "teams": teams,
+        "orders": [],
+        "more": 0,
+        "home": bool(home),
+    }
+    if held >= capacity:
+        return {**base, "full": True}
     reasons = ctx.resources.stuck_reasons()
-    rows = {r["Order ID"]: r for r in ctx.workbook.read("Assignments", {"Order ID": ids})}
-    found = []
-    for oid in ids:
-        order = live.get(oid)
-        if order is None or str(order.get("status") or "") != "STUCK":
-            continue
-        code = str(order.get("stuck_reason") or "")
-        team = str((reasons.get(code) or {}).get("team") or "").lower()
-        if team not in ctx.caller.specializations or owner_of(ctx, rows.get(oid)):
-            continue
+    team_of = {code: str(r.get("team") or "").strip().lower() for code, r in reasons.items()}
+    codes = sorted(c for c, t in team_of.items() if t in ctx.caller.specializations)
+    only = _ids(order_ids)
+    latest = _latest_run(ctx) if codes else ""
+    found: list[tuple[str, str, dict]] = []  # (priority, stuck since, order)
+    after, checked_all = FIRST, True
+    for _page in range(PAGES) if codes else ():
+        got = ctx.query(QUERY, reason_codes=codes, after_since=after[0], after_id=after[1])
+        if got:
+            after = (str(got[-1]["stuck_since"]), str(got[-1]["order_id"]))
+        page = [o for o in got if not only or str(o["order_id"]) in only]
+        ids = [str(o["order_id"]) for o in page]
+        rows = {r["Order ID"]: r for r in ctx.workbook.read("Assignments", {"Order ID": ids})}
+        owned = _owners(ctx, rows)
+        for order in page:
+            oid = str(order["order_id"])
+            if oid in owned or str(order.get("status") or "") != "STUCK":
+                continue
+            row = rows.get(oid) or {}
+            ranked = bool(latest) and str(row.get("Triage Run") or "") == latest
+            priority = str(row.get("Priority") or "").strip() if ranked else ""
+            found.append((priority or UNRANKED, str(order.get("stuck_since") or ""), order))
+        checked_all = len(got) < PAGE
+        if checked_all or len(found) > SHOWN:
+            break
+    found.sort(key=lambda f: (f[0], f[1], str(f[2]["order_id"])))
+    orders = []
+    for priority, _since, order in found[:SHOWN]:
         hours = None
         if order.get("stuck_since"):
             hours = round(hours_between(parse_ts(order["stuck_since"]), ctx.at), 1)
-        found.append(
+        code = str(order.get("stuck_reason") or "")
+        orders.append(
             {
-                "order_id": oid,
+                "order_id": str(order["order_id"]),
+                "priority": "" if priority == UNRANKED else priority,
                 "reason_code": code,
-                "team": team,
+                "team": team_of.get(code, ""),
                 "amount": order.get("amount"),
                 "currency": order.get("currency") or "",
                 "hours": hours,
             }
         )
-    return {**base, "full": False, "orders": found[:SHOWN], "more": max(0, len(found) - SHOWN)}
+    ctx.order_ids = [str(o["order_id"]) for o in orders]
+    more = max(0, len(found) - SHOWN)
+    return {**base, "full": False, "orders": orders, "more": more, "more_is_exact": checked_all}
