@@ -62,14 +62,14 @@ def scheduler(once: bool, grace_minutes: int, keep_days: int) -> None:
     """
     from bot.cli.alerts_cmd import alert_engine, check_every
     from bot.cli.common import service_logging
-    from bot.cli.sla_cmd import sla_every, sla_pass, slack_notifier
+    from bot.cli.sla_cmd import sla_every, sla_pass, slack_notifier, woken_updates
 
     service_logging()
     publish, where = _publisher()
     registry, grace = Registry.load(), timedelta(minutes=grace_minutes)
     engine = alert_engine(registry, open_stores, grace)
 
-    notifier, watch_every = slack_notifier(), sla_every()
+    notifier, watch_every, on_woken = slack_notifier(), sla_every(), woken_updates()
     watched: list[datetime] = []  # when the SLA watch last ran
 
     def check_alerts(moment):
@@ -78,7 +78,7 @@ def scheduler(once: bool, grace_minutes: int, keep_days: int) -> None:
             click.echo(report.line(), err=True)
         if not watched or moment - watched[-1] >= watch_every:  # the SLA watch, every 5 min
             watched[:] = [moment]
-            click.echo(sla_pass(open_stores(), notifier, moment).line(), err=True)
+            click.echo(sla_pass(open_stores(), notifier, moment, on_woken).line(), err=True)
 
     sched = Scheduler(
         registry,

@@ -74,6 +74,19 @@ def _notifier():
     return manager_notifier(web_client(settings), lambda: Roster.load(open_stores().workbook))
 
 
+def _slack_updates():
+    """When Slack is configured, what edits the Slack messages of tickets a sheet edit changed
+    (``bot.slack.outside_updates``), else None."""
+    from bot.slack.settings import SlackSettings
+
+    settings = SlackSettings.from_env()
+    if not settings.bot_token:
+        return None
+    from bot.slack.outside_updates import OutsideUpdates
+
+    return OutsideUpdates.from_settings(settings).sheet_edits
+
+
 @sheets.command("sync")
 @click.option("--once", is_flag=True, help="Run one cycle and exit.")
 @click.option(
@@ -86,7 +99,9 @@ def _notifier():
 def sync(once: bool, every: int) -> None:
     """Keep the Google Sheet in step with the bot's database, both ways: push the bot's
     changes, pull people's edits (checked like the bot's own actions; a rejected edit is put
-    back and the managers are told). One cycle runs at a time across replicas.
+    back and the managers are told). With Slack configured, the messages showing a ticket an
+    edit changed are edited in place and a moved ticket's owners get a DM. One cycle runs at
+    a time across replicas.
 
     Example: ecm-bot sheets sync --every 30
     """
@@ -101,7 +116,13 @@ def sync(once: bool, every: int) -> None:
     grid = SheetsGrid.from_env()
     if grid is None:
         raise NotConfigured(NOT_CONFIGURED)
-    job = SheetSync(open_stores(), grid, lease_seconds=max(60, every * 4), notify=_notifier())
+    job = SheetSync(
+        open_stores(),
+        grid,
+        lease_seconds=max(60, every * 4),
+        notify=_notifier(),
+        on_changed=_slack_updates(),
+    )
     if not once:
         from bot.health import serve_health_from_env
 

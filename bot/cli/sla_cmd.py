@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import click
@@ -16,6 +17,8 @@ from bot.resources import load_yaml
 from bot.sla.policy import load_policy
 from bot.sla.watch import Notice, Notifier, PassReport, newest, run_pass
 from bot.stores.factory import Stores, open_stores
+
+log = logging.getLogger(__name__)
 
 
 def slack_notifier(env: Mapping[str, str] = os.environ) -> Notifier | None:
@@ -31,18 +34,40 @@ def slack_notifier(env: Mapping[str, str] = os.environ) -> Notifier | None:
     return SlackNotifier(web_client(settings), settings.escalation_channel)
 
 
+def woken_updates(env: Mapping[str, str] = os.environ) -> Callable[[list[str]], None] | None:
+    """When SLACK_BOT_TOKEN is set, what redraws woken tickets' Slack messages and their
+    owners' App Home (``bot.slack.outside_updates``), else None."""
+    from bot.slack.settings import SlackSettings
+
+    settings = SlackSettings.from_env(env)
+    if not settings.bot_token:
+        return None
+    from bot.slack.outside_updates import OutsideUpdates
+
+    return OutsideUpdates.from_settings(settings).woken
+
+
 def sla_pass(
-    stores: Stores, notifier: Notifier | None, moment: datetime | None = None
+    stores: Stores,
+    notifier: Notifier | None,
+    moment: datetime | None = None,
+    on_woken: Callable[[list[str]], None] | None = None,
 ) -> PassReport:
     """One pass (now, by default) with the shipped policy and stuck reasons: first the
-    snoozed tickets whose time is up come back (``bot/sla/wake.py``), then the notices, then
-    the end-of-shift digests (``bot/sla/digest.py``)."""
+    snoozed tickets whose time is up come back (``bot/sla/wake.py``; once committed, their
+    order ids go to ``on_woken``, which redraws their Slack messages), then the notices,
+    then the end-of-shift digests (``bot/sla/digest.py``)."""
     from bot.sla.digest import digest_pass
     from bot.sla.wake import wake_pass
 
     reasons = load_yaml(CONFIG_DIR / "stuck-reasons.yaml")["reasons"]
     moment = moment or now()
     woken = wake_pass(stores, moment, notifier).woken
+    if woken and on_woken:
+        try:
+            on_woken(list(woken))
+        except Exception:  # the tickets are back; only their redraw is lost
+            log.exception("follow-ups of woken snoozes failed")
     report = run_pass(stores, reasons, load_policy(), moment, notifier)
     report.woken = woken
     report.extra = digest_pass(stores, moment, notifier).line()
@@ -72,7 +97,7 @@ def sla_watch(once: bool, as_json: bool) -> None:
 
     Example: ecm-bot sla-watch --once
     """
-    report = sla_pass(open_stores(), slack_notifier())
+    report = sla_pass(open_stores(), slack_notifier(), on_woken=woken_updates())
     if as_json:
         notices = report.sent if report.unsent is None else report.unsent
         emit_json(

@@ -3,7 +3,9 @@ every recorded message that shows it (``bot.stores.slack_messages``) is edited w
 chat.update: the ticket is marked done or moved and loses its buttons and menu (and is added
 to the new owner's thread reply under the same summary, "📥 Moved in"); the summary
 of its triage run shows live progress ("41 of 167 resolved"); and the App Home of the
-people concerned is republished. A failure is logged, never raised: the write is done."""
+people concerned is republished. Writes made outside a Slack request (a Google Sheet edit, a
+snooze waking up) are redrawn the same way through ``bot.slack.outside_updates``. A failure is
+logged, never raised: the write is done."""
 
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ from dataclasses import replace
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import now
-from bot.present.ticket import FLAGS, moved_in_item
+from bot.present.ticket import FLAGS, moved_in_item, snooze_action
 from bot.runtime.roster import Roster
 from bot.slack.app_state import SlackContext
-from bot.slack.blocks.kit import MAX_BLOCKS, context, escape
+from bot.slack.blocks.kit import MAX_BLOCKS, button, context, escape
 from bot.slack.blocks.render import SlackIds, element_blocks
 from bot.slack.home_tab import publish_home
 from bot.slack.posting import replace_block, slack_ids
@@ -77,9 +79,11 @@ def status_flag(stores, row: dict) -> tuple[str, str]:
 
 def flag_ticket(blocks: list[dict], order_id: str, flag: tuple[str, str]) -> list[dict] | None:
     """``blocks`` with the item of ``order_id`` showing ``flag`` (its status flag and a
-    snooze's note) in place of the one it had, and no Snooze button while it waits; None
-    when the blocks don't show it open."""
+    snooze's note) in place of the one it had, and no Snooze button while it waits (back,
+    when it no longer waits, on a queue item's Resolve / Escalate buttons, as
+    ``bot.present.ticket.queue_item`` draws it); None when the blocks don't show it open."""
     status, note = flag
+    waiting = status.startswith(FLAGS[WAITING])
     out: list[dict] = []
     found = False
     for block in blocks:
@@ -98,13 +102,24 @@ def flag_ticket(blocks: list[dict], order_id: str, flag: tuple[str, str]) -> lis
             out.append({**block, "text": text})
             found = True
             continue
-        if status.startswith(FLAGS[WAITING]) and _is_item_block(block, "item_actions", order_id):
-            kept = [e for e in block.get("elements") or [] if e.get("action_id") != SNOOZE]
+        if _is_item_block(block, "item_actions", order_id):
+            kept = list(block.get("elements") or [])
+            has = {e.get("action_id") for e in kept}
+            if waiting:
+                kept = [e for e in kept if e.get("action_id") != SNOOZE]
+            elif RESOLVE in has and SNOOZE not in has:  # a queue item no longer waiting
+                kept.append(_snooze_button(order_id))
             block = {**block, "elements": kept}
             if not kept:
                 continue
         out.append(block)
     return out if found else None
+
+
+def _snooze_button(order_id: str) -> dict:
+    """The queue's Snooze button, as ``bot.slack.blocks.render`` draws it."""
+    a = snooze_action(order_id)
+    return button(a.label, a.action_id, a.value, a.style, a.accessibility_label)
 
 
 def _ticket_line(lines: list[str]) -> int:
@@ -115,6 +130,7 @@ def _ticket_line(lines: list[str]) -> int:
 MOVED_IN = "📥"
 SNOOZED = "⏳ Snoozed:"
 SNOOZE = "ticket_snooze"
+RESOLVE = "ticket_resolve"
 
 
 def progress_text(rows: list[dict]) -> str:

@@ -20,6 +20,8 @@ nothing on a user's request path waits for it.
    Resolutions and Escalations are the bot's logs: row ``i`` of the table is sheet row
    ``i + 2``.
 3. The snapshot of what was written is saved, and ``sync_status`` records the outcome.
+4. The order ids of applied Assignments edits go to ``on_changed`` (in the bot, the Slack
+   messages showing them are edited in place: ``bot.slack.outside_updates``).
 
 One sync runs at a time across replicas (the ``sheets-sync`` lease). A sheet that is
 unreachable or rate-limited fails the cycle only: nothing is half-applied (the write is one
@@ -72,6 +74,7 @@ class SyncReport:
     pushed: int = 0
     requests: int = 0
     skipped: str | None = None
+    changed_orders: list[str] = field(default_factory=list)  # applied Assignments edits
 
     def for_managers(self) -> str | None:
         """The message managers get when an edit was reverted or conflicted, else None."""
@@ -100,11 +103,15 @@ class SheetSync:
         *,
         lease_seconds: int = 120,
         notify: Callable[[str], None] | None = None,
+        on_changed: Callable[[list[str]], None] | None = None,
     ):
+        """``on_changed`` gets the order ids of a cycle's applied Assignments edits once they
+        are committed; a failure in it is logged, never undoes them."""
         self.stores = stores
         self.grid = grid
         self.lease_seconds = lease_seconds
         self.notify = notify
+        self.on_changed = on_changed
 
     def run_once(self) -> SyncReport:
         """One cycle, unless another replica holds the sync lease."""
@@ -134,6 +141,11 @@ class SheetSync:
                 self.notify(message)
             except Exception:
                 log.exception("could not tell the managers about reverted sheet edits")
+        if report.changed_orders and self.on_changed:
+            try:
+                self.on_changed(list(report.changed_orders))
+            except Exception:  # the edits are committed; only their follow-ups are lost
+                log.exception("follow-ups of applied sheet edits failed")
         return report
 
     # -- the cycle ---------------------------------------------------------------------------
@@ -223,6 +235,8 @@ class SheetSync:
             if tab == "Assignments" and "Assigned Agent" in changes:
                 self._move_pin(db["Order ID"], key, changes["Assigned Agent"], stamp)
         report.pulled.append(f"{where}: " + ", ".join(f"{c} → {v}" for c, v in changes.items()))
+        if tab == "Assignments":
+            report.changed_orders.append(str(db["Order ID"]))
 
     def _move_pin(self, order_id: str, key: str, agent: str, stamp: str) -> None:
         """A sheet edit of a pinned ticket's Assigned Agent is a manager-side override: the
