@@ -271,7 +271,8 @@ def test_a_snooze_woken_by_the_sla_pass_loses_its_waiting_flag_and_gets_snooze_b
     assert report.woken == [oid]
     back = updates_of(fake, queue.ts)[-1]
     text = item_text(back["blocks"], oid)
-    assert "⏳" not in text and NOTE not in text and f"`{oid}`" in text
+    assert "⏳" not in text and f"`{oid}`" in text
+    assert text.split("\n")[1] == f"⏰ Back from snooze: {NOTE}"  # as my tickets draws it
     assert buttons_of(back["blocks"], oid) == [
         "ticket_details",
         "ticket_resolve",

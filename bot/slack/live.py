@@ -66,23 +66,27 @@ def mark_ticket(blocks: list[dict], order_id: str, label: str) -> list[dict] | N
 
 def status_flag(stores, row: dict) -> tuple[str, str]:
     """The flag a ticket's line shows for its status now, as the first render does
-    (``bot.present.ticket.FLAGS``: 🔧 in progress, ⏳ waiting until …), and a snooze's note."""
+    (``bot.present.ticket.FLAGS``: 🔧 in progress, ⏳ waiting until …), and the line under it
+    (mrkdwn): a snooze's note while it waits, or "⏰ Back from snooze" once it woke and nothing
+    changed since (its Updated At is the wake's, as ``my-tickets`` decides)."""
     status = str(row.get("Status") or "").upper()
     flag = FLAGS.get(status, "")
-    if status != WAITING:
-        return flag, ""
     snooze = Snoozes(stores.db).get(str(row.get("Order ID") or ""))
-    if snooze is None or snooze.woken_at is not None:
+    if snooze is None:
         return flag, ""
-    return f"{flag} until {str(snooze.until)[:16]} UTC", snooze.note
+    if status == WAITING and snooze.woken_at is None:
+        return f"{flag} until {str(snooze.until)[:16]} UTC", f"{SNOOZED} {escape(snooze.note)}"
+    if status != WAITING and snooze.woken_at and str(row.get("Updated At")) == snooze.woken_at:
+        return flag, f"{BACK} {escape(snooze.note or 'the wait is over')}"
+    return flag, ""
 
 
 def flag_ticket(blocks: list[dict], order_id: str, flag: tuple[str, str]) -> list[dict] | None:
-    """``blocks`` with the item of ``order_id`` showing ``flag`` (its status flag and a
-    snooze's note) in place of the one it had, and no Snooze button while it waits (back,
-    when it no longer waits, on a queue item's Resolve / Escalate buttons, as
+    """``blocks`` with the item of ``order_id`` showing ``flag`` (its status flag and the line
+    under it, from ``status_flag``) in place of the ones it had, and no Snooze button while it
+    waits (back, when it no longer waits, on a queue item's Resolve / Escalate buttons, as
     ``bot.present.ticket.queue_item`` draws it); None when the blocks don't show it open."""
-    status, note = flag
+    status, note_line = flag
     waiting = status.startswith(FLAGS[WAITING])
     out: list[dict] = []
     found = False
@@ -95,9 +99,9 @@ def flag_ticket(blocks: list[dict], order_id: str, flag: tuple[str, str]) -> lis
             first = lines[at]
             for known in FLAGS.values():
                 first = first.split(f" · {known}")[0]
-            rest = [ln for ln in lines[at + 1 :] if not ln.startswith(SNOOZED)]
+            rest = [ln for ln in lines[at + 1 :] if not ln.startswith((SNOOZED, BACK))]
             head = [*lines[:at], f"{first} · {escape(status)}" if status else first]
-            head += [f"{SNOOZED} {escape(note)}"] if note else []
+            head += [note_line] if note_line else []
             text = {"type": "mrkdwn", "text": "\n".join([*head, *rest])[:3000]}
             out.append({**block, "text": text})
             found = True
@@ -129,6 +133,7 @@ def _ticket_line(lines: list[str]) -> int:
 
 MOVED_IN = "📥"
 SNOOZED = "⏳ Snoozed:"
+BACK = "⏰ Back from snooze:"
 SNOOZE = "ticket_snooze"
 RESOLVE = "ticket_resolve"
 
