@@ -4,6 +4,7 @@ triage, and no vendor database driver leaks into the core."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
@@ -15,8 +16,14 @@ VENDORS = (
 CORE = ("skills", "access", "triage", "runtime", "skill_code", "briefing", "present", "agents")
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A module's syntax tree, parsed once per test run (several tests read every module)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _tree(path)
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -133,7 +140,7 @@ def package_imports() -> dict[str, dict[str, list[str]]]:
         parts = rel.with_suffix("").parts
         src = "bot" if parts[1:] == ("__init__",) else f"bot.{parts[1]}"
         package = ".".join(parts[:-1])  # what a relative import is relative to
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = _tree(path)
         skipped = _type_checking_only(tree)
         for node in ast.walk(tree):
             if id(node) in skipped:

@@ -11,7 +11,6 @@ import json
 import re
 import sqlite3
 
-import yaml
 from conftest import DINESH, SARAH
 from test_history_cost import SMALL, Steps, _copy, _history, _plans
 from test_queue_take_eligibility import offered
@@ -19,6 +18,7 @@ from test_take_slack import set_capacity
 
 from bot.paths import CONFIG_DIR
 from bot.present import result_text
+from bot.resources.files import load_yaml
 from bot.stores.slack_messages import SlackMessages
 from bot.stores.workbook import RowUpdate
 
@@ -48,7 +48,7 @@ def room_for(demo, email: str, extra: int = 5) -> None:
 
 def teams_reasons(*teams: str) -> set[str]:
     """The stuck reasons whose team is one of ``teams``."""
-    reasons = yaml.safe_load((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"]
+    reasons = load_yaml(CONFIG_DIR / "stuck-reasons.yaml")["reasons"]  # parsed once
     return {code for code, r in reasons.items() if r["team"] in teams}
 
 
