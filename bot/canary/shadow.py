@@ -94,6 +94,7 @@ def after_live(ctx: SkillContext, given: TriageInput, live: Mapping[str, Placeme
             trigger=SHADOW_TRIGGER,
             metrics={},
             order_ids=[],
+            after=[],
         )
         data = entry_point(candidate)(shadow_ctx, dry_run=True, full_lists=True, shadow_input=given)
         plan = data["plan"]

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from bot.canary.diff import Placement, PlanDiff
 from bot.db.base import Database
+from bot.stores.workbook import CANARY_SHEET_HEADERS
+from bot.stores.workbook import CANARY_TAB as CANARY_TAB  # the tab's name, re-exported
 
-CANARY_TAB = "Assignments_canary"
 TAB_HEADERS = (
     "Order ID", "Priority", "Score", "Why", "Assigned Agent", "Live Priority", "Live Agent",
     "Differs", "Version", "Canary Run", "Live Run", "Workflow ID", "Updated At",
@@ -22,6 +23,9 @@ _COLUMNS = (
     "order_id", "priority", "score", "why", "assigned_agent", "live_priority", "live_agent",
     "differs", "version", "canary_run", "live_run", "workflow_id", "updated_at",
 )  # fmt: skip
+SHEET_HEADERS = CANARY_SHEET_HEADERS
+"""The Assignments_canary sheet tab's headers: ``tab()``'s keys, skill and version first (the
+sheet sync mirrors the table there, ``bot.sync.sheets_sync``)."""
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,15 @@ def sheets() -> None:
 
 @sheets.command("init")
 def init() -> None:
-    """Create any missing tab (Agents, Assignments, Resolutions, Escalations) with its headers.
+    """Create any missing tab (Agents, Assignments, Resolutions, Escalations, and
+    Assignments_canary, which the sync also creates when it has a canary plan to mirror) with
+    its headers.
 
     Example: ecm-bot sheets init
     """
-    created = _workbook(check=False).init_tabs()
+    from bot.stores.sheets_workbook import SHEET_TABS
+
+    created = _workbook(check=False).init_tabs(SHEET_TABS)
     for line in created:
         click.echo(f"Created {line}")
     if not created:

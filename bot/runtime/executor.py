@@ -4,7 +4,9 @@ outcome, error, custom metrics, model usage). For a skill with a candidate versi
 version is chosen once, before the run (``bot/runtime/versions.py``), and recorded with it.
 
 ``recording`` is the one place that writes an execution record: ``execute`` runs every skill
-through it, and a run that is not a skill (the agents' router) uses it too."""
+through it, and a run that is not a skill (the agents' router) uses it too. Work a skill
+leaves in ``ctx.after`` (a shadow run of its candidate) runs once the record is written, so
+the run's duration and metrics exclude it."""
 
 from __future__ import annotations
 
@@ -192,11 +194,17 @@ def execute(
             data = entry_point(skill)(ctx, **(args or {}))
             if assistant is not None:
                 run.usage = assistant.narrate(ctx, data)
-            return SkillResult(
+            result = SkillResult(
                 skill.name, data, run.id, run.workflow_id, output=skill.config.output
             )
         finally:  # a skill may replace its lists rather than extend them
             run.metrics, run.order_ids = ctx.metrics, ctx.order_ids
+    for job in ctx.after:  # recorded: their time is not the run's duration
+        try:
+            job()
+        except Exception:
+            log.exception("follow-up of %s failed (execution %s)", run.skill, run.id)
+    return result
 
 
 def _linked_workflow(stores: Stores, raw_id: str) -> tuple[str | None, str | None]:

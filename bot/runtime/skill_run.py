@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +38,9 @@ class SkillContext:
     metrics: dict = field(default_factory=dict)
     order_ids: list[str] = field(default_factory=list)
     shows: frozenset[str] | None = None  # the keys of its result (what narration tools return)
+    after: list[Callable[[], object]] = field(default_factory=list)
+    """Work ``execute`` runs once the run's execution is recorded, so its time is not the
+    run's (a shadow run of its candidate: ``bot.canary.shadow``)."""
 
     def __post_init__(self) -> None:
         self.resources = Resources(self.guard)

@@ -14,6 +14,10 @@ Request budget (quota: 60 reads and 60 writes per minute per user):
   and one spreadsheets:batchUpdate appending the rows needed plus ``headroom`` to every tab
   that needs them, so growth is rare.
 ``reads`` and ``writes`` count these requests (retries of one request not counted).
+- ``add_tab(tab, header)`` (the sync's recovery when its push-only Assignments_canary tab is
+  missing or lacks a header; never in a cycle that reads cleanly): one metadata GET, then one
+  header read if the tab exists, or one spreadsheets:batchUpdate (addSheet) if not, and one
+  values:batchUpdate writing the missing header names.
 
 Cells: a header named in ``RowWrite.values`` is written, as text (RAW: "=1+1" stays text);
 None and "" both clear the cell (sent as ""). A header not named is sent as JSON null, which
@@ -24,7 +28,8 @@ long as the sync reads before it writes.
 Errors: 429 and 5xx are retried on the session (bounded, Retry-After honoured; see
 ``sheets_http``), then raise SheetsError. A write batch is one request, so it is applied whole
 or not at all. A missing tab or header raises NotConfigured naming it, with the
-``ecm-bot sheets init`` hint.
+``ecm-bot sheets init`` hint (the headers checked are ``SHEET_TABS``': the workbook's tabs
+and Assignments_canary).
 """
 
 from __future__ import annotations
@@ -40,8 +45,8 @@ from gspread.utils import rowcol_to_a1
 
 from bot.errors import NotConfigured
 from bot.stores.sheets_http import INIT_HINT, call, missing_headers, quote
-from bot.stores.sheets_workbook import SheetsWorkbook
-from bot.stores.workbook import TAB_COLUMNS, cell_text
+from bot.stores.sheets_workbook import SHEET_TABS, SheetsWorkbook, add_sheet_request
+from bot.stores.workbook import cell_text
 
 if TYPE_CHECKING:
     from gspread.http_client import ParamsType
@@ -127,7 +132,7 @@ class SheetsGrid:
         *,
         retries: int = 5,
         headroom: int = HEADROOM,
-        columns: Mapping[str, Sequence[str]] = TAB_COLUMNS,
+        columns: Mapping[str, Sequence[str]] = SHEET_TABS,
     ):
         self.spreadsheet = spreadsheet
         self.retries = retries
@@ -210,6 +215,51 @@ class SheetsGrid:
             grids[tab] = Grid(tab, header, rows, row_count, column_count)
         self._grids.update(grids)
         return grids
+
+    # ------------------------------------------------------------------ tabs
+
+    def add_tab(self, tab: str, header: Sequence[str]) -> list[str]:
+        """Make ``tab`` exist with every name of ``header`` in row 1, as ``ecm-bot sheets
+        init`` does: create it, or write its missing header names after its last header.
+        Returns what was created, one line each (empty: the tab was whole already)."""
+        self.reads += 1
+        meta = call(
+            "read the spreadsheet's tabs",
+            lambda: self.spreadsheet.fetch_sheet_metadata(
+                {"includeGridData": "false", "fields": GRID_FIELDS}
+            ),
+            self.retries,
+        )
+        if tab in {s["properties"]["title"] for s in meta.get("sheets", [])}:
+            self.reads += 1
+            answer = call(
+                f"read the header of tab {tab!r}",
+                lambda: self.spreadsheet.values_batch_get([f"{quote(tab)}!1:1"], READ_PARAMS),
+                self.retries,
+            )
+            values = (answer.get("valueRanges") or [{}])[0].get("values") or [[]]
+            row = [str(h).strip() for h in values[0]]
+            missing = [h for h in header if h not in row]
+            if not missing:
+                return []
+            while row and not row[-1]:
+                row.pop()
+            start, done = _column(len(row)), f"headers {', '.join(missing)} on tab {tab!r}"
+        else:
+            body: dict[str, Any] = {"requests": [add_sheet_request(tab, len(header))]}
+            self.writes += 1
+            call(f"create tab {tab!r}", lambda: self.spreadsheet.batch_update(body), self.retries)
+            missing, start = list(header), "A"
+            done = f"tab {tab!r} with headers {', '.join(header)}"
+        data = [{"range": f"{quote(tab)}!{start}1", "values": [missing]}]
+        self.writes += 1
+        call(
+            f"write the header of tab {tab!r}",
+            lambda: self.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": data}),
+            self.retries,
+        )
+        self._grids.pop(tab, None)  # read it again before writing rows
+        return [done]
 
     # ------------------------------------------------------------------ writes
 

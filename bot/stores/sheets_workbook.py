@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import gspread
@@ -53,7 +53,14 @@ from bot.stores.sheets_http import (
     sheets_error,
 )
 from bot.stores.sheets_http import quote as _quote
-from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate, cell_text
+from bot.stores.workbook import (
+    CANARY_SHEET_HEADERS,
+    CANARY_TAB,
+    TAB_COLUMNS,
+    TAB_KEYS,
+    RowUpdate,
+    cell_text,
+)
 
 if TYPE_CHECKING:
     from gspread.http_client import ParamsType
@@ -61,6 +68,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SPREADSHEET_ENV = "ECM_SPREADSHEET_ID"
+SHEET_TABS: dict[str, tuple[str, ...]] = {**TAB_COLUMNS, CANARY_TAB: CANARY_SHEET_HEADERS}
+"""Every tab the sheet sync keeps: the workbook's, then Assignments_canary (the canary plan,
+push-only; ``ecm-bot sheets init`` or the sync creates it, ``check_headers`` does not need it)."""
+
+
+def add_sheet_request(tab: str, width: int) -> dict:
+    """The spreadsheets:batchUpdate request creating ``tab`` (1000 rows, header row frozen)."""
+    grid = {"rowCount": 1000, "columnCount": max(26, width), "frozenRowCount": 1}
+    return {"addSheet": {"properties": {"title": tab, "gridProperties": grid}}}
 
 
 def _column(n: int) -> str:
@@ -185,15 +201,17 @@ class SheetsWorkbook:
             headers[tab] = [str(h).strip() for h in values[0]]
         return headers
 
-    def _problems(self) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
+    def _problems(
+        self, columns: Mapping[str, Sequence[str]] = TAB_COLUMNS
+    ) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
         """(missing tabs, missing headers per tab, header rows of the present tabs)."""
         titles = set(self._titles())
-        missing_tabs = [t for t in TAB_COLUMNS if t not in titles]
-        headers = self._header_rows([t for t in TAB_COLUMNS if t in titles])
+        missing_tabs = [t for t in columns if t not in titles]
+        headers = self._header_rows([t for t in columns if t in titles])
         missing_headers = {
-            tab: [c for c in TAB_COLUMNS[tab] if c not in row]
+            tab: [c for c in columns[tab] if c not in row]
             for tab, row in headers.items()
-            if any(c not in row for c in TAB_COLUMNS[tab])
+            if any(c not in row for c in columns[tab])
         }
         return missing_tabs, missing_headers, headers
 
@@ -211,35 +229,22 @@ class SheetsWorkbook:
             )
         self._headers.update(headers)
 
-    def init_tabs(self) -> list[str]:
-        """Create missing tabs with their headers and add missing headers to existing tabs
-        (after their last header). Returns one line per thing created (empty: nothing to do)."""
-        missing_tabs, missing_headers, headers = self._problems()
+    def init_tabs(self, columns: Mapping[str, Sequence[str]] = TAB_COLUMNS) -> list[str]:
+        """Create missing tabs of ``columns`` (``SHEET_TABS``: the canary tab too) with their
+        headers and add missing headers to existing tabs (after their last header). Returns
+        one line per thing created (empty: nothing to do)."""
+        missing_tabs, missing_headers, headers = self._problems(columns)
         created: list[str] = []
         if missing_tabs:
             body: dict[str, Any] = {
-                "requests": [
-                    {
-                        "addSheet": {
-                            "properties": {
-                                "title": tab,
-                                "gridProperties": {
-                                    "rowCount": 1000,
-                                    "columnCount": max(26, len(TAB_COLUMNS[tab])),
-                                    "frozenRowCount": 1,
-                                },
-                            }
-                        }
-                    }
-                    for tab in missing_tabs
-                ]
+                "requests": [add_sheet_request(tab, len(columns[tab])) for tab in missing_tabs]
             }
             self._call("create tabs", lambda: self.spreadsheet.batch_update(body))
         data = []
         for tab in missing_tabs:
-            data.append({"range": f"{_quote(tab)}!A1", "values": [list(TAB_COLUMNS[tab])]})
-            headers[tab] = list(TAB_COLUMNS[tab])
-            created.append(f"tab {tab!r} with headers {', '.join(TAB_COLUMNS[tab])}")
+            data.append({"range": f"{_quote(tab)}!A1", "values": [list(columns[tab])]})
+            headers[tab] = list(columns[tab])
+            created.append(f"tab {tab!r} with headers {', '.join(columns[tab])}")
         for tab, cols in missing_headers.items():
             row = headers[tab]
             while row and not row[-1]:

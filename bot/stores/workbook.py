@@ -43,6 +43,14 @@ TAB_COLUMNS: dict[str, tuple[str, ...]] = {
     "Escalations": ("Order ID", "From", "Reason", "At", "Target"),
 }
 TAB_KEYS = {"Agents": "email", "Assignments": "Order ID"}
+CANARY_TAB = "Assignments_canary"
+CANARY_SHEET_HEADERS = (
+    "Skill", "Version", "Order ID", "Priority", "Score", "Why", "Assigned Agent",
+    "Live Priority", "Live Agent", "Differs", "Canary Run", "Live Run", "Workflow ID",
+    "Updated At",
+)  # fmt: skip
+"""The Assignments_canary sheet tab (the candidate's shadow plans, ``bot.canary.store``,
+mirrored by the sheet sync): never a workbook tab the bot reads."""
 WAITING = "WAITING"
 """A ticket its owner snoozed while waiting on someone (``bot/stores/snoozes.py``): still open,
 still theirs, its SLA still running."""

@@ -18,7 +18,14 @@ nothing on a user's request path waits for it.
 2. **Push.** Every database row is written at its sheet row (found by key, or the next free
    row); only differing cells are sent, as RAW text. Rejected edits are thereby reverted.
    Resolutions and Escalations are the bot's logs: row ``i`` of the table is sheet row
-   ``i + 2``.
+   ``i + 2``. **Assignments_canary** mirrors the candidate versions' shadow plans
+   (``assignments_canary``, ``bot.canary.store``; by skill, version and order) the same way,
+   push-only: rows below the table are cleared, and a row a person changed (it differs from
+   what the sync last wrote there) or added is put back or cleared and reported like a
+   rejected edit. That tab is read with the others (no extra request) only while the table
+   has rows or the sync wrote some; a cycle whose read fails because it is missing, or
+   lacks a header, makes it whole (``SheetsGrid.add_tab``) and reads again: four requests
+   more than a normal cycle, once.
 3. The snapshot of what was written is saved, and ``sync_status`` records the outcome.
 4. The order ids of applied Assignments edits go to ``on_changed`` (in the bot, the Slack
    messages showing them are edited in place: ``bot.slack.outside_updates``).
@@ -36,15 +43,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.canary.store import CANARY_TAB, SHEET_HEADERS, CanaryStore
 from bot.clock import now, ts
-from bot.errors import Conflict, EcmError, InputError
+from bot.errors import Conflict, EcmError, InputError, NotConfigured
 from bot.ids import clean_text
 from bot.observability import tracing
 from bot.runtime.roster import Roster
 from bot.stores.factory import Stores
 from bot.stores.pins import Pins
 from bot.stores.sheets_grid import Grid, RowWrite
-from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate
+from bot.stores.workbook import TAB_COLUMNS, TAB_KEYS, RowUpdate, cell_text
 from bot.sync.edits import KEYED, check_edit, check_roster_cell
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,8 @@ class SheetGrid(Protocol):
 
     def write_rows(self, writes: list[RowWrite]) -> None: ...
 
+    def add_tab(self, tab: str, header: list[str]) -> list[str]: ...
+
 
 @dataclass
 class SyncReport:
@@ -75,6 +85,7 @@ class SyncReport:
     requests: int = 0
     skipped: str | None = None
     changed_orders: list[str] = field(default_factory=list)  # applied Assignments edits
+    created: list[str] = field(default_factory=list)  # tabs or headers the cycle added
 
     def for_managers(self) -> str | None:
         """The message managers get when an edit was reverted or conflicted, else None."""
@@ -150,18 +161,40 @@ class SheetSync:
 
     # -- the cycle ---------------------------------------------------------------------------
     def _cycle(self, report: SyncReport) -> None:
-        grids = self.grid.read_grids(list(TABS))
         snaps = self._snapshots()
+        canary = sorted(
+            CanaryStore(self.stores.db).tab(),
+            key=lambda r: (r["Skill"], r["Version"] or "", r["Order ID"]),
+        )
+        mirror = bool(canary) or any(tab == CANARY_TAB for tab, _ in snaps)
+        grids = self._read(mirror, report)
         for tab in KEYED:  # Agents first, so a new agent can take tickets in the same cycle
             self._pull(tab, grids[tab], snaps, report)
         writes: list[RowWrite] = []
         new_snaps: dict[tuple[str, str], tuple[int, dict]] = {}
         for tab in TABS:
             writes += self._push(tab, grids[tab], new_snaps, report)
+        if mirror:
+            writes += self._push_canary(grids[CANARY_TAB], canary, snaps, new_snaps, report)
         if writes:
             self.grid.write_rows(writes)
         report.pushed = len(writes)
         self._save_snapshots(new_snaps)
+
+    def _read(self, mirror: bool, report: SyncReport) -> dict[str, Grid]:
+        """Every tab in one request (the canary tab too when ``mirror``). When that fails for
+        want of a tab or header, the canary tab is made whole and the tabs read again; a
+        workbook tab missing still fails the cycle (``ecm-bot sheets init``)."""
+        tabs = [*TABS, CANARY_TAB] if mirror else list(TABS)
+        try:
+            return self.grid.read_grids(tabs)
+        except NotConfigured:
+            created = self.grid.add_tab(CANARY_TAB, list(SHEET_HEADERS)) if mirror else []
+            if not created:
+                raise
+        log.info("sheet sync created %s", "; ".join(created))
+        report.created += created
+        return self.grid.read_grids(tabs)
 
     def _snapshots(self) -> dict[tuple[str, str], dict]:
         rows = self.stores.db.query("SELECT tab, key, row_values FROM sheet_rows")
@@ -307,6 +340,43 @@ class SheetSync:
                 )
         for i in stray:
             writes.append(RowWrite(tab, grid.sheet_row(i), {h: "" for h in headers}))
+        return writes
+
+    def _push_canary(
+        self, grid: Grid, rows: list[dict], snaps: dict, new_snaps: dict, report: SyncReport
+    ) -> list[RowWrite]:
+        """Row ``i`` of the canary table at sheet row ``i + 2``, rows below cleared; a row that
+        is not what the sync last wrote there (its snapshot, keyed by sheet row) was changed
+        by a person, one with none below the table was added by one: both are reported."""
+        writes: list[RowWrite] = []
+        changed: list[int] = []
+        added: list[int] = []
+        for i in range(max(len(rows), len(grid.rows))):
+            number = grid.sheet_row(i)
+            cells = grid.record(i) if i < len(grid.rows) else {}
+            shown = {h: cells.get(h, "") for h in SHEET_HEADERS}
+            row = rows[i] if i < len(rows) else {}
+            desired = {h: cell_text(row.get(h)) or "" for h in SHEET_HEADERS}
+            snap = snaps.get((CANARY_TAB, str(number)))
+            if snap is not None and shown != {h: _text(snap.get(h)) for h in SHEET_HEADERS}:
+                changed.append(number)
+            elif snap is None and i >= len(rows) and any(shown.values()):
+                added.append(number)
+            diff = {h: v for h, v in desired.items() if shown[h] != v}
+            if diff:
+                writes.append(RowWrite(CANARY_TAB, number, diff))
+            if i < len(rows):
+                new_snaps[(CANARY_TAB, str(number))] = (number, desired)
+        for found, what in (
+            (changed, "changed by hand were put back"),
+            (added, "added by hand were cleared"),
+        ):
+            if found:
+                shown_rows = ", ".join(map(str, found[:10])) + (" …" if len(found) > 10 else "")
+                report.rejected.append(
+                    f"{CANARY_TAB}: {len(found)} row(s) {what} (row {shown_rows}; the bot "
+                    "keeps this tab: the candidate versions' shadow plans)"
+                )
         return writes
 
     def _save_snapshots(self, snaps: dict[tuple[str, str], tuple[int, dict]]) -> None:

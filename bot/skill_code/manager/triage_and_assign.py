@@ -38,8 +38,9 @@ def run(
     **_: object,
 ) -> dict:
     """Run triage under a lock, so a second concurrent triage is refused. A real run whose
-    skill has a shadow candidate then runs it on the same input (``bot.canary.shadow``); a
-    candidate's shadow run (``shadow_input``) is a dry run on that input, with its plan."""
+    skill has a shadow candidate then runs it on the same input (``bot.canary.shadow``), once
+    the live run's execution is recorded (``ctx.after``: its duration excludes the shadow's);
+    a candidate's shadow run (``shadow_input``) is a dry run on that input, with its plan."""
     for tool in ("read_pending_list", "score_orders", "assign_orders", "read_roster"):
         ctx.tool(tool)
     if shadow_input is not None:
@@ -69,7 +70,12 @@ def run(
     finally:
         state.release_lock(LOCK, ctx.caller.email)
     if given is not None and placements is not None:  # the live run has committed
-        summary["canary"] = shadow.after_live(ctx, given, placements)
+        live_input, plan = given, placements
+
+        def shadow_run() -> None:
+            summary["canary"] = shadow.after_live(ctx, live_input, plan)
+
+        ctx.after.append(shadow_run)
     return summary
 
 
