@@ -27,6 +27,7 @@ class FakeSlack:
         self._files = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
+        self._arrived = threading.Condition()  # notified at every call, for wait_for
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,7 +87,7 @@ class FakeSlack:
 
     def receive_upload(self, file_id: str, data: bytes) -> None:
         with self._lock:
-            self.calls.append(("upload", {"file_id": file_id, "length": len(data)}))
+            self._record("upload", {"file_id": file_id, "length": len(data)})
             self.uploads[file_id] = data
 
     def start(self) -> FakeSlack:
@@ -102,14 +103,20 @@ class FakeSlack:
         headers = {"Retry-After": str(retry_after)} if status == 429 else {}
         self.failures.setdefault(method, []).extend([(status, headers)] * times)
 
+    def _record(self, method: str, params: dict) -> None:
+        """Keep a call (the caller holds ``_lock``) and wake whoever waits in ``wait_for``."""
+        self.calls.append((method, params))
+        with self._arrived:
+            self._arrived.notify_all()
+
     def answer(self, method: str, params: dict) -> tuple[int, dict, dict]:
         with self._lock:
             pending = self.failures.get(method)
             if pending:
                 status, headers = pending.pop(0)
-                self.calls.append((f"{method}!{status}", params))
+                self._record(f"{method}!{status}", params)
                 return status, headers, {"ok": False, "error": "ratelimited"}
-            self.calls.append((method, params))
+            self._record(method, params)
             if method == "auth.test":
                 return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
             if method == "users.info":
@@ -174,13 +181,15 @@ class FakeSlack:
         return [p for p in self.of("response_url") if not p.get("text", "").startswith("⏳")]
 
     def wait_for(self, predicate, timeout: float = 10.0):
-        """Poll until ``predicate(self)`` is truthy (listeners run after the ack)."""
+        """Wait until ``predicate(self)`` is truthy (listeners run after the ack): checked at
+        every call the fake receives, and every 20 ms for what a call does not show."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = predicate(self)
             if value:
                 return value
-            time.sleep(0.02)
+            with self._arrived:
+                self._arrived.wait(0.02)
         raise AssertionError(f"timed out waiting; calls so far: {[m for m, _ in self.calls]}")
 
     def all_text(self) -> str:
