@@ -241,6 +241,15 @@ class FakeSheets:
 
     # ------------------------------------------------------------------ test helpers
 
+    def add_workbook_tabs(self) -> FakeSheets:
+        """Add the workbook's tabs (``TAB_COLUMNS``), each with its header row only, as a
+        sheet set up by ``ecm-bot sheets init`` has them; returns the fake."""
+        from bot.stores.workbook import TAB_COLUMNS
+
+        for tab, columns in TAB_COLUMNS.items():
+            self.add_sheet(tab, [list(columns)])
+        return self
+
     def add_sheet(
         self, title: str, rows: list[list] | None = None, row_count: int = 1000, col_count: int = 26
     ) -> Sheet:

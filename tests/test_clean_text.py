@@ -138,8 +138,7 @@ def test_a_roster_name_edited_in_the_sheet_is_stored_without_hidden_characters(t
     from bot.sync.sheets_sync import SheetSync
 
     with FakeSheets() as sheet:
-        for tab, columns in TAB_COLUMNS.items():
-            sheet.add_sheet(tab, [list(columns)])
+        sheet.add_workbook_tabs()
         sync = SheetSync(triaged.stores, SheetsGrid.from_env(sheet.env(), backoff_factor=0.01))
         sync.run_once()
         row = sheet.find_row("Agents", "email", SARAH)

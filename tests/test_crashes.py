@@ -111,8 +111,7 @@ def test_a_sheet_sync_killed_mid_cycle_is_caught_up_by_the_next_one(triaged, tmp
     from bot.sync.sheets_sync import SheetSync
 
     with FakeSheets() as fake:
-        for tab, columns in TAB_COLUMNS.items():
-            fake.add_sheet(tab, [list(columns)])
+        fake.add_workbook_tabs()
         env = {"ECM_DATA_DIR": str(triaged.path), **fake.env()}
         for oid in [t["Order ID"] for t in triaged.tickets_of(SARAH)][:5]:
             triaged.run(SARAH, "resolve-ticket", order_id=oid, notes="done")

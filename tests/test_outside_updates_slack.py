@@ -38,8 +38,7 @@ REFUSE = ("chat.update", "chat.postMessage", "conversations.open", "views.publis
 @pytest.fixture
 def sheet():
     with FakeSheets() as server:
-        for tab, columns in TAB_COLUMNS.items():
-            server.add_sheet(tab, [list(columns)])
+        server.add_workbook_tabs()
         yield server
 
 

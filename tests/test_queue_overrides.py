@@ -123,8 +123,7 @@ def test_keeping_an_owner_pins_on_each_engine_and_refuses_a_ticket_that_moved(on
 @pytest.fixture
 def sheets():
     with FakeSheets() as server:
-        for tab, columns in TAB_COLUMNS.items():
-            server.add_sheet(tab, [list(columns)])
+        server.add_workbook_tabs()
         yield server
 
 

@@ -18,8 +18,7 @@ JAMES = "james.ops@example.com"
 @pytest.fixture
 def fake():
     with FakeSheets() as server:
-        for tab, columns in TAB_COLUMNS.items():
-            server.add_sheet(tab, [list(columns)])
+        server.add_workbook_tabs()
         yield server
 
 

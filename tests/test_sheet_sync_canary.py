@@ -27,8 +27,7 @@ TRIAGE = "triage-and-assign"
 def fake():
     """A sheet with the workbook's tabs only, as every sheet had before the canary tab."""
     with FakeSheets() as server:
-        for tab, columns in TAB_COLUMNS.items():
-            server.add_sheet(tab, [list(columns)])
+        server.add_workbook_tabs()
         yield server
 
 

@@ -37,8 +37,7 @@ def open_workbook(fake: FakeSheets, **options) -> SheetsWorkbook:
 @pytest.fixture
 def sheets(fake) -> SheetsWorkbook:
     """A workbook on a fake spreadsheet whose four tabs have just been created."""
-    for tab, columns in TAB_COLUMNS.items():
-        fake.add_sheet(tab, [list(columns)])
+    fake.add_workbook_tabs()
     return open_workbook(fake)
 
 
@@ -168,8 +167,7 @@ def test_retry_after_is_honoured_and_capped(fake, sheets, monkeypatch):
 
 
 def test_persistent_503_gives_up_after_the_bound(fake):
-    for tab, columns in TAB_COLUMNS.items():
-        fake.add_sheet(tab, [list(columns)])
+    fake.add_workbook_tabs()
     wb = open_workbook(fake, retries=2)
     seen = len(fake.requests)
     fake.fail_next(50, 503)
@@ -269,8 +267,7 @@ def test_credentials_may_be_a_path(tmp_path):
 
 
 def with_tabs(fake: FakeSheets) -> FakeSheets:
-    for tab, columns in TAB_COLUMNS.items():
-        fake.add_sheet(tab, [list(columns)])
+    fake.add_workbook_tabs()
     return fake
 
 

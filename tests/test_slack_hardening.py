@@ -241,8 +241,7 @@ def test_a_roster_change_from_the_sheet_sync_counts_on_the_next_request(slack):
     slack.dm(MAYA, "dashboard")  # cached as an active manager
     slack.fake.wait_for(lambda f: f.of("chat.postMessage"))
     with FakeSheets() as sheet:
-        for tab, columns in TAB_COLUMNS.items():
-            sheet.add_sheet(tab, [list(columns)])
+        sheet.add_workbook_tabs()
         sync = SheetSync(demo.stores, SheetsGrid.from_env(sheet.env(), backoff_factor=0.01))
         sync.run_once()
         row = sheet.find_row("Agents", "email", MANAGER)

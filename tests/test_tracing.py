@@ -202,12 +202,10 @@ def test_a_sheet_sync_cycle_is_a_trace_of_its_sheets_and_database_calls(triaged,
     from fake_sheets import FakeSheets
 
     from bot.stores.sheets_grid import SheetsGrid
-    from bot.stores.workbook import TAB_COLUMNS
     from bot.sync.sheets_sync import SheetSync
 
     with FakeSheets() as fake:
-        for tab, columns in TAB_COLUMNS.items():
-            fake.add_sheet(tab, [list(columns)])
+        fake.add_workbook_tabs()
         grid = SheetsGrid.from_env(fake.env(), backoff_factor=0.01, retries=2)
         assert SheetSync(triaged.stores, grid).run_once().skipped is None
     (cycle,) = named(spans, "sheets sync")
