@@ -173,3 +173,27 @@ def test_malformed_mcp_settings_are_named():
     assert "ECM_MCP_TOKEN_DAYS=999 is outside 1-366" in found
     assert "ECM_MCP_ALLOW_WRITES='sure' is not true or false" in found
     assert "ECM_MCP_PUBLIC_URL must be a https/http:// URL with a host" in found
+
+
+def test_a_flood_of_junk_tokens_is_refused_but_recorded_at_most_so_many_a_minute(on_engine):
+    from bot.mcp.tokens import DenialLimiter
+
+    at = [now()]
+    limiter = DenialLimiter(per_minute=3)
+    store = TokenStore(on_engine.stores, now=lambda: at[0], limiter=limiter)
+    good, _ = store.create(member(on_engine, MANAGER), SARAH)
+    before = len(denials(on_engine))
+    for _ in range(10):
+        with pytest.raises(TokenRefused, match="not known"):
+            store.check(PREFIX + "x" * 43)
+    assert len(denials(on_engine)) == before + 3 and limiter.suppressed == 7
+    on_engine.stores.workbook.update("Agents", [RowUpdate(SARAH, {"active": "FALSE"})])
+    with pytest.raises(TokenRefused, match="no longer active"):
+        store.check(good)  # a known token's holder: always recorded
+    assert denials(on_engine)[-1]["caller"] == SARAH
+    at[0] += timedelta(seconds=61)
+    with pytest.raises(TokenRefused, match="malformed"):
+        store.check("junk")
+    summary, latest = denials(on_engine)[-2:]
+    assert summary["rule"].startswith("7 more refusals of unknown or malformed tokens")
+    assert latest["rule"] == "the token is malformed" and limiter.suppressed == 0

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.access.guard import Guard
 from bot.agents.prompts import untrusted
 from bot.errors import NotFound
 from bot.ids import order_id as valid_order_id
 from bot.mcp.catalog import Catalog, McpTool
-from bot.mcp.tokens import Identity, TokenStore
+from bot.mcp.tokens import DenialLimiter, Identity, TokenStore
 from bot.runtime.dispatch import ONE, PEOPLE
 from bot.runtime.executor import SkillResult, execute
 from bot.runtime.roster import Member
@@ -42,10 +42,12 @@ class McpCalls:
     catalog: Catalog
     allow_writes: bool = False
     after_write: AfterWrite | None = None  # Slack updates in place, when Slack is configured
+    denials: DenialLimiter = field(default_factory=DenialLimiter)
 
     def identify(self, token: str | None) -> Identity:
-        """The identity a token acts as now (TokenRefused otherwise, in the denial log)."""
-        return TokenStore(self.stores).check(token)
+        """The identity a token acts as now (TokenRefused otherwise, in the denial log, at
+        most ``denials.per_minute`` a minute for tokens nobody owns)."""
+        return TokenStore(self.stores, limiter=self.denials).check(token)
 
     def tools_for(self, who: Identity) -> list[McpTool]:
         return self.catalog.visible(who.role, self.allow_writes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -53,13 +54,50 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+class DenialLimiter:
+    """How many refusals of tokens nobody owns (none, malformed, unknown) a server records
+    one by one: at most ``per_minute`` in each minute. Beyond that they are still refused but
+    only counted, and the count is recorded as one denial when the next minute's first one
+    comes, so a client hammering the endpoint with junk can't flood the denial log with a
+    database write per request. Refusals of a known token's holder are always recorded."""
+
+    def __init__(self, per_minute: int = 30):
+        self.per_minute = per_minute
+        self._lock = threading.Lock()
+        self._window: datetime | None = None
+        self._recorded = 0
+        self.suppressed = 0
+
+    def admit(self, at: datetime) -> tuple[bool, int]:
+        """Whether to record a refusal at ``at``, and how many the last window suppressed (to
+        record once, now)."""
+        with self._lock:
+            carried = 0
+            if self._window is None or at - self._window >= timedelta(minutes=1):
+                carried, self.suppressed = self.suppressed, 0
+                self._window, self._recorded = at, 0
+            if self._recorded >= self.per_minute:
+                self.suppressed += 1
+                return False, carried
+            self._recorded += 1
+            return True, carried
+
+
 class TokenStore:
     """The ``mcp_tokens`` table (m022) and the rules around it."""
 
-    def __init__(self, stores: Stores, now: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        stores: Stores,
+        now: Callable[[], datetime] | None = None,
+        limiter: DenialLimiter | None = None,
+    ):
+        """``limiter``: the server's bound on recording refusals of tokens nobody owns (none:
+        every refusal is recorded, as for the CLI)."""
         self.stores = stores
         self.db = stores.db
         self._now = now or (lambda: clock.now())
+        self.limiter = limiter
 
     # -- managing tokens ------------------------------------------------------------------
     def create(self, by: Member, email: str, role: str | None = None, days: int | None = None):
@@ -185,10 +223,26 @@ class TokenStore:
         )
 
     def _refuse(self, caller: str, what: str, why: str, missing: bool = False) -> NoReturn:
-        """Record the refusal in the denial log and raise it."""
-        self.stores.state.record_denial(
-            caller=caller, skill=SURFACE, role="", resource=f"mcp:{what}", rule=why
+        """Record the refusal in the denial log (within the limiter's bound for tokens nobody
+        owns) and raise it."""
+        record, carried = (
+            self.limiter.admit(self._now())
+            if self.limiter is not None and caller == "unknown"
+            else (True, 0)
         )
+        if carried:
+            self.stores.state.record_denial(
+                caller="unknown",
+                skill=SURFACE,
+                role="",
+                resource="mcp:token",
+                rule=f"{carried} more refusals of unknown or malformed tokens in the minute "
+                "before, not recorded one by one",
+            )
+        if record:
+            self.stores.state.record_denial(
+                caller=caller, skill=SURFACE, role="", resource=f"mcp:{what}", rule=why
+            )
         if what == "create":
             raise AccessDenied(
                 skill=SURFACE,
