@@ -7,12 +7,15 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from conftest import MANAGER, SARAH, Demo
 
+from bot.clock import now, ts
 from bot.demo.seed import seed_demo
+from bot.stores.away import Away, AwayStore
 from bot.stores.factory import open_stores
 from bot.stores.workbook import RowUpdate
 
@@ -117,24 +120,43 @@ def test_two_agents_taking_the_same_unassigned_orders_from_two_processes_one_get
         assert [e["action"] for e in audit] == ["take_ticket"]  # one write, one audit row
 
 
-def test_the_last_two_agents_of_a_team_going_away_at_once_leave_one_on_shift(seeded, tmp_path):
-    """Each away checks that someone else still covers the agent's teams; two at once would
-    each see the other on shift without the away lock, and the team would have nobody."""
-    demo, env = seeded
-    field = [a for a in demo.rows("Agents") if str(a["role"]) == "field"]
-    first, second = SARAH, next(a["email"] for a in field if a["email"] != SARAH)
-    team = "solo-team"
-    demo.stores.workbook.update(  # the two alone cover a team, and are always on shift
+def alone_on(demo, team: str, *emails: str) -> None:
+    """Make ``emails`` the only agents covering ``team``, always on shift."""
+    demo.stores.workbook.update(
         "Agents",
         [
             RowUpdate(
                 a["email"],
                 {"specializations": f"{a['specializations']},{team}", "Working Hours": ""},
             )
-            for a in field
-            if a["email"] in (first, second)
+            for a in demo.rows("Agents")
+            if a["email"] in emails
         ],
     )
+
+
+def test_an_away_set_while_this_one_waited_for_the_lock_counts_as_away(seeded):
+    """The other process's away was written after this run began (its since is later than
+    this run's moment): it still counts, so this one is refused as the last on shift."""
+    demo, _ = seeded
+    other = next(
+        a["email"] for a in demo.rows("Agents") if a["role"] == "field" and a["email"] != SARAH
+    )
+    alone_on(demo, "solo-team", SARAH, other)
+    later, until = now() + timedelta(seconds=5), now() + timedelta(days=1)
+    AwayStore(demo.stores.db).put(Away(other, ts(until), ts(later), other))
+    result = demo.run(SARAH, "set-away", until="tomorrow").data
+    assert result["refused"] is True and result["uncovered"] == ["solo-team"]
+    assert AwayStore(demo.stores.db).get(SARAH) is None
+
+
+def test_the_last_two_agents_of_a_team_going_away_at_once_leave_one_on_shift(seeded, tmp_path):
+    """Each away checks that someone else still covers the agent's teams; two at once would
+    each see the other on shift without the away lock, and the team would have nobody."""
+    demo, env = seeded
+    field = [a for a in demo.rows("Agents") if str(a["role"]) == "field"]
+    first, second = SARAH, next(a["email"] for a in field if a["email"] != SARAH)
+    alone_on(demo, "solo-team", first, second)
     a, b = race(env, tmp_path, (first, "set-away", ["away"]), (second, "set-away", ["away"]))
     assert a[0]["ok"] and b[0]["ok"], (a, b)
     assert sorted([a[0]["refused"], b[0]["refused"]]) == [False, True], (a, b)

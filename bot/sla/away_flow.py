@@ -75,7 +75,9 @@ def _go_away(ctx: SkillContext, member: Member, end: datetime, self_service: boo
     moment, stores = ctx.at, ctx.stores
     stamp, end_stamp = ts(moment), ts(end)
     roster = Roster.load(stores.workbook)
-    others_away = set(AwayStore(stores.db).away_at(moment)) - {member.email}
+    # not away_at(moment): an away another process set after this run began (it held the
+    # lock first) started after ``moment``, and must count too
+    others_away = set(AwayStore(stores.db).not_over_at(moment)) - {member.email}
     uncovered = uncovered_teams(member, roster, others_away, moment)
     base = {
         "agent": member.email,

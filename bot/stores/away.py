@@ -77,6 +77,14 @@ class AwayStore:
         )
         return {r["agent"]: _away(r) for r in rows}
 
+    def not_over_at(self, at: datetime) -> dict[str, Away]:
+        """Everyone marked away whose away has not ended at ``at``, including one set after
+        ``at`` (another replica's, decided while this one waited for the away lock)."""
+        rows = self.db.query(
+            "SELECT * FROM agent_away WHERE back_at IS NULL AND until_at > ?", [ts(at)]
+        )
+        return {r["agent"]: _away(r) for r in rows}
+
     def put(self, a: Away) -> None:
         """Mark ``a.agent`` away (a newer away replaces the old one)."""
         self.db.execute(
