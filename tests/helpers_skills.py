@@ -79,3 +79,13 @@ __all__ = [
     "edit_frontmatter",
     "make_project",
 ]
+
+
+def importable_code(tmp_path: Path, monkeypatch, module: str, source: str) -> Path:
+    """``source`` as module ``module`` in a fresh folder on ``sys.path`` (for entry points of
+    throwaway skills and candidates); returns the folder."""
+    code = tmp_path / "code"
+    code.mkdir(exist_ok=True)
+    (code / f"{module}.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(code))
+    return code

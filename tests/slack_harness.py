@@ -242,3 +242,13 @@ def notifier(fake, escalation_channel: str = "CESCALATE"):
     for handler in client.retry_handlers:
         handler.interval_calculator = FixedValueRetryIntervalCalculator(0.0)
     return SlackNotifier(client, escalation_channel)
+
+
+def buttons_of(blocks: list[dict], oid: str) -> list[str]:
+    """The action ids of the buttons on ``oid``'s actions blocks, in order."""
+    return [
+        e["action_id"]
+        for b in blocks
+        if b["type"] == "actions" and b.get("block_id", "").endswith(":" + oid)
+        for e in b["elements"]
+    ]

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import MANAGER, Demo
+from helpers_skills import importable_code
 from test_canary_candidates import EXAMPLE, TRIAGE, write_candidate
 
 from bot.access.guard import Guard
@@ -172,10 +173,7 @@ def run(ctx, **args):
 def test_a_candidate_that_tries_to_write_is_refused_and_the_live_run_stands(
     on_engine: Demo, tmp_path, monkeypatch
 ):
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "writing_candidate.py").write_text(WRITER, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(code))
+    importable_code(tmp_path, monkeypatch, "writing_candidate", WRITER)
     folder = write_candidate(
         tmp_path / "canary",
         {

@@ -5,6 +5,7 @@ slow candidate, whose own time is in its ``canary_runs`` row."""
 from __future__ import annotations
 
 from conftest import MANAGER
+from helpers_skills import importable_code
 from test_canary_candidates import TRIAGE, write_candidate
 from test_canary_shadow import with_candidate
 
@@ -28,10 +29,7 @@ def run(ctx, **args):
 def test_the_live_runs_recorded_duration_excludes_a_slow_shadow_candidate(
     triaged, tmp_path, monkeypatch
 ):
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "slow_shadow_candidate.py").write_text(SLOW, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(code))
+    importable_code(tmp_path, monkeypatch, "slow_shadow_candidate", SLOW)
     folder = write_candidate(
         tmp_path / "canary",
         {

@@ -16,7 +16,7 @@ import pytest
 from conftest import SARAH, Demo
 from fake_sheets import FakeSheets
 from fake_slack import FakeSlack
-from slack_harness import notifier, serve_bot
+from slack_harness import buttons_of, notifier, serve_bot
 from test_slack_blocks import assert_within_limits, sdk_validates
 
 from bot.cli.sla_cmd import sla_pass, woken_updates
@@ -70,15 +70,6 @@ def item_text(blocks: list[dict], oid: str) -> str:
         if b.get("block_id", "").startswith("item:") and b["block_id"].endswith(":" + oid)
     ]
     return item["text"]["text"]
-
-
-def buttons_of(blocks: list[dict], oid: str) -> list[str]:
-    return [
-        e["action_id"]
-        for b in blocks
-        if b["type"] == "actions" and b.get("block_id", "").endswith(":" + oid)
-        for e in b["elements"]
-    ]
 
 
 def valid(payloads: list[dict]) -> None:

@@ -12,6 +12,7 @@ import json
 import pytest
 from conftest import MANAGER, SARAH
 from fake_sheets import FakeSheets
+from slack_harness import buttons_of
 from test_pins_slack import (
     JAMES,
     JAMES_ID,
@@ -55,15 +56,6 @@ def item_block(blocks: list[dict], oid: str) -> dict:
     return next(
         b for b in blocks if b["type"] == "section" and b.get("block_id", "").endswith(":" + oid)
     )
-
-
-def buttons_of(blocks: list[dict], oid: str) -> list[str]:
-    return [
-        e["action_id"]
-        for b in blocks
-        if b["type"] == "actions" and b.get("block_id", "").endswith(":" + oid)
-        for e in b["elements"]
-    ]
 
 
 def sarahs_fitting_james(demo) -> str:

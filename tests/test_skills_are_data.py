@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import MANAGER, SARAH
 from fake_slack import FakeSlack
+from helpers_skills import importable_code
 from slack_harness import serve_bot
 
 from bot.errors import AccessDenied
@@ -120,10 +121,7 @@ def project(monkeypatch, tmp_path):
     folder.mkdir()
     (folder / "SKILL.md").write_text(SKILL_MD, encoding="utf-8")
     (folder / "aspora.config.yaml").write_text(CONFIG, encoding="utf-8")
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / f"{MODULE}.py").write_text(CODE, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(code))
+    importable_code(tmp_path, monkeypatch, MODULE, CODE)
     try:
         yield root
     finally:
