@@ -29,13 +29,23 @@ def owner_of(ctx: SkillContext, row: dict | None) -> str:
     the ticket is open or escalated (their escalation is still theirs), else nobody."""
     if row is None:
         return ""
-    agent = str(row.get("Assigned Agent") or "").strip().lower()
-    status = str(row.get("Status") or "").strip().upper()
-    if not agent or status not in (*OPEN_STATUSES, "ESCALATED"):
-        return ""
-    roster = Roster(ctx.workbook.read("Agents", {"email": agent}))
-    active = any(m.active and "field" in m.roles for m in roster.members)
-    return agent if active else ""
+    return owners_of(ctx, {"": row}).get("", "")
+
+
+def owners_of(ctx: SkillContext, rows: dict[str, dict]) -> dict[str, str]:
+    """``owner_of`` for many rows (keyed by order ID), the agents read in one request: the
+    orders someone works now, and who."""
+    held = {
+        oid: agent
+        for oid, r in rows.items()
+        if (agent := str(r.get("Assigned Agent") or "").strip().lower())
+        and str(r.get("Status") or "").strip().upper() in (*OPEN_STATUSES, "ESCALATED")
+    }
+    if not held:
+        return {}
+    roster = Roster(ctx.workbook.read("Agents", {"email": sorted(set(held.values()))}))
+    active = {m.email.lower() for m in roster.members if m.active and "field" in m.roles}
+    return {oid: agent for oid, agent in held.items() if agent in active}
 
 
 def _row(ctx: SkillContext, oid: str) -> dict | None:

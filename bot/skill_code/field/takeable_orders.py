@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING
 from bot.clock import hours_between, parse_ts
 from bot.errors import InputError
 from bot.ids import order_id as valid_order_id
-from bot.runtime.roster import Roster
+from bot.skill_code.field.take_ticket import owners_of
 from bot.skill_code.field.tickets import open_count
-from bot.stores.workbook import OPEN_STATUSES
 
 if TYPE_CHECKING:
     from bot.runtime.skill_run import SkillContext
@@ -48,22 +47,6 @@ def _ids(value: object) -> set[str]:
         except InputError:
             continue  # not an order id: nothing to filter on
     return ids
-
-
-def _owners(ctx: SkillContext, rows: dict[str, dict]) -> set[str]:
-    """The orders someone works now: an active field agent holds the open or escalated row
-    (take-ticket's ``owner_of``, with the agents read in one request, not one per row)."""
-    held = {
-        oid: agent
-        for oid, r in rows.items()
-        if (agent := str(r.get("Assigned Agent") or "").strip().lower())
-        and str(r.get("Status") or "").strip().upper() in (*OPEN_STATUSES, "ESCALATED")
-    }
-    if not held:
-        return set()
-    roster = Roster(ctx.workbook.read("Agents", {"email": sorted(set(held.values()))}))
-    active = {m.email.lower() for m in roster.members if m.active and "field" in m.roles}
-    return {oid for oid, agent in held.items() if agent in active}
 
 
 def _latest_run(ctx: SkillContext) -> str:
@@ -103,7 +86,7 @@ def run(ctx: SkillContext, order_ids: object = (), home: object = False, **_: ob
         page = [o for o in got if not only or str(o["order_id"]) in only]
         ids = [str(o["order_id"]) for o in page]
         rows = {r["Order ID"]: r for r in ctx.workbook.read("Assignments", {"Order ID": ids})}
-        owned = _owners(ctx, rows)
+        owned = owners_of(ctx, rows)
         for order in page:
             oid = str(order["order_id"])
             if oid in owned or str(order.get("status") or "") != "STUCK":
