@@ -71,6 +71,11 @@ class Demo:
 
 
 def pytest_configure(config):
+    import spawn
+
+    # One fork server for the run, started by the first pytest process (the xdist controller)
+    # while the workers import; the workers find it through the environment.
+    spawn.start_server()
     config.addinivalue_line(
         "markers", "fresh_database: the test's PostgreSQL database starts empty (unmigrated)"
     )

@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import spawn
 from slack_harness import SECRET, ServedApp
 
 ECM_BOT = str(Path(sys.executable).parent / "ecm-bot")
@@ -60,7 +61,7 @@ class Proc:
         self.out: list[str] = []
         self.err: list[str] = []
         self._lock = threading.Lock()
-        self.popen = subprocess.Popen(
+        self.popen = spawn.Popen(
             args,
             env=dict(env),
             cwd=str(ROOT),

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import spawn
 from click.testing import CliRunner
 from conftest import MANAGER, SARAH
 from fake_pagerduty import FakePagerDuty
@@ -193,7 +194,7 @@ def test_two_processes_checking_at_once_page_once_and_post_once(
     }
     for _round in range(2):
         procs = [
-            subprocess.Popen(
+            spawn.Popen(
                 [sys.executable, "-m", "bot", "alerts", "check"],
                 env=proc_env,
                 stdout=subprocess.PIPE,

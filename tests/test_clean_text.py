@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import spawn
 from conftest import SARAH
 
 SARAH_ID = "U0SARAH003"
@@ -63,7 +64,7 @@ def test_a_note_of_nothing_but_hidden_characters_is_refused_with_the_usage(triag
 def ecm(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "ECM_DATA_DIR": str(data_dir)}
     env.pop("ECM_DATABASE_URL", None)
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120)
+    return spawn.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.mark.parametrize(

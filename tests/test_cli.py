@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 import pytest
+import spawn
 from click.testing import CliRunner
 
 from bot.cli import cli
@@ -19,7 +20,7 @@ BIN = Path(sys.executable).parent / "ecm-bot"
 
 def ecm(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "ECM_DATA_DIR": str(tmp_path)}
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120)
+    return spawn.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_demo_shows_the_whole_flow_from_an_empty_data_dir(tmp_path):

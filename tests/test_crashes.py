@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import spawn
 from conftest import MANAGER, SARAH, Demo
 
 from bot.db.migrations import MIGRATIONS
@@ -22,7 +23,7 @@ CHILD = Path(__file__).with_name("crash_child.py")
 
 
 def start(env: dict, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
+    return spawn.Popen(
         [sys.executable, str(CHILD), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

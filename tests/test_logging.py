@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import spawn
 from conftest import MANAGER
 from fake_slack import FakeSlack
 
@@ -126,7 +127,7 @@ def test_a_malformed_log_format_is_refused_by_doctor_and_falls_back_to_text():
 
 def test_the_scheduler_prints_its_info_lines_as_text(tmp_path):
     env = {"PATH": os.environ["PATH"], "ECM_DATA_DIR": str(tmp_path)}
-    done = subprocess.run(
+    done = spawn.run(
         [ECM_BOT, "scheduler", "--once"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
@@ -135,7 +136,7 @@ def test_the_scheduler_prints_its_info_lines_as_text(tmp_path):
 
 def test_the_scheduler_logs_json_when_asked(tmp_path):
     env = {"PATH": os.environ["PATH"], "ECM_DATA_DIR": str(tmp_path), "ECM_LOG_FORMAT": "json"}
-    done = subprocess.run(
+    done = spawn.run(
         [ECM_BOT, "scheduler", "--once"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
@@ -156,7 +157,7 @@ def test_serve_prints_its_info_lines_as_json(tmp_path):
         "ECM_DATA_DIR": str(tmp_path),
         "ECM_LOG_FORMAT": "json",
     }
-    proc = subprocess.Popen(
+    proc = spawn.Popen(
         [ECM_BOT, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:

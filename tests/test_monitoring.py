@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
+import spawn
 from conftest import SARAH
 
 from bot.clock import now, ts
@@ -40,7 +40,7 @@ def test_metrics_reports_the_skills_over_their_thresholds(demo):
                 "outcome": "error" if i else "ok",
             }
         )
-    done = subprocess.run(
+    done = spawn.run(
         [sys.executable, "-m", "bot", "metrics", "--json"],
         capture_output=True,
         text=True,

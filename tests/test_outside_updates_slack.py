@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from datetime import datetime, timedelta
 
 import pytest
+import spawn
 from conftest import SARAH, Demo
 from fake_sheets import FakeSheets
 from fake_slack import FakeSlack
@@ -145,7 +145,7 @@ def test_a_sheet_edit_that_moves_a_ticket_edits_slack_in_place_and_tells_both_ow
     seen = len(fake.calls)
     env = {**os.environ, **sheet.env(), "ECM_DATA_DIR": str(demo.path)}
     env |= {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": fake.url}
-    done = subprocess.run(
+    done = spawn.run(
         [sys.executable, "-m", "bot", "sheets", "sync", "--once"],
         capture_output=True,
         text=True,

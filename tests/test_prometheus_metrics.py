@@ -16,6 +16,7 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
+import spawn
 from conftest import MANAGER, SARAH
 from fake_slack import FakeSlack
 from prometheus_client.parser import text_string_to_metric_families
@@ -172,6 +173,7 @@ def test_model_use_is_counted_per_skill_model_and_kind(triaged):
 ORDER_ID = re.compile(r"^[A-Z]{2}[A-Z0-9]{8}$")
 LABELS = {
     "domain", "role", "skill", "outcome", "model", "kind", "priority", "status", "reason", "state",
+    "version", "track",  # a skill's few versions and live/shadow, from the canary metrics
 }  # fmt: skip
 
 
@@ -340,7 +342,7 @@ def test_the_scheduler_process_serves_metrics_on_its_health_port(triaged):
         "PATH": "/usr/bin:/bin",
         "ECM_HEALTH_PORT": str(port),
     }
-    proc = subprocess.Popen(
+    proc = spawn.Popen(
         [sys.executable, "-m", "bot", "scheduler", "--grace-minutes", "0"],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import spawn
 from conftest import MANAGER, SARAH, Demo
 
 from bot.clock import now, ts
@@ -36,7 +37,7 @@ def race(env: dict, tmp_path: Path, *actors: tuple[str, str, list[str]]) -> list
     barrier = tmp_path / "go"
     full_env = {**os.environ, **env, "PYTHONPATH": str(CHILD.parent.parent)}
     procs = [
-        subprocess.Popen(
+        spawn.Popen(
             [sys.executable, str(CHILD), str(tmp_path), who, skill, str(barrier), *ids],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import spawn
+
 from bot.scheduling.cron import cron_jobs, due
 from bot.scheduling.runner import Scheduler
 from bot.stores.factory import open_stores
@@ -63,16 +65,15 @@ def test_a_failing_publisher_does_not_stop_the_clock(demo):
 
 
 def test_the_scheduler_command_runs_what_is_due_once(tmp_path, monkeypatch):
-    import subprocess
     import sys
     from pathlib import Path
 
     env_bin = Path(sys.executable).parent / "ecm-bot"
     env = {"ECM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    subprocess.run(
+    spawn.run(
         [str(env_bin), "seed-demo", "--orders", "20"], env=env, check=True, capture_output=True
     )
-    out = subprocess.run(
+    out = spawn.run(
         [str(env_bin), "scheduler", "--once", "--grace-minutes", "720"],
         env=env,
         capture_output=True,
@@ -81,7 +82,7 @@ def test_the_scheduler_command_runs_what_is_due_once(tmp_path, monkeypatch):
     )
     assert out.returncode == 0, out.stderr
     assert "Ran: triage-and-assign@" in out.stderr and "ECM Triage" in out.stdout
-    again = subprocess.run(
+    again = spawn.run(
         [str(env_bin), "scheduler", "--once", "--grace-minutes", "720"],
         env=env,
         capture_output=True,
@@ -126,7 +127,7 @@ def test_the_scheduler_serves_health_on_ecm_health_port(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {"ECM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "ECM_HEALTH_PORT": str(port)}
-    proc = subprocess.Popen(
+    proc = spawn.Popen(
         [sys.executable, "-m", "bot", "scheduler", "--grace-minutes", "0"],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -5,6 +5,7 @@ gspread and google-auth, token exchange included)."""
 from __future__ import annotations
 
 import pytest
+import spawn
 from conftest import MANAGER, SARAH
 from fake_sheets import FakeSheets
 
@@ -178,14 +179,13 @@ def test_no_request_path_reads_the_sheet_even_when_one_is_configured(synced):
 
 def test_sheets_export_writes_csv_tabs_with_formulas_neutralised(triaged, tmp_path):
     import csv
-    import subprocess
     import sys
 
     triaged.stores.workbook.append("Agents", [{"email": "x@example.com", "name": "=HYPERLINK(1)"}])
     for name, value in (("p1", "+cmd"), ("m1", "-2+3"), ("a1", "@SUM(A1)")):
         triaged.stores.workbook.append("Agents", [{"email": f"{name}@example.com", "name": value}])
     out = tmp_path / "export"
-    done = subprocess.run(
+    done = spawn.run(
         [sys.executable, "-m", "bot", "sheets", "export", str(out)],
         capture_output=True,
         text=True,
@@ -204,10 +204,9 @@ def test_sheets_export_writes_csv_tabs_with_formulas_neutralised(triaged, tmp_pa
 
 
 def test_sheets_sync_without_a_sheet_says_how_to_configure_it(tmp_path):
-    import subprocess
     import sys
 
-    done = subprocess.run(
+    done = spawn.run(
         [sys.executable, "-m", "bot", "sheets", "sync", "--once"],
         capture_output=True,
         text=True,
@@ -235,11 +234,10 @@ def test_doctor_shows_the_sync_lag_from_the_database(synced, monkeypatch):
 
 def test_metrics_show_the_sync_lag(synced):
     import json
-    import subprocess
     import sys
 
     demo, _, _, _ = synced
-    done = subprocess.run(
+    done = spawn.run(
         [sys.executable, "-m", "bot", "metrics", "--json"],
         capture_output=True,
         text=True,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import spawn
 from conftest import SARAH
 from fake_slack import FakeSlack
 from slack_harness import notifier
@@ -131,7 +132,7 @@ def test_a_failed_send_is_given_back_and_sent_by_the_next_pass(triaged, slack):
 
 
 def test_without_slack_the_cli_says_nothing_was_sent_and_claims_nothing(triaged):
-    done = subprocess.run(
+    done = spawn.run(
         [str(Path(sys.executable).parent / "ecm-bot"), "sla-watch", "--once", "--json"],
         env={"PATH": "/usr/bin:/bin", "ECM_DATA_DIR": str(triaged.path)},
         capture_output=True,
@@ -161,7 +162,7 @@ def test_two_processes_running_the_watch_at_once_send_each_notice_once(triaged, 
     }
     cmd = [str(Path(sys.executable).parent / "ecm-bot"), "sla-watch", "--once", "--json"]
     procs = [
-        subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+        spawn.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     outs = [json.loads(p.communicate(timeout=60)[0]) for p in procs]

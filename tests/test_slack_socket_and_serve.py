@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import spawn
 from fake_slack import FakeSlack
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -91,7 +92,7 @@ def test_an_events_envelope_runs_the_mention_and_a_retry_is_ignored(socket_app):
 
 def test_serve_without_credentials_says_what_to_set(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    out = subprocess.run(
+    out = spawn.run(
         [str(Path(sys.executable).parent / "ecm-bot"), "serve"],
         env=env,
         capture_output=True,
@@ -119,7 +120,7 @@ def test_serve_in_http_mode_answers_health_checks_with_a_production_server(tmp_p
         "PORT": str(port),
         "ECM_DATA_DIR": str(tmp_path),
     }
-    proc = subprocess.Popen(
+    proc = spawn.Popen(
         [str(Path(sys.executable).parent / "ecm-bot"), "serve"],
         env=env,
         stdout=subprocess.PIPE,

@@ -5,11 +5,11 @@ claims, proposals, locks with leases and retention. Neither engine is a mock."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from datetime import timedelta
 
 import pytest
+import spawn
 from conftest import MANAGER, SARAH, Demo
 
 from bot.clock import now, ts
@@ -154,7 +154,7 @@ def test_the_database_being_down_is_one_clear_line(tmp_path):
         open_stores(tmp_path, env=env)
     text = str(err.value)
     assert "ecm@127.0.0.1:9/ecm is not answering" in text and "secret-pw" not in text
-    out = subprocess.run(
+    out = spawn.run(
         [sys.executable, "-m", "bot", "chat", "--as", SARAH, "my tickets"],
         capture_output=True,
         text=True,
@@ -242,7 +242,7 @@ def test_a_proposal_older_than_fifteen_minutes_is_refused_and_never_acts(stores,
 
 @pytest.mark.fresh_database
 def test_the_migrate_command_reports_the_schema_on_each_engine(engine_env, tmp_path):
-    done = subprocess.run(
+    done = spawn.run(
         [sys.executable, "-m", "bot", "migrate"],
         capture_output=True,
         text=True,

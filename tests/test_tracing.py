@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import spawn
 from conftest import MANAGER, SARAH, Demo
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -254,7 +255,7 @@ def _env(demo, **more) -> dict:
 def test_a_cli_run_posts_its_spans_to_the_otlp_endpoint_before_it_exits(triaged, collector):
     url, posts = collector
     env = _env(triaged, OTEL_EXPORTER_OTLP_ENDPOINT=url, OTEL_SERVICE_NAME="ecm-test")
-    done = subprocess.run(
+    done = spawn.run(
         [ECM_BOT, "chat", "--as", SARAH, "my tickets"],
         env=env,
         capture_output=True,
