@@ -167,14 +167,21 @@ class Popen:
         self._readers: dict[str, threading.Thread] = {}
         self._output: dict[str, Any] = {}
 
+    def _ready(self, timeout: float | None) -> bool:
+        """Whether the server has reported the exit (``poll``: no limit on descriptor numbers,
+        which a long single-process run can pass 1024 with)."""
+        poller = select.poll()
+        poller.register(self._conn, select.POLLIN)
+        return bool(poller.poll(None if timeout is None else max(0, int(timeout * 1000))))
+
     def poll(self) -> int | None:
-        if self.returncode is None and select.select([self._conn], [], [], 0)[0]:
+        if self.returncode is None and self._ready(0):
             self._read_status()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
-            if not select.select([self._conn], [], [], timeout)[0]:
+            if not self._ready(timeout):
                 raise TimeoutExpired(self.args, timeout or 0)
             self._read_status()
         assert self.returncode is not None

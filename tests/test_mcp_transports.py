@@ -1,5 +1,5 @@
 """The MCP server over its two transports with the SDK's own client: stdio (``python -m bot
-mcp`` in a subprocess, the token in ECM_MCP_TOKEN) on SQLite, and Streamable HTTP (uvicorn
+mcp`` in a child process, the token in ECM_MCP_TOKEN) on SQLite, and Streamable HTTP (uvicorn
 on 127.0.0.1, bearer tokens checked by the SDK's token verifier) on both engines. (The
 transport does not touch the engine; a subprocess opening PostgreSQL from its environment is
 what tests/test_replicas.py runs, so stdio runs once: five server processes.) A field
@@ -9,15 +9,18 @@ and are audited."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx2
 import pytest
+import spawn
 import uvicorn
 from conftest import MANAGER, SARAH
 from mcp import Client, MCPError, StdioServerParameters
@@ -30,6 +33,7 @@ from bot.mcp.tokens import TokenStore
 from bot.paths import PROJECT_ROOT
 from bot.runtime.roster import Roster
 
+FORKED = Path(__file__).with_name("forked.py")
 FIELD_WRITES = {"resolve_ticket", "escalate_ticket", "snooze_ticket"}
 MANAGER_ONLY = {"triage_plan", "triage_run", "dashboard", "patterns", "assign_ticket"}
 
@@ -92,9 +96,15 @@ async def check_writes(open_client, demo, allowed: bool) -> None:
 
 
 def stdio(demo, token: str | None, writes: bool = False) -> Client:
+    """The SDK's stdio client on ``python -m bot mcp``, forked from the test fork server
+    (through tests/forked.py, which hands it the SDK's pipes)."""
     env = {**demo.env, "ECM_MCP_TOKEN": token or "", "ECM_MCP_ALLOW_WRITES": "1" if writes else ""}
+    env[spawn.SOCKET_ENV] = os.environ[spawn.SOCKET_ENV]
     command = StdioServerParameters(
-        command=sys.executable, args=["-m", "bot", "mcp"], env=env, cwd=str(PROJECT_ROOT)
+        command=sys.executable,
+        args=[str(FORKED), "-m", "bot", "mcp"],
+        env=env,
+        cwd=str(PROJECT_ROOT),
     )
     return Client(command)
 

@@ -10,12 +10,21 @@ unchanged with its assistant turn.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal, get_args, get_origin
 
 import anthropic
 
 from bot.llm.catalog import request_options
 from bot.llm.types import LlmReply, LlmUnavailable, ServedModel, ToolCall, ToolSpec
+
+
+@functools.cache
+def _http_client() -> anthropic.DefaultHttpxClient:
+    """One pooled HTTP client per process for every model of this provider (the SDK's default
+    client, with its timeouts and limits): each new client re-reads the CA bundle, 30 ms."""
+    return anthropic.DefaultHttpxClient()
+
 
 PROVIDER = "anthropic"
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
@@ -34,7 +43,11 @@ class AnthropicModel:
     ):
         self.timeout = float(timeout)
         self._client = anthropic.Anthropic(
-            api_key=api_key, base_url=base_url, max_retries=0, timeout=self.timeout
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=self.timeout,
+            http_client=_http_client(),
         )
 
     def complete(

@@ -9,6 +9,7 @@ name the provider, model and HTTP status, never the API key. What a model accept
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date
 from typing import Any, get_args
@@ -17,6 +18,14 @@ import openai
 
 from bot.llm.catalog import request_options
 from bot.llm.types import LlmReply, LlmUnavailable, ServedModel, ToolCall, ToolSpec
+
+
+@functools.cache
+def _http_client() -> openai.DefaultHttpxClient:
+    """One pooled HTTP client per process for every model of this provider (the SDK's default
+    client, with its timeouts and limits): each new client re-reads the CA bundle, 30 ms."""
+    return openai.DefaultHttpxClient()
+
 
 PROVIDER = "openai"
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
@@ -36,7 +45,11 @@ class OpenAIModel:
     ):
         self.timeout = float(timeout)
         self._client = openai.OpenAI(
-            api_key=api_key, base_url=base_url, max_retries=0, timeout=self.timeout
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=self.timeout,
+            http_client=_http_client(),
         )
 
     def complete(
