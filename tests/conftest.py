@@ -193,19 +193,50 @@ def untriaged_slack(demo, monkeypatch):
     fake.stop()
 
 
+_ON_ENGINE: dict[str, tuple[Path, dict | None]] = {}
+
+
+def _on_engine_template(engine: str, base: Path, registry: Registry) -> tuple[Path, dict | None]:
+    """The on_engine data set, seeded and triaged once per process and engine: a data
+    directory to copy, and on PostgreSQL the database's rows to load (``rows_of``)."""
+    if engine not in _ON_ENGINE:
+        from pg_databases import database_at_template, give_back, rows_of
+
+        path = base / f"on-engine-{engine}"
+        path.mkdir()
+        env = {"ECM_DATA_DIR": str(path)}
+        if engine == "postgres":
+            env["ECM_DATABASE_URL"] = database_at_template()
+        stores = open_stores(path, env=env)
+        seed_demo(path, stores.workbook, orders=60, seed=3)
+        Demo(path, registry, stores).run(MANAGER, "triage-and-assign")
+        rows = None
+        if engine == "postgres":
+            rows = rows_of(env["ECM_DATABASE_URL"])
+            stores.db.close()
+            give_back(env["ECM_DATABASE_URL"])
+        else:
+            stores.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _ON_ENGINE[engine] = (path, rows)
+    return _ON_ENGINE[engine]
+
+
 @pytest.fixture
-def on_engine(engine_env, tmp_path, registry, monkeypatch) -> Demo:
+def on_engine(engine_env, tmp_path, tmp_path_factory, registry, monkeypatch) -> Demo:
     """60 seeded orders, triaged once, on each engine of the system of record (the engine's
-    variables also set in the environment, for code that opens its own stores)."""
-    from bot.demo.seed import seed_demo
-    from bot.stores.factory import open_stores
+    variables also set in the environment, for code that opens its own stores): a copy of a
+    data set seeded and triaged once per process."""
+    from pg_databases import load_rows
 
     for key, value in engine_env.items():
         monkeypatch.setenv(key, value)
     if "ECM_DATABASE_URL" not in engine_env:
         monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
-    stores = open_stores(tmp_path, env=engine_env)
-    seed_demo(tmp_path, stores.workbook, orders=60, seed=3)
-    demo = Demo(tmp_path, registry, stores)
-    demo.run(MANAGER, "triage-and-assign")
-    return demo
+    engine = "postgres" if "ECM_DATABASE_URL" in engine_env else "sqlite"
+    template, rows = _on_engine_template(engine, tmp_path_factory.getbasetemp(), registry)
+    for name in ("state.db", "warehouse.db"):
+        if (template / name).exists():
+            shutil.copyfile(template / name, tmp_path / name)
+    if rows is not None:
+        load_rows(engine_env["ECM_DATABASE_URL"], rows)
+    return Demo(tmp_path, registry, open_stores(tmp_path, env=engine_env))

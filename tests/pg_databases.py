@@ -112,6 +112,40 @@ def give_back(url: str) -> None:
     _pool.append(url)
 
 
+def rows_of(url: str) -> dict:
+    """Every row of every table and where each sequence stands, to put back with
+    ``load_rows`` into a database at the same schema (a test's seeded data set, made once)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            )
+        ]
+        rows = {t: conn.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables}
+        sequences = conn.execute(
+            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
+            " AND last_value IS NOT NULL"
+        ).fetchall()
+    return {"rows": {t: r for t, r in rows.items() if r}, "sequences": sequences}
+
+
+def load_rows(url: str, saved: dict) -> None:
+    """Replace the contents of a database at the template's schema with ``rows_of``'s."""
+    conn = _resetter(url)
+    with conn.transaction():
+        conn.execute("; ".join(f'DELETE FROM "{table}"' for table in _snapshot["tables"]))
+        for table, rows in saved["rows"].items():
+            marks = ", ".join(["%s"] * len(rows[0]))
+            with conn.cursor() as cur:
+                cur.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)
+        if saved["sequences"]:
+            conn.execute(
+                "SELECT " + ", ".join("setval(%s, %s, true)" for _ in saved["sequences"]),
+                [value for pair in saved["sequences"] for value in pair],
+            )
+
+
 def _state(url: str) -> dict:
     """The schema's fingerprint, the template's rows (migrations seed a few) and the sequences."""
     with psycopg.connect(url, autocommit=True) as conn:
