@@ -23,6 +23,25 @@ def ecm(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     return spawn.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120)
 
 
+def test_the_trace_puts_a_manager_run_before_its_field_work_in_the_same_second(triaged):
+    """Times are stored to the second: a field agent's resolve in the second of the triage
+    that assigned the ticket still comes under it, whatever order the rows are read in."""
+    oid = triaged.tickets_of("sarah.ops@example.com")[0]["Order ID"]
+    triaged.run("sarah.ops@example.com", "resolve-ticket", order_id=oid, notes="replayed")
+    db = triaged.stores.db
+    (manager,) = db.query("SELECT * FROM executions WHERE role = 'manager'")
+    moment = manager["started_at"]
+    db.execute("UPDATE executions SET started_at = ?", [moment])
+    # ties are read in id order: make the field rows' ids sort first
+    db.execute("UPDATE executions SET id = '0' || id WHERE role <> 'manager'")
+    out = CliRunner().invoke(cli, ["trace", "--date", str(moment)[:10]])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    top = next(i for i, ln in enumerate(lines) if "— Manager: triage-and-assign started" in ln)
+    field = next(i for i, ln in enumerate(lines) if f"resolve-ticket ({oid})" in ln)
+    assert top < field and lines[field].startswith("  "), out.output
+
+
 def test_demo_shows_the_whole_flow_from_an_empty_data_dir(tmp_path):
     out = ecm(tmp_path, "demo")
     assert out.returncode == 0, out.stderr

@@ -51,10 +51,17 @@ def trace(day: str, as_json: bool) -> None:
     loose: list[dict] = []
     for n in notices:
         (under[n["workflow_id"]] if n["workflow_id"] in by_workflow else loose).append(n)
-    for workflow, items in sorted(by_workflow.items(), key=lambda kv: kv[1][0]["started_at"]):
-        lines = [(str(r["started_at"]), _indent(r) + trace_line(r)) for r in items]
-        lines += [(str(n["at"]), "  " + notice_line(n)) for n in under[workflow]]
-        for _, text in sorted(lines, key=lambda pair: pair[0]):
+
+    def first(kv: tuple[str, list[dict]]) -> str:
+        return min(str(r["started_at"]) for r in kv[1])
+
+    for workflow, items in sorted(by_workflow.items(), key=first):
+        # times are to the second: within one, the workflow's own run comes before its work
+        lines = [
+            (str(r["started_at"]), r["id"] != workflow, _indent(r) + trace_line(r)) for r in items
+        ]
+        lines += [(str(n["at"]), True, "  " + notice_line(n)) for n in under[workflow]]
+        for _, _, text in sorted(lines, key=lambda line: line[:2]):
             click.echo(text)
     for n in loose:  # a ticket whose triage ran on another day
         click.echo(notice_line(n))
