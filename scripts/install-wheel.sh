@@ -17,8 +17,11 @@ python=${PYTHON:-python3}
 [ -f "$wheel" ] || { echo "no such wheel: $wheel" >&2; exit 2; }
 [ -f "$constraints" ] || { echo "no such constraints file: $constraints" >&2; exit 2; }
 
-"$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c "$constraints" "$wheel"
+# The venv gets no pip of its own (nothing in it installs at run time): this Python's pip
+# installs into it (pip >= 22.3, --python).
+"$python" -m venv --without-pip "$venv"
+"$python" -m pip --python "$venv/bin/python" install --quiet --disable-pip-version-check \
+    -c "$constraints" "$wheel"
 # Fail here, not at first start, if the installed copy lacks its skills or shared resources.
 "$venv/bin/ecm-bot" --help >/dev/null
 "$venv/bin/python" -c "from bot.paths import SKILLS_DIR, GUARDRAILS_FILE; \

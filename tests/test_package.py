@@ -50,7 +50,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[
 
 def _build_wheel(dist: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)],
+        # this environment's setuptools (a [test] extra), not an isolated build env: 3 s less
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
+        + ["-w", str(dist), str(ROOT)],
         check=True,
         cwd=dist.parent,
         timeout=300,
