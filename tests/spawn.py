@@ -3,8 +3,9 @@ fork server (``zygote.py``) instead of started as fresh interpreters.
 
 Each is a real process (its own pid, environment, directory and streams, signalled and killed
 like any other); only the imports are already done. Accepted commands: the ``ecm-bot`` script,
-``python -m MODULE …`` and ``python SCRIPT.py …``. A test about what a fresh interpreter imports
-uses ``subprocess`` instead.
+``python -m MODULE …``, ``python SCRIPT.py …`` and ``python [-u] [-B] -c CODE`` (how execnet
+starts pytest-xdist's workers, which conftest.py has forked too). A test about what a fresh
+interpreter imports uses ``subprocess`` instead.
 
 One server serves the whole run: the pytest process that starts first (the controller under
 xdist) starts it and hands its socket to the workers through ``ECM_TEST_ZYGOTE``."""
@@ -85,11 +86,18 @@ def _request(args: list[str]) -> dict:
     args = [str(a) for a in args]
     if args[0] == ECM_BOT or os.path.basename(args[0]) == "ecm-bot":
         return {"kind": "console", "argv": args, "path0": os.path.dirname(args[0])}
-    if args[0] == sys.executable and len(args) > 2 and args[1] == "-m":
-        return {"kind": "module", "module": args[2], "argv": ["-m", *args[3:]], "path0": ""}
-    if args[0] == sys.executable and len(args) > 1 and args[1].endswith(".py"):
-        script = os.path.abspath(args[1])
-        return {"kind": "script", "argv": [script, *args[2:]], "path0": os.path.dirname(script)}
+    if args[0] != sys.executable:
+        raise TypeError(f"spawn runs the bot's commands only, not {args[:3]!r}: use subprocess")
+    rest, flags = args[1:], {"unbuffered": False, "no_bytecode": False}
+    while rest and rest[0] in ("-u", "-B"):  # the flags execnet passes (xdist's workers)
+        flags["unbuffered" if rest.pop(0) == "-u" else "no_bytecode"] = True
+    if len(rest) > 1 and rest[0] == "-m":
+        return {"kind": "module", "module": rest[1], "argv": ["-m", *rest[2:]], "path0": ""}
+    if len(rest) > 1 and rest[0] == "-c":
+        return {"kind": "code", "code": rest[1], "argv": ["-c", *rest[2:]], "path0": "", **flags}
+    if rest and rest[0].endswith(".py"):
+        script = os.path.abspath(rest[0])
+        return {"kind": "script", "argv": [script, *rest[1:]], "path0": os.path.dirname(script)}
     raise TypeError(f"spawn runs the bot's commands only, not {args[:3]!r}: use subprocess")
 
 
@@ -112,7 +120,6 @@ class Popen:
         self.returncode: int | None = None
         request = _request(list(args))
         request["env"] = dict(os.environ if env is None else env)
-        request["env"].pop(SOCKET_ENV, None)
         request["cwd"] = os.path.abspath(cwd) if cwd is not None else os.getcwd()
         if request["path0"] == "":
             request["path0"] = request["cwd"]

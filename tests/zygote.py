@@ -27,6 +27,7 @@ import socket
 import sys
 import threading
 import traceback
+import types
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -60,6 +61,10 @@ VENDOR = (
     "click",
     "croniter",
     "tenacity",
+    # what a pytest-xdist worker imports before its tests (conftest.py forks the workers too;
+    # not hypothesis, a plugin whose asserts pytest rewrites as it imports it)
+    "pytest",
+    "click.testing",
 )
 
 
@@ -148,9 +153,9 @@ def _reap(waiting: dict[int, socket.socket]) -> None:
             conn.close()
 
 
-def _stdio(env: dict) -> None:
+def _stdio(env: dict, unbuffered: bool) -> None:
     """Standard streams on descriptors 0-2, buffered as a fresh interpreter would buffer them."""
-    unbuffered = bool(env.get("PYTHONUNBUFFERED"))
+    unbuffered = unbuffered or bool(env.get("PYTHONUNBUFFERED"))
     encoding = (env.get("PYTHONIOENCODING") or "utf-8").split(":")[0] or "utf-8"
 
     def out(fd: int, errors: str) -> io.TextIOWrapper:
@@ -179,10 +184,15 @@ def become(request: dict, fds: list[int], base_path: list[str]) -> None:
     extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:] = [request["path0"], *extra, *base_path]
     sys.argv[:] = request["argv"]
-    _stdio(env)
+    _stdio(env, bool(request.get("unbuffered")))
+    sys.dont_write_bytecode = bool(request.get("no_bytecode") or env.get("PYTHONDONTWRITEBYTECODE"))
     import runpy
 
-    if request["kind"] == "script":
+    if request["kind"] == "code":
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"] = main
+        exec(compile(request["code"], "<string>", "exec"), main.__dict__)
+    elif request["kind"] == "script":
         runpy.run_path(request["argv"][0], run_name="__main__")
     elif request["kind"] == "module":
         runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
