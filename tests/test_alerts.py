@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from conftest import MANAGER, SARAH
 from fake_pagerduty import FakePagerDuty
 from fake_slack import FakeSlack
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from tenacity import wait_none
 
 from bot.alerts.engine import AlertEngine
@@ -103,7 +104,13 @@ def sqlite_site(tmp_path, registry) -> Site:
 
 
 def channels(slack, pagerduty, routing_key: str = KEY) -> dict:
-    client = web_client(SlackSettings(bot_token="xoxb-test", api_url=slack.url))
+    """The bot's destinations against the fakes, retrying as in production without the sleeps
+    (the fakes answer 429 with Retry-After: 0, and no jitter or back-off is added)."""
+    client = web_client(
+        SlackSettings(bot_token="xoxb-test", api_url=slack.url),
+        rate_limit_jitter=0.0,
+        server_error_backoff=FixedValueRetryIntervalCalculator(0.0),
+    )
     return {
         "slack": SlackAlerts(client, "CALERT"),
         "pagerduty": PagerDutyEvents(routing_key, pagerduty.url, wait=wait_none()),
@@ -343,8 +350,25 @@ def test_slack_down_keeps_the_alert_for_the_next_pass(sqlite_site, slack, pagerd
     slack.fail_next("chat.postMessage", 429, times=4)  # the client's own retries: 3
     first = alerts.check()
     assert first.kept == [f"slack trigger {FAILURE}"] and posted(slack) == []
+    assert len(slack.of("chat.postMessage!429")) == 4  # a bounded retry inside one pass
     assert alerts.check().sent == [f"slack trigger {FAILURE}"]
     assert len(posted(slack)) == 1 and len(pagerduty.accepted("trigger")) == 1
+
+
+def test_a_429_waits_its_retry_after_plus_at_most_the_jitter(slack, monkeypatch):
+    """The client's 429 wait, which the other tests set to Retry-After: 0 without jitter:
+    production waits Retry-After plus up to a second at random (slack_sdk's own)."""
+    import time
+
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)  # the waits, recorded, not slept
+    settings = SlackSettings(bot_token="xoxb-test", api_url=slack.url)
+    slack.fail_next("chat.postMessage", 429, retry_after=2)
+    web_client(settings).chat_postMessage(channel="CALERT", text="x")
+    slack.fail_next("chat.postMessage", 429, retry_after=2)
+    web_client(settings, rate_limit_jitter=0.0).chat_postMessage(channel="CALERT", text="y")
+    assert len(slack.of("chat.postMessage!429")) == 2 and len(posted(slack)) == 2
+    assert len(slept) == 2 and 2 <= slept[0] < 3 and slept[1] == 2
 
 
 def test_alerting_that_fails_never_fails_the_scheduled_run(sqlite_site, slack, pagerduty):
@@ -409,10 +433,12 @@ def test_alerts_lists_what_is_open_where_it_went_and_the_history(
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
+    monkeypatch.setattr("bot.alerts.pagerduty.BACKOFF", wait_none())  # retry without sleeping
     sqlite_site.fail_triage()
     pagerduty.fail_next(503, times=3)
     done = CliRunner().invoke(cli, ["alerts", "check"])
     assert done.exit_code == 0, done.output
+    assert pagerduty.statuses() == [503, 503, 503]  # the command's own bounded retry
     assert f"Alerts: 1 opened ({FAILURE}), 0 resolved, 0 still open" in done.output
     assert "kept for the next pass (pagerduty trigger" in done.output
     listing = CliRunner().invoke(cli, ["alerts"])

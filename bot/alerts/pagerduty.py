@@ -7,7 +7,8 @@ keyed by a stable ``dedup_key`` per subject and rule, so a repeat folds into the
 ``source``, ``severity`` (critical, error, warning, info), ``component``, ``group``,
 ``class`` and ``custom_details``. 202 is done; 400 means the event itself is wrong, so it is
 not retried (``ChannelRejected``); 429, 5xx, a timeout or a network error is retried a few
-times with backoff (tenacity), then left for the next pass (``ChannelDown``).
+times with backoff (tenacity, ``BACKOFF`` unless a ``wait`` is given), then left for the next
+pass (``ChannelDown``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from bot.alerts.channels import RESOLVE, ChannelDown, ChannelRejected, Notice
 
 DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
 SOURCE = "ecm-bot"
+BACKOFF: wait_base = wait_exponential(multiplier=0.5, max=4)
+"""The wait between attempts when ``PagerDutyEvents`` is given none (``from_env`` gives none):
+0.5 s, then 1 s, doubling to at most 4 s. Read when a destination is built, so a test of the
+command line can set a zero wait (``tenacity.wait_none()``) for the destinations it builds."""
 
 
 class _Retry(Exception):
@@ -49,11 +54,12 @@ class PagerDutyEvents:
         wait: wait_base | None = None,
         session: requests.Session | None = None,
     ):
+        """``attempts`` requests at most per notice, ``wait`` between them (``BACKOFF``)."""
         self.routing_key = routing_key
         self.url = url
         self.timeout = timeout
         self.attempts = attempts
-        self.wait = wait if wait is not None else wait_exponential(multiplier=0.5, max=4)
+        self.wait = wait if wait is not None else BACKOFF
         self.session = session or requests.Session()
 
     @classmethod
