@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_slack_live import assert_valid, refs, triage_in_channel, updates_of
-from test_take_slack import MAYA, agents_for, buttons, serve_short_staffed, set_capacity
+from helpers_flow import triaged_short_staffed
+from test_slack_live import assert_valid, refs, updates_of
+from test_take_slack import MAYA, agents_for, buttons, set_capacity
 
 from bot.stores.escalation_acks import EscalationAcks
 
@@ -18,9 +19,11 @@ ESC = "CESC"  # the escalation channel serve_bot configures
 
 
 @pytest.fixture
-def short_staffed(engine_env, tmp_path, registry, monkeypatch):
-    """As in test_take_slack: every field agent holds one ticket at most, on each engine."""
-    yield from serve_short_staffed(engine_env, tmp_path, registry, monkeypatch)
+def short_staffed_triaged(engine_env, tmp_path, registry, monkeypatch):
+    """As in test_take_slack: every field agent holds one ticket at most, on each engine,
+    after one triage @-mentioned in #COPS (a copy of the triage made once per process and
+    engine, the fake having received all it posted)."""
+    yield from triaged_short_staffed(engine_env, tmp_path, registry, monkeypatch)
 
 
 def escalation_posts(fake) -> list[dict]:
@@ -41,9 +44,8 @@ def click(slack, user: str, action_id: str, oid: str, ts: str) -> dict:
     return slack.fake.wait_for(lambda f: f.answers()[before:])[0]
 
 
-def test_triage_posts_each_escalation_with_its_facts_and_buttons(short_staffed):
-    slack = short_staffed
-    triage_in_channel(slack)
+def test_triage_posts_each_escalation_with_its_facts_and_buttons(short_staffed_triaged):
+    slack = short_staffed_triaged
     posts = escalation_posts(slack.fake)
     escalated = slack.demo.rows("Escalations")
     assert len(posts) == len(escalated) > 0  # one post per escalation triage wrote
@@ -71,9 +73,8 @@ def test_triage_posts_each_escalation_with_its_facts_and_buttons(short_staffed):
     assert sorted(r["order_id"] for r in recorded) == sorted(map(order_of, posts))
 
 
-def test_acknowledge_then_take_on_the_escalation_post_update_it_in_place(short_staffed):
-    slack = short_staffed
-    triage_in_channel(slack)
+def test_acknowledge_then_take_on_the_escalation_post_update_it_in_place(short_staffed_triaged):
+    slack = short_staffed_triaged
     post = next(p for p in escalation_posts(slack.fake) if "ticket_take" in actions_of(p["blocks"]))
     oid = order_of(post)
     ts = next(m for m in refs(slack).showing(oid) if m.kind == "escalation").ts
@@ -118,9 +119,8 @@ def test_acknowledge_then_take_on_the_escalation_post_update_it_in_place(short_s
     assert_valid([first, second, acked, taken])
 
 
-def test_a_field_agent_cannot_acknowledge_and_is_told_in_plain_words(short_staffed):
-    slack = short_staffed
-    triage_in_channel(slack)
+def test_a_field_agent_cannot_acknowledge_and_is_told_in_plain_words(short_staffed_triaged):
+    slack = short_staffed_triaged
     post = escalation_posts(slack.fake)[0]
     oid = order_of(post)
     ts = next(m for m in refs(slack).showing(oid) if m.kind == "escalation").ts
@@ -132,9 +132,8 @@ def test_a_field_agent_cannot_acknowledge_and_is_told_in_plain_words(short_staff
     assert slack.demo.stores.db.query("SELECT * FROM escalation_acks") == []
 
 
-def test_a_field_escalation_is_posted_with_its_facts_and_acknowledge(short_staffed):
-    slack = short_staffed
-    triage_in_channel(slack)
+def test_a_field_escalation_is_posted_with_its_facts_and_acknowledge(short_staffed_triaged):
+    slack = short_staffed_triaged
     mine = slack.demo.tickets_of("sarah.ops@example.com")
     oid = mine[0]["Order ID"]
     before = len(escalation_posts(slack.fake))

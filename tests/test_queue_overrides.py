@@ -25,12 +25,12 @@ from test_pins_slack import (
     updates_of,
 )
 from test_snooze_slack import NOTE, values
-from test_take_slack import (  # noqa: F401 - short_staffed is a fixture
+from test_take_slack import (  # noqa: F401 - short_staffed_triaged is a fixture
     agents_for,
     click_take,
     listed_order,
     set_capacity,
-    short_staffed,
+    short_staffed_triaged,
     unassigned_list,
 )
 
@@ -218,9 +218,10 @@ def test_a_snooze_edits_the_queue_and_thread_to_show_the_waiting_flag(slack):
     assert_every_payload_valid(fake)
 
 
-def test_a_take_redraws_the_takers_queue_with_the_in_progress_flag(short_staffed):  # noqa: F811
-    slack = short_staffed
-    triage_in_channel(slack)
+def test_a_take_redraws_the_takers_queue_with_the_in_progress_flag(
+    short_staffed_triaged,  # noqa: F811
+):
+    slack = short_staffed_triaged
     listed = unassigned_list(slack)
     oid, team = listed_order(listed.blocks)
     (who, who_id), *_ = agents_for(slack.demo.stores, team)

@@ -11,12 +11,12 @@ import json
 
 from slack_sdk.models.views import View as SdkView
 from test_slack_blocks import assert_view_within_limits, sdk_validates
-from test_slack_live import triage_in_channel, updates_of
-from test_take_slack import (  # noqa: F401 - short_staffed is a fixture
+from test_slack_live import updates_of
+from test_take_slack import (  # noqa: F401 - short_staffed_triaged is a fixture
     MAYA,
     agents_for,
     buttons,
-    short_staffed,
+    short_staffed_triaged,
     unassigned_list,
 )
 
@@ -71,10 +71,9 @@ def check(modal: dict) -> None:
     sdk_validates(modal["blocks"])
 
 
-def test_show_all_opens_the_whole_unassigned_list_a_page_at_a_time(short_staffed):  # noqa: F811
-    slack = short_staffed
+def test_show_all_opens_the_whole_unassigned_list_a_page_at_a_time(short_staffed_triaged):  # noqa: F811
+    slack = short_staffed_triaged
     fake = slack.fake
-    triage_in_channel(slack)
     total = slack.demo.stores.state.last_triage_run()
     unassigned = json.loads(total["summary"])["unassigned"]
     assert unassigned > 20  # more than a page
@@ -122,10 +121,9 @@ def test_show_all_opens_the_whole_unassigned_list_a_page_at_a_time(short_staffed
     assert pushed["view"]["blocks"][0]["element"]["initial_value"] == page2[0]
 
 
-def test_a_take_in_the_modal_takes_it_and_redraws_the_page(short_staffed):  # noqa: F811
-    slack = short_staffed
+def test_a_take_in_the_modal_takes_it_and_redraws_the_page(short_staffed_triaged):  # noqa: F811
+    slack = short_staffed_triaged
     fake, stores = slack.fake, slack.demo.stores
-    triage_in_channel(slack)
     # Maya leads and works tickets too: a manager and a field agent of every team
     teams = "ops,payments,kyc,compliance,vda,treasury"
     changes = {"role": "field,manager", "specializations": teams, "capacity": "10"}
@@ -147,10 +145,9 @@ def test_a_take_in_the_modal_takes_it_and_redraws_the_page(short_staffed):  # no
     fake.wait_for(lambda f: updates_of(f, thread.ts))  # the channel's list says who took it
 
 
-def test_a_field_agent_is_told_privately_that_show_all_is_a_managers(short_staffed):  # noqa: F811
-    slack = short_staffed
+def test_a_field_agent_is_told_privately_that_show_all_is_a_managers(short_staffed_triaged):  # noqa: F811
+    slack = short_staffed_triaged
     fake = slack.fake
-    triage_in_channel(slack)
     (_, agent_id), *_ = agents_for(slack.demo.stores, "ops")
     before = len(fake.of("chat.postEphemeral"))
     slack.click(agent_id, "unowned_all", "unassigned")
@@ -161,10 +158,9 @@ def test_a_field_agent_is_told_privately_that_show_all_is_a_managers(short_staff
     assert not fake.of("views.open")
 
 
-def test_the_escalated_list_has_show_all_and_the_command_works_in_a_dm(short_staffed):  # noqa: F811
-    slack = short_staffed
+def test_the_escalated_list_has_show_all_and_the_command_works_in_a_dm(short_staffed_triaged):  # noqa: F811
+    slack = short_staffed_triaged
     fake = slack.fake
-    triage_in_channel(slack)
     escalated = slack.demo.rows("Escalations")
     thread = SlackMessages(slack.demo.stores.db).latest("triage_list", agent="escalated")
     assert thread is not None and escalated
@@ -194,11 +190,10 @@ def test_the_escalated_list_has_show_all_and_the_command_works_in_a_dm(short_sta
     assert "There are two lists, unassigned and escalated" in refused["text"]
 
 
-def test_the_managers_app_home_opens_the_same_list(short_staffed):  # noqa: F811
+def test_the_managers_app_home_opens_the_same_list(short_staffed_triaged):  # noqa: F811
     from test_home_dashboard import home_click, open_home
 
-    slack = short_staffed
-    triage_in_channel(slack)
+    slack = short_staffed_triaged
     home = open_home(slack, MAYA)
     (see,) = [b for b in buttons(home["blocks"]) if b["action_id"] == "unowned_all"]
     assert see["text"]["text"] == "See unassigned" and see["value"] == "unassigned"

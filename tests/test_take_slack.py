@@ -13,12 +13,9 @@ import threading
 import pytest
 from conftest import Demo
 from fake_slack import FakeSlack
+from helpers_flow import set_capacity, short_staffed_demo, triaged_short_staffed
 from slack_harness import serve_bot
-from test_slack_live import assert_valid, refs, triage_in_channel, updates_of
-
-from bot.demo.seed import seed_demo
-from bot.stores.factory import open_stores
-from bot.stores.workbook import RowUpdate
+from test_slack_live import assert_valid, refs, updates_of
 
 MAYA = "U0MAYA0001"
 
@@ -32,18 +29,20 @@ def _serve(demo: Demo, monkeypatch):
     return served
 
 
-def set_capacity(stores, capacity: int, *emails: str) -> None:
-    """Give roster members ``capacity`` (every field agent when no email is given)."""
-    agents = stores.workbook.read("Agents")
-    chosen = set(emails) or {a["email"] for a in agents if "field" in str(a["role"])}
-    stores.workbook.update("Agents", [RowUpdate(e, {"capacity": str(capacity)}) for e in chosen])
-
-
 @pytest.fixture
 def short_staffed(engine_env, tmp_path, registry, monkeypatch):
     """The app on 60 seeded orders where every field agent can hold one ticket, so a triage
-    leaves most orders unassigned and escalates some with nobody on them; on each engine."""
+    leaves most orders unassigned and escalates some with nobody on them; on each engine (a
+    copy of the data set seeded once per process and engine)."""
     yield from serve_short_staffed(engine_env, tmp_path, registry, monkeypatch)
+
+
+@pytest.fixture
+def short_staffed_triaged(engine_env, tmp_path, registry, monkeypatch):
+    """``short_staffed`` after one triage @-mentioned in #COPS (``triage_in_channel``), the
+    fake having received all it posted: a copy of that triage made once per process and
+    engine (``helpers_flow.triaged_short_staffed``)."""
+    yield from triaged_short_staffed(engine_env, tmp_path, registry, monkeypatch)
 
 
 def serve_short_staffed(engine_env, tmp_path, registry, monkeypatch):
@@ -51,10 +50,7 @@ def serve_short_staffed(engine_env, tmp_path, registry, monkeypatch):
         monkeypatch.setenv(key, value)
     if "ECM_DATABASE_URL" not in engine_env:
         monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
-    stores = open_stores(tmp_path, env=engine_env)
-    seed_demo(tmp_path, stores.workbook, orders=60, seed=3)
-    set_capacity(stores, 1)
-    served = _serve(Demo(tmp_path, registry, stores), monkeypatch)
+    served = _serve(short_staffed_demo(engine_env, tmp_path, registry), monkeypatch)
     yield served
     served.stop()
     served.fake.stop()
@@ -115,10 +111,9 @@ def click_take(slack, user: str, oid: str, message_ts: str, channel: str = "COPS
 
 
 def test_the_unassigned_list_offers_take_and_assign_with_labels_and_counts_the_rest(
-    short_staffed,
+    short_staffed_triaged,
 ):
-    slack = short_staffed
-    triage_in_channel(slack)
+    slack = short_staffed_triaged
     listed = unassigned_list(slack)
     found = buttons(listed.blocks)
     takes = [b for b in found if b["action_id"] == "ticket_take"]
@@ -134,9 +129,8 @@ def test_the_unassigned_list_offers_take_and_assign_with_labels_and_counts_the_r
     assert_valid([{"blocks": listed.blocks}])
 
 
-def test_take_from_the_unassigned_thread_assigns_it_and_marks_the_list(short_staffed):
-    slack = short_staffed
-    triage_in_channel(slack)
+def test_take_from_the_unassigned_thread_assigns_it_and_marks_the_list(short_staffed_triaged):
+    slack = short_staffed_triaged
     listed = unassigned_list(slack)
     oid, team = listed_order(listed.blocks)
     (who, who_id), *_ = agents_for(slack.demo.stores, team)
@@ -160,9 +154,8 @@ def test_take_from_the_unassigned_thread_assigns_it_and_marks_the_list(short_sta
     assert_valid([edit, answer])
 
 
-def test_two_takes_at_once_one_wins_and_the_other_is_told_politely(short_staffed):
-    slack = short_staffed
-    triage_in_channel(slack)
+def test_two_takes_at_once_one_wins_and_the_other_is_told_politely(short_staffed_triaged):
+    slack = short_staffed_triaged
     listed = unassigned_list(slack)
     oid, team = listed_order(listed.blocks, slack.demo.stores, agents=2)
     (first, first_id), (second, second_id), *_ = agents_for(slack.demo.stores, team)
@@ -194,10 +187,9 @@ def test_two_takes_at_once_one_wins_and_the_other_is_told_politely(short_staffed
 
 
 def test_an_agent_outside_the_team_at_capacity_or_a_manager_is_refused_privately(
-    short_staffed,
+    short_staffed_triaged,
 ):
-    slack = short_staffed
-    triage_in_channel(slack)
+    slack = short_staffed_triaged
     listed = unassigned_list(slack)
     oid, team = listed_order(listed.blocks)
     (stranger, stranger_id), *_ = agents_for(slack.demo.stores, team, fits=False)
@@ -216,9 +208,8 @@ def test_an_agent_outside_the_team_at_capacity_or_a_manager_is_refused_privately
     assert not updates_of(slack.fake, listed.ts)
 
 
-def test_take_typed_in_a_dm_does_the_same(short_staffed):
-    slack = short_staffed
-    triage_in_channel(slack)
+def test_take_typed_in_a_dm_does_the_same(short_staffed_triaged):
+    slack = short_staffed_triaged
     listed = unassigned_list(slack)
     oid, team = listed_order(listed.blocks)
     (who, who_id), *_ = agents_for(slack.demo.stores, team)
