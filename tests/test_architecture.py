@@ -22,15 +22,35 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"))
 
 
-def imports(path: Path) -> set[str]:
-    tree = _tree(path)
+@functools.cache
+def _import_nodes(path: Path) -> tuple[tuple[ast.Import | ast.ImportFrom, bool], ...]:
+    """The module's import statements in ``ast.walk`` order, each with whether it sits in an
+    ``if TYPE_CHECKING:`` block (imports for annotations only): one walk of the tree, cached,
+    for every test that reads the imports."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    guarded: list[ast.If] = []
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif _type_checking(node):
+            guarded.append(node)  # type: ignore[arg-type]
+    skipped = {id(n) for block in guarded for stmt in block.body for n in ast.walk(stmt)}
+    return tuple((node, id(node) in skipped) for node in found)
+
+
+@functools.cache
+def _imports(path: Path) -> frozenset[str]:
     names = set()
-    for node in ast.walk(tree):
+    for node, _ in _import_nodes(path):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
+        elif node.module:
             names.add(node.module)
-    return names
+    return frozenset(names)
+
+
+def imports(path: Path) -> set[str]:
+    return set(_imports(path))
 
 
 def test_the_core_imports_no_vendor_sdk():
@@ -119,19 +139,17 @@ def _unit(module: str) -> str | None:
     return ".".join(parts[:2]) if parts[0] == "bot" and len(parts) > 1 else None
 
 
-def _type_checking_only(tree: ast.Module) -> set[int]:
-    """ids of the nodes inside ``if TYPE_CHECKING:`` blocks (imports for annotations only)."""
-    skipped: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If):
-            test = node.test
-            name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
-            if name == "TYPE_CHECKING":
-                skipped |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
-    return skipped
+def _type_checking(node: ast.AST) -> bool:
+    """Whether the node is an ``if TYPE_CHECKING:`` block (imports for annotations only)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+    return name == "TYPE_CHECKING"
 
 
-def package_imports() -> dict[str, dict[str, list[str]]]:
+@functools.cache
+def _package_imports() -> dict[str, dict[str, list[str]]]:
     """unit → imported unit → where (``path:line module``), over every module in bot,
     imports inside functions included, ``if TYPE_CHECKING:`` imports excluded."""
     graph: dict[str, dict[str, list[str]]] = {}
@@ -140,28 +158,29 @@ def package_imports() -> dict[str, dict[str, list[str]]]:
         parts = rel.with_suffix("").parts
         src = "bot" if parts[1:] == ("__init__",) else f"bot.{parts[1]}"
         package = ".".join(parts[:-1])  # what a relative import is relative to
-        tree = _tree(path)
-        skipped = _type_checking_only(tree)
-        for node in ast.walk(tree):
-            if id(node) in skipped:
+        for node, type_checking_only in _import_nodes(path):
+            if type_checking_only:
                 continue
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
+            else:
                 base = node.module or ""
                 if node.level:  # relative: resolve against this module's package
                     up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                     base = ".".join(up + ([base] if base else []))
                 # ``from bot import ids`` imports the module bot.ids
                 targets = [f"{base}.{a.name}" for a in node.names] if base == "bot" else [base]
-            else:
-                continue
             for target in targets:
                 dst = _unit(target)
                 if dst and dst != src:
                     where = f"{rel}:{node.lineno} {target}"
                     graph.setdefault(src, {}).setdefault(dst, []).append(where)
     return graph
+
+
+def package_imports() -> dict[str, dict[str, list[str]]]:
+    """``_package_imports`` (built once per run), as a copy the caller may change."""
+    return {src: {dst: list(w) for dst, w in d.items()} for src, d in _package_imports().items()}
 
 
 def _cycles(graph: dict[str, dict[str, list[str]]]) -> list[list[str]]:

@@ -12,36 +12,87 @@ import shutil
 import pytest
 from conftest import SARAH, Demo
 
+from bot.stores.db_workbook import _COLUMNS, TAB_TABLES
 from bot.stores.factory import open_stores
+from bot.stores.workbook import TAB_COLUMNS, cell_text
 
 SMALL, LARGE = 200, 20_000
 STEP = 100  # the progress handler counts every STEP virtual-machine instructions
 
 
-def _history(demo: Demo, n: int, agent: str = SARAH) -> None:
-    """``n`` closed and resolved tickets of ``agent`` from long ago (and as many of others)."""
-    rows = []
-    for i in range(2 * n):
-        rows.append(
-            {
-                "Order ID": f"HX{i:08d}",
-                "Priority": "P3",
-                "Score": 40,
-                "Stuck Reason": "LULU_NOT_CONFIRMED",
-                "Amount": 100,
-                "Currency": "AED",
-                "Assigned Agent": agent if i % 2 == 0 else "james.ops@example.com",
-                "Assigned At": "2025-01-01 00:00:00",
-                "Status": ("CLOSED", "RESOLVED")[i % 4 // 2],
-                "Updated At": "2025-01-02 00:00:00",
-            }
-        )
-    demo.stores.workbook.append("Assignments", rows)
-    demo.stores.workbook.append(
-        "Resolutions",
-        [{"Order ID": r["Order ID"], "Agent": r["Assigned Agent"]} for r in rows[::2]],
+def _history_rows(n: int, agent: str = SARAH) -> list[dict]:
+    """The rows ``_history`` adds to the Assignments tab, as the workbook would take them."""
+    return [
+        {
+            "Order ID": f"HX{i:08d}",
+            "Priority": "P3",
+            "Score": 40,
+            "Stuck Reason": "LULU_NOT_CONFIRMED",
+            "Amount": 100,
+            "Currency": "AED",
+            "Assigned Agent": agent if i % 2 == 0 else "james.ops@example.com",
+            "Assigned At": "2025-01-01 00:00:00",
+            "Status": ("CLOSED", "RESOLVED")[i % 4 // 2],
+            "Updated At": "2025-01-02 00:00:00",
+        }
+        for i in range(2 * n)
+    ]
+
+
+# ``_history_rows`` made by the database itself (the same text cells the workbook writes, in
+# the same order), on SQLite and PostgreSQL alike: one statement per tab rather than tens of
+# thousands of rows sent through the driver. i counts 0, 1, ... (ASSIGNMENTS) or 0, 2, ...
+# (RESOLUTIONS: every other row, the caller's) while below the first parameter.
+_NUMBERS = (
+    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + {step} FROM n WHERE i + {step} < ?)"
+)
+_ORDER_ID = "'HX' || SUBSTR(CAST(100000000 + i AS TEXT), 2)"
+_CELLS = {
+    "Order ID": _ORDER_ID,
+    "Priority": "'P3'",
+    "Score": "'40'",
+    "Stuck Reason": "'LULU_NOT_CONFIRMED'",
+    "Amount": "'100'",
+    "Currency": "'AED'",
+    "Assigned Agent": "CASE WHEN i % 2 = 0 THEN ? ELSE 'james.ops@example.com' END",
+    "Assigned At": "'2025-01-01 00:00:00'",
+    "Status": "CASE WHEN i % 4 < 2 THEN 'CLOSED' ELSE 'RESOLVED' END",
+    "Updated At": "'2025-01-02 00:00:00'",
+}
+
+
+def _insert_numbered(demo: Demo, tab: str, cells: dict[str, str], step: int, args: list) -> None:
+    columns = _COLUMNS[tab]
+    names = ", ".join(f'"{columns[h]}"' for h in cells)
+    demo.stores.db.execute(
+        f"INSERT INTO {TAB_TABLES[tab]} ({names}) {_NUMBERS.format(step=step)} "
+        f"SELECT {', '.join(cells.values())} FROM n ORDER BY i",
+        args,
     )
+
+
+def _history(demo: Demo, n: int, agent: str = SARAH) -> None:
+    """``n`` closed and resolved tickets of ``agent`` from long ago (and as many of others):
+    ``_history_rows`` in the Assignments tab, and a resolution of each of the agent's."""
+    if n > 0:
+        _insert_numbered(demo, "Assignments", _CELLS, 1, [2 * n, agent])
+        resolutions = {"Order ID": _ORDER_ID, "Agent": "?"}
+        _insert_numbered(demo, "Resolutions", resolutions, 2, [2 * n, agent])
     demo.stores.db.execute("ANALYZE")  # the planner knows the history is there
+
+
+def _history_as_written(demo: Demo, n: int, agent: str = SARAH) -> None:
+    """The rows ``_history`` makes are those the workbook writes for ``_history_rows``."""
+    headers = list(TAB_COLUMNS["Assignments"])
+    want = [{h: cell_text(r.get(h)) for h in headers} for r in _history_rows(n, agent)]
+    got = [r for r in demo.rows("Assignments") if r["Order ID"].startswith("HX")]
+    assert got == want
+    resolved = [r for r in demo.rows("Resolutions") if r["Order ID"].startswith("HX")]
+    assert resolved == [
+        {h: cell_text({"Order ID": r["Order ID"], "Agent": r["Assigned Agent"]}.get(h))
+         for h in TAB_COLUMNS["Resolutions"]}
+        for r in want[::2]
+    ]  # fmt: skip
 
 
 def _copy(triaged_dir, path, registry) -> Demo:
@@ -126,6 +177,7 @@ def test_every_ticket_query_of_a_field_request_is_an_index_search(
 ):
     demo = _copy(triaged_dir, tmp_path / "d", registry)
     _history(demo, SMALL)
+    _history_as_written(demo, SMALL)
     _work(demo)
     steps = Steps(demo, monkeypatch)
     _work(demo)
@@ -145,6 +197,17 @@ def pg_demo(pg_url, tmp_path, registry, triaged_dir, monkeypatch) -> Demo:
     for tab in ("Agents", "Assignments"):
         demo.stores.workbook.append(tab, source.rows(tab))
     _history(demo, LARGE)
+    headers = TAB_COLUMNS["Assignments"]
+    rows = _history_rows(LARGE)
+    for i in (0, 1, 2, 3, 2 * LARGE - 1):  # made by PostgreSQL as by SQLite (all checked there)
+        want = {h: cell_text(rows[i].get(h)) for h in headers}
+        assert {h: v for h, v in demo.stores.workbook.find("Assignments", want["Order ID"]).items()
+                if h in headers} == want  # fmt: skip
+    counts = demo.stores.db.query(
+        "SELECT COUNT(*) AS n, MIN(agent) AS lo, MAX(agent) AS hi FROM resolutions "
+        "WHERE order_id LIKE 'HX%'"
+    )
+    assert [tuple(r.values()) for r in counts] == [(LARGE, SARAH, SARAH)]
     return demo
 
 
