@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,32 +213,42 @@ def untriaged_slack(demo, monkeypatch):
     fake.stop()
 
 
+def engine_template(
+    engine: str, path: Path, build: Callable[[Stores, Path], None]
+) -> tuple[Path, dict | None]:
+    """A data set made by ``build(stores, path)`` in a new directory ``path`` on ``engine``:
+    the directory to copy, and on PostgreSQL the database's rows to load (``rows_of``)."""
+    from pg_databases import database_at_template, give_back, rows_of
+
+    path.mkdir()
+    env = {"ECM_DATA_DIR": str(path)}
+    if engine == "postgres":
+        env["ECM_DATABASE_URL"] = database_at_template()
+    stores = open_stores(path, env=env)
+    build(stores, path)
+    rows = None
+    if engine == "postgres":
+        rows = rows_of(env["ECM_DATABASE_URL"])
+        stores.db.close()
+        give_back(env["ECM_DATABASE_URL"])
+    else:
+        stores.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        stores.db.close()
+    return path, rows
+
+
+def copy_engine_template(template: Path, rows: dict | None, tmp_path: Path, env: dict) -> None:
+    """An ``engine_template`` into ``tmp_path`` and the test's database (``env``)."""
+    from pg_databases import load_rows
+
+    for name in ("state.db", "warehouse.db"):
+        if (template / name).exists():
+            shutil.copyfile(template / name, tmp_path / name)
+    if rows is not None:
+        load_rows(env["ECM_DATABASE_URL"], rows)
+
+
 _ON_ENGINE: dict[str, tuple[Path, dict | None]] = {}
-
-
-def _on_engine_template(engine: str, base: Path, registry: Registry) -> tuple[Path, dict | None]:
-    """The on_engine data set, seeded and triaged once per process and engine: a data
-    directory to copy, and on PostgreSQL the database's rows to load (``rows_of``)."""
-    if engine not in _ON_ENGINE:
-        from pg_databases import database_at_template, give_back, rows_of
-
-        path = base / f"on-engine-{engine}"
-        path.mkdir()
-        env = {"ECM_DATA_DIR": str(path)}
-        if engine == "postgres":
-            env["ECM_DATABASE_URL"] = database_at_template()
-        stores = open_stores(path, env=env)
-        seed_demo(path, stores.workbook, orders=60, seed=3)
-        Demo(path, registry, stores).run(MANAGER, "triage-and-assign")
-        rows = None
-        if engine == "postgres":
-            rows = rows_of(env["ECM_DATABASE_URL"])
-            stores.db.close()
-            give_back(env["ECM_DATABASE_URL"])
-        else:
-            stores.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        _ON_ENGINE[engine] = (path, rows)
-    return _ON_ENGINE[engine]
 
 
 @pytest.fixture
@@ -245,17 +256,18 @@ def on_engine(engine_env, tmp_path, tmp_path_factory, registry, monkeypatch) -> 
     """60 seeded orders, triaged once, on each engine of the system of record (the engine's
     variables also set in the environment, for code that opens its own stores): a copy of a
     data set seeded and triaged once per process."""
-    from pg_databases import load_rows
-
     for key, value in engine_env.items():
         monkeypatch.setenv(key, value)
     if "ECM_DATABASE_URL" not in engine_env:
         monkeypatch.delenv("ECM_DATABASE_URL", raising=False)
     engine = "postgres" if "ECM_DATABASE_URL" in engine_env else "sqlite"
-    template, rows = _on_engine_template(engine, tmp_path_factory.getbasetemp(), registry)
-    for name in ("state.db", "warehouse.db"):
-        if (template / name).exists():
-            shutil.copyfile(template / name, tmp_path / name)
-    if rows is not None:
-        load_rows(engine_env["ECM_DATABASE_URL"], rows)
+    if engine not in _ON_ENGINE:
+
+        def build(stores: Stores, path: Path) -> None:
+            seed_demo(path, stores.workbook, orders=60, seed=3)
+            Demo(path, registry, stores).run(MANAGER, "triage-and-assign")
+
+        base = tmp_path_factory.getbasetemp()
+        _ON_ENGINE[engine] = engine_template(engine, base / f"on-engine-{engine}", build)
+    copy_engine_template(*_ON_ENGINE[engine], tmp_path, engine_env)
     return Demo(tmp_path, registry, open_stores(tmp_path, env=engine_env))

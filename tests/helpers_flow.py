@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Demo
+from conftest import Demo, copy_engine_template, engine_template
 from fake_slack import FakeSlack
 from slack_harness import ServedApp, serve_bot
 
@@ -39,26 +39,10 @@ def _seed_short_staffed(stores, path: Path) -> None:
 
 def _short_staffed_template(engine: str, base: Path) -> tuple[Path, dict | None]:
     """60 seeded orders (seed 3), every field agent at capacity one, once per process and
-    engine: a data directory to copy, and on PostgreSQL the database's rows to load."""
+    engine (``conftest.engine_template``)."""
     if engine not in _SHORT_STAFFED:
-        from pg_databases import database_at_template, give_back, rows_of
-
         path = base / f"short-staffed-template-{engine}"
-        path.mkdir()
-        env = {"ECM_DATA_DIR": str(path)}
-        if engine == "postgres":
-            env["ECM_DATABASE_URL"] = database_at_template()
-        stores = open_stores(path, env=env)
-        _seed_short_staffed(stores, path)
-        rows = None
-        if engine == "postgres":
-            rows = rows_of(env["ECM_DATABASE_URL"])
-            stores.db.close()
-            give_back(env["ECM_DATABASE_URL"])
-        else:
-            stores.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            stores.db.close()
-        _SHORT_STAFFED[engine] = (path, rows)
+        _SHORT_STAFFED[engine] = engine_template(engine, path, _seed_short_staffed)
     return _SHORT_STAFFED[engine]
 
 
@@ -66,15 +50,8 @@ def short_staffed_demo(engine_env: dict, tmp_path: Path, registry: Registry) -> 
     """The short-staffed data set in ``tmp_path`` (and the engine's database): a copy of the
     one made once per process. ``tmp_path``'s parent (pytest's base temporary directory)
     holds the template."""
-    from pg_databases import load_rows
-
     engine = "postgres" if "ECM_DATABASE_URL" in engine_env else "sqlite"
-    template, rows = _short_staffed_template(engine, tmp_path.parent)
-    for name in FILES:
-        if (template / name).exists():
-            shutil.copyfile(template / name, tmp_path / name)
-    if rows is not None:
-        load_rows(engine_env["ECM_DATABASE_URL"], rows)
+    copy_engine_template(*_short_staffed_template(engine, tmp_path.parent), tmp_path, engine_env)
     return Demo(tmp_path, registry, open_stores(tmp_path, env=engine_env))
 
 

@@ -116,18 +116,24 @@ def rows_of(url: str) -> dict:
     """Every row of every table and where each sequence stands, to put back with
     ``load_rows`` into a database at the same schema (a test's seeded data set, made once)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
-            )
-        ]
-        rows = {t: conn.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables}
+        _, rows = _tables_and_rows(conn)
         sequences = conn.execute(
             "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
             " AND last_value IS NOT NULL"
         ).fetchall()
-    return {"rows": {t: r for t, r in rows.items() if r}, "sequences": sequences}
+    return {"rows": rows, "sequences": sequences}
+
+
+def _tables_and_rows(conn: psycopg.Connection) -> tuple[list[str], dict[str, list]]:
+    """The public tables, and the rows of those that have any."""
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        )
+    ]
+    rows = {t: conn.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables}
+    return tables, {t: r for t, r in rows.items() if r}
 
 
 def load_rows(url: str, saved: dict) -> None:
@@ -149,19 +155,13 @@ def load_rows(url: str, saved: dict) -> None:
 def _state(url: str) -> dict:
     """The schema's fingerprint, the template's rows (migrations seed a few) and the sequences."""
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
-            )
-        ]
-        rows = {t: conn.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables}
+        tables, rows = _tables_and_rows(conn)
         sequences = conn.execute(
             "SELECT sequencename, start_value FROM pg_sequences WHERE schemaname = 'public'"
         ).fetchall()
         return {
             "schema": _fingerprint(conn),
-            "rows": {t: r for t, r in rows.items() if r},
+            "rows": rows,
             "tables": tables,
             "sequences": sequences,
         }
