@@ -138,17 +138,28 @@ def _tables_and_rows(conn: psycopg.Connection) -> tuple[list[str], dict[str, lis
 
 def load_rows(url: str, saved: dict) -> None:
     """Replace the contents of a database at the template's schema with ``rows_of``'s."""
-    conn = _resetter(url)
+    _replace_contents(_resetter(url), saved["rows"], saved["sequences"], called=True)
+
+
+def _replace_contents(
+    conn: psycopg.Connection, rows_by_table: dict, sequences: list, called: bool
+) -> None:
+    """Every table emptied and ``rows_by_table`` put in, each sequence set (its next value
+    after ``value`` when ``called``, else ``value`` itself): one transaction, one round trip
+    for the deletes and one for the sequences."""
     with conn.transaction():
-        conn.execute("; ".join(f'DELETE FROM "{table}"' for table in _snapshot["tables"]))
-        for table, rows in saved["rows"].items():
+        conn.execute(
+            "SET LOCAL lock_timeout = '3s'; "
+            + "; ".join(f'DELETE FROM "{table}"' for table in _snapshot["tables"])
+        )
+        for table, rows in rows_by_table.items():
             marks = ", ".join(["%s"] * len(rows[0]))
             with conn.cursor() as cur:
                 cur.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)
-        if saved["sequences"]:
+        if sequences:
             conn.execute(
-                "SELECT " + ", ".join("setval(%s, %s, true)" for _ in saved["sequences"]),
-                [value for pair in saved["sequences"] for value in pair],
+                "SELECT " + ", ".join("setval(%s, %s, %s)" for _ in sequences),
+                [v for name, value in sequences for v in (name, value, called)],
             )
 
 
@@ -213,21 +224,7 @@ def _reset_with(conn: psycopg.Connection) -> None:
     )
     if _fingerprint(conn) != _snapshot["schema"]:
         raise ValueError("the test changed the schema")
-    with conn.transaction():
-        # one round trip for every table and one for every sequence
-        conn.execute(
-            "SET LOCAL lock_timeout = '3s'; "
-            + "; ".join(f'DELETE FROM "{table}"' for table in _snapshot["tables"])
-        )
-        for table, rows in _snapshot["rows"].items():
-            marks = ", ".join(["%s"] * len(rows[0]))
-            with conn.cursor() as cur:
-                cur.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)
-        if _snapshot["sequences"]:
-            conn.execute(
-                "SELECT " + ", ".join("setval(%s, %s, false)" for _ in _snapshot["sequences"]),
-                [value for pair in _snapshot["sequences"] for value in pair],
-            )
+    _replace_contents(conn, _snapshot["rows"], _snapshot["sequences"], called=False)
 
 
 def _drop_template(url: str) -> None:
