@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.llm.catalog import SLOT_PROVIDER, WARN_DAYS, Finding, assess, load_catalog
+from bot.llm.declared_models import declared_models
 
 PROBE_TIMEOUT = 5.0  # seconds: doctor must answer quickly even when a provider does not
 
@@ -30,7 +31,11 @@ class ModelReport:
 
 
 def sdk_models(provider: str) -> tuple[frozenset[str], str]:
-    """The installed SDK's model list for ``provider`` and the SDK's name and version."""
+    """The installed SDK's model list for ``provider`` and the SDK's name and version: read
+    from its source when it can be (``declared_models``), else from the imported SDK."""
+    declared = declared_models(provider)
+    if declared is not None:
+        return declared
     if provider == "anthropic":
         from bot.llm.anthropic_model import known_models, sdk_name
     else:

@@ -19,8 +19,10 @@ from bot.agents.cost import PRICES_FILE
 from bot.cli import load_commands
 from bot.doctor import check_models as doctor_models
 from bot.errors import SkillConfigError
+from bot.llm import anthropic_model, openai_model
 from bot.llm.anthropic_model import AnthropicModel
 from bot.llm.catalog import assess, load_catalog, request_options
+from bot.llm.declared_models import SOURCES, declared_literals, declared_models
 from bot.llm.openai_model import OpenAIModel
 from bot.llm.types import ToolCall, ToolSpec
 from bot.model_health import check_models, configured, sdk_models
@@ -100,6 +102,40 @@ def test_a_date_past_the_announced_retirement_fails_even_before_the_catalog_says
     known, name = sdk_models("openai")
     (found,) = assess("gpt-4o", "fallback", known, name, date(2027, 1, 14))
     assert found.level == "fail" and "retired on 2027-01-14" in found.message
+
+
+@pytest.mark.parametrize(
+    "provider, adapter", [("anthropic", anthropic_model), ("openai", openai_model)]
+)
+def test_the_model_list_read_from_the_sdk_source_equals_the_imported_one(provider, adapter):
+    assert declared_models(provider) == (adapter.known_models(), adapter.sdk_name())
+    assert sdk_models(provider) == (adapter.known_models(), adapter.sdk_name())
+
+
+def test_a_model_list_that_cannot_be_read_from_source_is_none_so_the_sdk_is_imported(
+    tmp_path, monkeypatch
+):
+    package = tmp_path / "fakesdk"
+    (package / "types").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert declared_literals("fakesdk", "types/model.py", "Model") == frozenset()  # no file
+    (package / "types" / "model.py").write_text("Model = str\n")
+    assert declared_literals("fakesdk", "types/model.py", "Model") == frozenset()  # no Literal
+    (package / "types" / "model.py").write_text("Model = (\n")
+    assert declared_literals("fakesdk", "types/model.py", "Model") == frozenset()  # unparsable
+    (package / "types" / "model.py").write_text(
+        "import typing\nOther = typing.Literal['x']\n"
+        "Model: TypeAlias = Union[typing.Literal['a', 'b'], Literal['c'], str]\n"
+    )
+    assert declared_literals("fakesdk", "types/model.py", "Model") == {"a", "b", "c"}
+    assert declared_literals("no_such_sdk_here", "types/model.py", "Model") == frozenset()
+
+
+def test_when_the_sdk_moved_its_model_list_it_is_read_from_the_imported_sdk(monkeypatch):
+    monkeypatch.setitem(SOURCES, "anthropic", ("anthropic", "types/moved.py", "Model"))
+    assert declared_models("anthropic") is None
+    assert sdk_models("anthropic") == (anthropic_model.known_models(), anthropic_model.sdk_name())
 
 
 def test_models_are_grouped_by_model_and_slot_with_the_skills_naming_them():
