@@ -16,6 +16,7 @@ import spawn
 from conftest import SARAH
 from fake_slack import FakeSlack
 from slack_harness import notifier
+from slack_sdk.errors import SlackApiError
 
 from bot.clock import parse_ts
 from bot.errors import EcmError
@@ -129,6 +130,22 @@ def test_a_failed_send_is_given_back_and_sent_by_the_next_pass(triaged, slack):
     slack.failures.clear()  # Slack is back
     up = run_pass(triaged.stores, REASONS, POLICY, moment, notifier(slack))
     assert len(up.sent) == down.failed
+
+
+def test_each_owners_dm_channel_is_opened_once_per_pass_and_again_after_a_failed_post(slack):
+    notices = notifier(slack)
+    for text in ("one", "two", "three"):
+        notices.direct("U1", text)
+    notices.direct("U2", "other")
+    assert [c["users"] for c in slack.of("conversations.open")] == ["U1", "U2"]
+    assert [p["channel"] for p in slack.of("chat.postMessage")] == ["DU1"] * 3 + ["DU2"]
+    slack.fail_next("chat.postMessage", 500, times=10)  # beyond the client's retries
+    with pytest.raises(SlackApiError):
+        notices.direct("U1", "lost")
+    slack.failures.clear()
+    notices.direct("U1", "four")
+    assert [c["users"] for c in slack.of("conversations.open")] == ["U1", "U2", "U1"]
+    assert slack.of("chat.postMessage")[-1]["text"] == "four"
 
 
 def test_without_slack_the_cli_says_nothing_was_sent_and_claims_nothing(triaged):

@@ -13,6 +13,7 @@ from slack_sdk.web import WebClient
 from bot.runtime.roster import Roster
 from bot.skills.registry import Registry
 from bot.slack.channels import ChannelDirectory
+from bot.slack.dm_channels import DmChannels
 from bot.slack.identity import SlackIdentity
 from bot.slack.settings import SlackSettings
 from bot.stores.factory import Stores
@@ -30,10 +31,13 @@ class SlackContext:
     identity: SlackIdentity = field(init=False)
     channels: ChannelDirectory = field(init=False)
     """Channel ids by name, for links (conversations.list, cached)."""
+    dm_channels: DmChannels = field(init=False)
+    """The DM channel with each user (conversations.open, once per user)."""
 
     def __post_init__(self) -> None:
         self.identity = SlackIdentity(self.client, self.stores)
         self.channels = ChannelDirectory(self.client)
+        self.dm_channels = DmChannels(self.client)
 
     def react(self, channel: str, ts: str, name: str) -> None:
         try:
@@ -48,7 +52,8 @@ class SlackContext:
             log.info("reactions.remove failed: %s", exc.response.get("error"))
 
     def open_dm(self, user_id: str) -> str:
-        return self.client.conversations_open(users=user_id)["channel"]["id"]
+        """The DM channel with ``user_id`` (raises SlackApiError when it cannot be opened)."""
+        return self.dm_channels(user_id)
 
     def notify_managers(self, text: str) -> None:
         """DM every active manager on the roster (budget alerts)."""
@@ -65,4 +70,5 @@ class SlackContext:
                 channel=self.open_dm(user_id), text=text, unfurl_links=False, unfurl_media=False
             )
         except SlackApiError as exc:
+            self.dm_channels.forget(user_id)
             log.warning("DM to %s failed: %s", user_id, exc.response.get("error"))
