@@ -118,6 +118,7 @@ class RedshiftWarehouse:
         ssl: bool = True,
         connect: Callable[..., object] = redshift_connector.connect,
         connect_attempts: int = 3,
+        connect_backoff: float = 0.25,
     ):
         self.host, self.port, self.database, self.user = host, int(port), database, user
         self._password = password
@@ -126,6 +127,7 @@ class RedshiftWarehouse:
         self.ssl = ssl
         self._connect_fn = connect
         self.connect_attempts = connect_attempts
+        self.connect_backoff = connect_backoff  # first wait between attempts, doubling, at most 2 s
         self.round_trips = 0
         self.connect_tries = 0  # connection attempts made (retries included)
         self.read_only_session: bool | None = None  # None until connected
@@ -240,7 +242,7 @@ class RedshiftWarehouse:
         before = self.connect_tries
         retrying = Retrying(
             stop=stop_after_attempt(self.connect_attempts) | stop_after_delay(3 * self.timeout),
-            wait=wait_exponential(multiplier=0.25, max=2),
+            wait=wait_exponential(multiplier=self.connect_backoff, max=2),
             retry=retry_if_exception(transient),
             reraise=True,
         )
