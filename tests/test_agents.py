@@ -66,6 +66,7 @@ def llm():
         "ECM_LLM_TIMEOUT": "5",
     }
     assistant = Assistant.from_env(env, notify=alerts.append)
+    assistant.models.wait_seconds = 0.0  # no pause between retries (not what these tests check)
     yield anthropic, openai, assistant, alerts, env
     anthropic.stop()
     openai.stop()

@@ -13,7 +13,7 @@ from bot.canary.store import CanaryStore
 from bot.runtime.executor import execute
 from bot.runtime.roster import Roster
 
-PAUSE = 0.8
+PAUSE = 0.5
 SLOW = f"""
 import time
 

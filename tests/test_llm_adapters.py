@@ -293,7 +293,7 @@ def test_slow_answer_beyond_the_timeout_is_transient(provider):
     name, fake, make = provider
     fake.script(slow(2.0))
     with pytest.raises(LlmUnavailable) as caught:
-        ask(make(fake, timeout=0.5))
+        ask(make(fake, timeout=0.1))
     assert caught.value.transient and name in str(caught.value)
     assert "tim" in str(caught.value).lower()  # reported as a timeout, not another failure
     assert len(fake.requests) == 1
