@@ -9,15 +9,19 @@ and are audited."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
+import ssl
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext, suppress
+from functools import cache
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 import spawn
@@ -109,40 +113,130 @@ def stdio(demo, token: str | None, writes: bool = False) -> Client:
     return Client(command)
 
 
+class Started:
+    """Stdio sessions already open, handed out by ``take(token, writes)`` (an ``async with``
+    that leaves the session open: all of them close together at the end)."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[tuple[str | None, bool], list[Client]] = {}
+
+    def take(self, token: str | None, writes: bool = False) -> nullcontext[Client]:
+        return nullcontext(self.sessions[(token, writes)].pop())
+
+
+@asynccontextmanager
+async def started(demo, wanted: list[tuple[str | None, bool]]) -> AsyncIterator[Started]:
+    """A stdio session (its own server process) for each ``(token, writes)`` in ``wanted``,
+    all started at once rather than one after the other (each start is an interpreter for
+    tests/forked.py, a fork and the server's start and handshake; each close, its exit).
+    Every session is entered and left by a task of its own, as anyio requires; every one must
+    have been taken by the end. A failure in the block is raised as itself, not in a group."""
+    pool, stop, failed = Started(), anyio.Event(), None
+
+    async def hold(token: str | None, writes: bool, ready: anyio.Event) -> None:
+        async with stdio(demo, token, writes) as session:
+            pool.sessions.setdefault((token, writes), []).append(session)
+            ready.set()
+            await stop.wait()
+
+    async with anyio.create_task_group() as tg:
+        readies = [anyio.Event() for _ in wanted]
+        for (token, writes), ready in zip(wanted, readies, strict=True):
+            tg.start_soon(hold, token, writes, ready)
+        for ready in readies:
+            await ready.wait()
+        try:
+            yield pool
+            assert not any(pool.sessions.values()), "a started session was never used"
+        except Exception as exc:
+            failed = exc
+        finally:
+            stop.set()
+    if failed is not None:
+        raise failed
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("engine_env", ["sqlite"], indirect=True)
 async def test_over_stdio(engine):
-    await check_roles(lambda token: stdio(engine, token), engine)
-    seen = len(engine.stores.state.denials())
-    async with stdio(engine, "ecm_mcp_not-a-real-token") as c:
-        with pytest.raises(MCPError, match="token can't be used: the token is not known"):
-            await c.list_tools()
-    assert engine.stores.state.denials()[seen]["resource"] == "mcp:token"
-    await check_writes(lambda token: stdio(engine, token), engine, allowed=False)
-    await check_writes(lambda token: stdio(engine, token, writes=True), engine, allowed=True)
+    sarah, maya, forged = engine.tokens[SARAH], engine.tokens[MANAGER], "ecm_mcp_not-a-real-token"
+    wanted = [(sarah, False), (maya, False), (forged, False), (sarah, False), (sarah, True)]
+    async with started(engine, wanted) as servers:
+        await check_roles(servers.take, engine)
+        seen = len(engine.stores.state.denials())
+        async with servers.take(forged) as c:
+            with pytest.raises(MCPError, match="token can't be used: the token is not known"):
+                await c.list_tools()
+        assert engine.stores.state.denials()[seen]["resource"] == "mcp:token"
+        await check_writes(servers.take, engine, allowed=False)
+        await check_writes(lambda token: servers.take(token, writes=True), engine, allowed=True)
 
 
 # -------------------------------------------------------------------------------- HTTP
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopped as soon as ``stop`` is called: its main loop waits on an
+    event instead of checking ``should_exit`` every 0.1 s, and its shutdown leaves out
+    uvicorn's fixed 0.1 s pause for connections to close (the clients have closed theirs by
+    then; any still open are shut down and waited for, and the app's lifespan ends as usual)."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        await self.on_tick(0)  # the default headers, as uvicorn's first tick sets them
+        if not self.should_exit:  # stop() may have run before the loop was known
+            await self._wake.wait()
+
+    def stop(self) -> None:
+        self.should_exit = True
+        if self._loop is not None:
+            with suppress(RuntimeError):  # the loop has closed: the server has stopped
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        while self.server_state.connections or self.server_state.tasks:
+            await asyncio.sleep(0.005)
+        for server in self.servers:
+            await server.wait_closed()
+        await self.lifespan.shutdown()
+
+
 @contextmanager
 def serving(demo, writes: bool) -> Iterator[str]:
     """The HTTP app on a loopback socket bound before uvicorn starts (connections wait in
-    its backlog, so no polling), served in a thread; yields the /mcp URL."""
-    sock = socket.socket()
+    its backlog, so no polling), served in a thread; yields the /mcp URL. The socket names
+    IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that do, and without it every
+    response after a connection's first waits ~40 ms (Nagle against the delayed ACK)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
     calls = McpCalls(demo.registry, demo.stores, Catalog.load(demo.registry), writes)
-    server = uvicorn.Server(uvicorn.Config(http_app(calls, url), log_level="warning"))
+    server = _Server(uvicorn.Config(http_app(calls, url), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
         yield url
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(timeout=30)
         sock.close()
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every HTTP client here (the default one httpx2 would build for
+    each, loading the CA bundle each time, 20-30 ms; the URLs are plain http on loopback)."""
+    return ssl.create_default_context()
 
 
 class HttpClient:
@@ -152,7 +246,9 @@ class HttpClient:
         self.url, self.token = url, token
 
     async def __aenter__(self) -> Client:
-        self.http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {self.token}"})
+        self.http = httpx2.AsyncClient(
+            headers={"Authorization": f"Bearer {self.token}"}, verify=_tls()
+        )
         self.client = Client(streamable_http_client(self.url, http_client=self.http))
         return await self.client.__aenter__()
 
@@ -171,7 +267,7 @@ async def test_over_http(engine, monkeypatch):
         await check_roles(lambda token: HttpClient(url, token), engine)
         await check_writes(lambda token: HttpClient(url, token), engine, allowed=False)
         seen = len(engine.stores.state.denials())
-        async with httpx2.AsyncClient() as http:
+        async with httpx2.AsyncClient(verify=_tls()) as http:
             bare = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
             bad = await http.post(
                 url,
