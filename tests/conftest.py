@@ -96,6 +96,16 @@ def pytest_configure(config):
     )
 
 
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker more than the CPUs this process may use. Many tests spend part
+    of their time waiting (on bot processes they started, PostgreSQL, loopback servers and
+    their own deadlines), and the extra worker runs tests in those waits.
+    PYTEST_XDIST_AUTO_NUM_WORKERS still sets the number outright."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def pytest_collection_finish(session):
     gc.collect()
     gc.freeze()
