@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import shutil
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +106,43 @@ def pytest_xdist_auto_num_workers(config):
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own hook reads it
     return len(os.sched_getaffinity(0)) + 1
+
+
+_warm_ups: list[threading.Thread] = []
+
+
+def pytest_sessionstart(session):
+    """In the xdist controller, when test_package.py is among the paths run: build and install
+    the wheel it checks (``package_build.prepare``) in a thread, while the fork server does its
+    imports on one CPU before any worker can start."""
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "tx", None):
+        return
+    target = Path(__file__).with_name("test_package.py")
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == target or (path.is_dir() and target.is_relative_to(path)):
+            import package_build
+
+            shared = config._tmp_path_factory.getbasetemp()  # the workers' basetemps' parent
+            thread = threading.Thread(
+                target=_quietly, args=(package_build.prepare, shared), daemon=True
+            )
+            thread.start()
+            _warm_ups.append(thread)
+            return
+
+
+def _quietly(prepare: Callable[[Path], object], shared: Path) -> None:
+    """A warm-up that fails leaves nothing ready: the test's own fixture then builds and
+    reports the error itself."""
+    with contextlib.suppress(Exception):
+        prepare(shared)
+
+
+def pytest_unconfigure(config):
+    for thread in _warm_ups:
+        thread.join(timeout=600)
 
 
 def pytest_collection_finish(session):

@@ -15,69 +15,25 @@ adds a plain directory, so the checkout's editable install is not active there (
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
-import sys
-import sysconfig
-import tomllib
 import zipfile
 from pathlib import Path
 
+import package_build
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = package_build.ROOT
 
 
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, Path]:
-    """Built and installed once per test run: under pytest-xdist the workers share one copy,
-    and the first to take the lock builds it (the wheel build writes into the source tree)."""
+    """Built and installed once per test run: under pytest-xdist the workers share one copy
+    (``package_build.prepare``; the controller starts it while the workers are made)."""
     temp = tmp_path_factory.getbasetemp()
-    shared = temp if worker_id == "master" else temp.parent
-    base = shared / "package"
-    with open(shared / "package.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (base / "ready").exists():
-            base.mkdir(parents=True, exist_ok=True)
-            _build_wheel(base / "dist")
-            (wheel,) = (base / "dist").glob("ecm_bot-*.whl")
-            _install(base / "venv", wheel)
-            (base / "elsewhere").mkdir()
-            (base / "ready").touch()
+    base = package_build.prepare(temp if worker_id == "master" else temp.parent)
     (wheel,) = (base / "dist").glob("ecm_bot-*.whl")
     return {"wheel": wheel, "venv": base / "venv", "cwd": base / "elsewhere", "data": base / "data"}
-
-
-def _build_wheel(dist: Path) -> None:
-    """The wheel from the build backend pyproject.toml names, called in a fresh interpreter as
-    pip calls it (PEP 517 ``build_wheel``) with this environment's setuptools (a [test] extra):
-    pip's own start-up and build environment cost 1.5 s more and build the same wheel."""
-    backend = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["build-backend"]
-    dist.mkdir(parents=True, exist_ok=True)
-    code = f"import sys, {backend} as b; b.build_wheel(sys.argv[1])"
-    subprocess.run(
-        [sys.executable, "-c", code, str(dist)],
-        check=True,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        timeout=300,
-    )
-
-
-def _install(venv: Path, wheel: Path) -> None:
-    """scripts/install-wheel.sh into ``venv``, the wheel alone, its dependencies read from this
-    environment (see the module docstring)."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
-    (site / "_ecm_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run(
-        ["sh", str(ROOT / "scripts" / "install-wheel.sh"), str(venv), str(wheel)],
-        check=True,
-        cwd=venv.parent,
-        env={**os.environ, "PYTHON": sys.executable, "PIP_NO_DEPS": "1"},
-        timeout=600,
-    )
 
 
 def run(installed: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
