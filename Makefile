@@ -21,7 +21,7 @@ test: setup  ## run the whole test suite (starts a local PostgreSQL for the ware
 	bash scripts/start-postgres.sh
 	$(BIN)/pytest
 
-bench: setup  ## print context, triage, field, start-up, seeding, memory, report, resolve and Slack ack figures
+bench: setup  ## print context, triage, field, start-up, seeding, memory, report, resolve, Slack ack and test-suite figures
 	bash scripts/start-postgres.sh
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/triage_scale.py
@@ -35,6 +35,7 @@ bench: setup  ## print context, triage, field, start-up, seeding, memory, report
 	$(BIN)/python benchmarks/resolve_e2e.py
 	$(BIN)/python benchmarks/telemetry_overhead.py
 	$(BIN)/python benchmarks/slack_ack.py
+	$(BIN)/python benchmarks/suite.py
 
 lint: setup  ## ruff (lint and format) and the type checker (mypy, config in pyproject.toml)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
