@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from bot.paths import PROJECT_ROOT, SHARED_DIR, SKILLS_DIR
+from bot.yaml_safe import parse_yaml
 
 
 def copy_skill(
@@ -40,7 +41,7 @@ def make_project(tmp_path: Path) -> Path:
 def edit_config(folder: Path, change: Callable[[dict], None]) -> Path:
     """Load the folder's aspora.config.yaml, apply ``change`` to the dict, write it back."""
     path = folder / "aspora.config.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = parse_yaml(path.read_text(encoding="utf-8"))
     change(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
@@ -50,7 +51,7 @@ def edit_frontmatter(folder: Path, change: Callable[[dict], None]) -> Path:
     """Apply ``change`` to the SKILL.md frontmatter dict and write the file back."""
     path = folder / "SKILL.md"
     _, front, body = path.read_text(encoding="utf-8").split("---", 2)
-    meta = yaml.safe_load(front)
+    meta = parse_yaml(front)
     change(meta)
     dumped = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
     path.write_text(f"---\n{dumped}---{body}", encoding="utf-8")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.triage.assign import Agent, Plan, Ticket, plan_assignments
 from bot.triage.scoring import PRIORITIES
+from bot.yaml_safe import parse_yaml
 
-WEIGHTS = yaml.safe_load(
+WEIGHTS = parse_yaml(
     (Path(__file__).resolve().parents[1] / "shared" / "config" / "scoring.yaml").read_text()
 )["priority_weights"]
 TEAMS = ("kyc", "payout", "compliance")

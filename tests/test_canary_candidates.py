@@ -23,6 +23,7 @@ from bot.paths import CONFIG_DIR, PROJECT_ROOT, RUNBOOKS_DIR, SHARED_DIR, SKILLS
 from bot.skills.candidates import load_candidate
 from bot.skills.loader import load_skill
 from bot.skills.registry import Registry
+from bot.yaml_safe import parse_yaml
 
 EXAMPLE = PROJECT_ROOT / "examples" / "canary" / "triage-and-assign"
 TRIAGE = "triage-and-assign"
@@ -103,7 +104,7 @@ def test_validate_refuses_a_candidate_replacing_a_file_the_live_version_may_not_
     canary = project / "skills" / "manager" / TRIAGE / "canary"
     shutil.copy(canary / "scoring.yaml", canary / "patterns.yaml")
     path = canary / "aspora.config.yaml"
-    data = yaml.safe_load(path.read_text())
+    data = parse_yaml(path.read_text())
     data["canary"]["replaces"] = {"shared/config/patterns.yaml": "patterns.yaml"}
     path.write_text(yaml.safe_dump(data))
     out = CliRunner().invoke(cli, ["skills", "validate", "--skills-dir", str(project / "skills")])

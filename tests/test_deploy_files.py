@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.yaml_safe import parse_yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_slack_manifest_declares_what_the_handlers_use():
-    manifest = yaml.safe_load((ROOT / "deploy" / "slack-manifest.yaml").read_text())
+    manifest = parse_yaml((ROOT / "deploy" / "slack-manifest.yaml").read_text())
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {
         "app_mentions:read",
@@ -138,14 +140,14 @@ def test_every_manifest_is_valid_kubernetes(path):
 
 
 def test_the_kustomization_lists_every_manifest_but_the_secret_example():
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    kustomization = parse_yaml((K8S / "kustomization.yaml").read_text())
     listed = set(kustomization["resources"])
     assert listed == {p.name for p in manifests()} - {"secret.example.yaml"}
 
 
 def test_the_kubernetes_cronjob_matches_the_triage_trigger():
-    job = yaml.safe_load((K8S / "triage-cronjob.yaml").read_text())
-    config = yaml.safe_load(
+    job = parse_yaml((K8S / "triage-cronjob.yaml").read_text())
+    config = parse_yaml(
         (ROOT / "skills" / "manager" / "triage-and-assign" / "aspora.config.yaml").read_text()
     )
     cron = next(t["cron"] for t in config["triggers"] if "cron" in t)

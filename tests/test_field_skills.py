@@ -8,7 +8,6 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-import yaml
 from conftest import DINESH, MANAGER, SARAH
 
 from bot.clock import hours_between, now, parse_ts, ts
@@ -21,8 +20,9 @@ from bot.present.text import to_text
 from bot.present.ticket import ticket_line
 from bot.skill_code.field.resolve_ticket import duration
 from bot.stores.workbook import TAB_COLUMNS, RowUpdate
+from bot.yaml_safe import parse_yaml
 
-REASONS = yaml.safe_load((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"]
+REASONS = parse_yaml((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"]
 LINE_RE = re.compile(
     r"^P\d \| [A-Z]{2}[A-Z0-9]{8} \| [\d,.]+ [A-Z]{3} \| \d+h \| [A-Z][A-Z0-9_]+ → 1\) .+ 2\) .+$"
 )
@@ -167,7 +167,7 @@ def test_my_tickets_line_renders_exactly_like_the_issue_example():
 
 def test_my_tickets_shows_the_knowledge_graph_diagnosis_under_each_ticket(triaged):
     reply = triaged.chat(SARAH, "my tickets")
-    kg = yaml.safe_load((CONFIG_DIR / "knowledge-graph.yaml").read_text())["reasons"]
+    kg = parse_yaml((CONFIG_DIR / "knowledge-graph.yaml").read_text())["reasons"]
     t = reply.result.data["tickets"][0]
     expected = " ".join(kg[t["reason"]]["diagnosis"].split())
     assert t["diagnosis"] == expected

@@ -10,7 +10,6 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from fake_llm import FakeAnthropic, FakeOpenAI, text, thinking, tool_use
 from helpers_skills import copy_skill, edit_config
@@ -27,6 +26,7 @@ from bot.llm.openai_model import OpenAIModel
 from bot.llm.types import ToolCall, ToolSpec
 from bot.model_health import check_models, configured, sdk_models
 from bot.skills.registry import Registry
+from bot.yaml_safe import parse_yaml
 
 DAY = date(2026, 12, 1)  # the day the catalog was last read (DEC-015)
 KEY = "sk-test-0123456789"
@@ -48,7 +48,7 @@ def closed_port() -> int:
 
 
 def test_every_configured_model_is_priced_recorded_and_current():
-    prices = yaml.safe_load(PRICES_FILE.read_text())["models"]
+    prices = parse_yaml(PRICES_FILE.read_text())["models"]
     catalog = load_catalog()
     reports = check_models(Registry.load(), DAY)
     assert {r.model for r in reports} == {

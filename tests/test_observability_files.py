@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.cli import load_commands
 from bot.gauges import HELP
 from bot.observability import metrics, prometheus
+from bot.yaml_safe import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "deploy" / "monitoring" / "ecm-alert-rules.yaml"
@@ -65,7 +66,7 @@ def test_every_declared_metric_is_exposed_by_the_adapter_or_the_gauges():
 
 
 def test_the_alert_rules_have_the_shape_prometheus_loads(registry):
-    document = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    document = parse_yaml(RULES.read_text(encoding="utf-8"))
     assert set(document) == {"groups"}
     names = [g["name"] for g in document["groups"]]
     assert len(names) == len(set(names)) and names == ["ecm-platform", "ecm-skills"]
@@ -96,7 +97,7 @@ def test_the_alert_rules_have_the_shape_prometheus_loads(registry):
 def test_the_rules_use_each_skills_thresholds_and_page_where_it_pages(registry):
     rules = {
         (r["labels"].get("skill"), r["alert"]): r
-        for g in yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
+        for g in parse_yaml(RULES.read_text(encoding="utf-8"))["groups"]
         for r in g["rules"]
     }
     for skill in registry:
@@ -252,7 +253,7 @@ def _annotations(alert: str, skill: str, value: str = "") -> dict:
     """The rule's annotations with ``$value`` rendered as ``value``."""
     (rule,) = [
         r
-        for g in yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
+        for g in parse_yaml(RULES.read_text(encoding="utf-8"))["groups"]
         for r in g["rules"]
         if r["alert"] == alert and r["labels"].get("skill") == skill
     ]

@@ -8,14 +8,14 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.clock import ts
 from bot.triage.patterns import detect, poisson_upper_tail
+from bot.yaml_safe import parse_yaml
 
-CONFIG = yaml.safe_load(
+CONFIG = parse_yaml(
     (Path(__file__).resolve().parents[1] / "shared" / "config" / "patterns.yaml").read_text()
 )
 NOW = datetime(2025, 3, 10, 12, 0, 0, tzinfo=UTC)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from conftest import MANAGER, SARAH, Demo
 
@@ -17,9 +16,10 @@ from bot.errors import InputError, NeedsConfirmation, NotFound
 from bot.stores.factory import open_stores
 from bot.stores.pins import Pins
 from bot.stores.workbook import RowUpdate
+from bot.yaml_safe import parse_yaml
 
 JAMES = "james.ops@example.com"  # works ops only
-REASONS = yaml.safe_load(
+REASONS = parse_yaml(
     (Path(__file__).resolve().parents[1] / "shared" / "config" / "stuck-reasons.yaml").read_text()
 )["reasons"]
 

@@ -9,19 +9,19 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import SARAH
 from fake_slack import FakeSlack
 from test_slack_blocks import assert_view_within_limits, assert_within_limits, sdk_validates
 
 from bot.stores.pins import Pins
 from bot.stores.slack_messages import SlackMessages
+from bot.yaml_safe import parse_yaml
 
 MAYA, SARAH_ID, JAMES_ID = "U0MAYA0001", "U0SARAH003", "U0JAMES007"
 JAMES = "james.ops@example.com"  # works ops only
 TEAMS = {
     code: entry["team"]
-    for code, entry in yaml.safe_load(
+    for code, entry in parse_yaml(
         (Path(__file__).resolve().parents[1] / "shared/config/stuck-reasons.yaml").read_text()
     )["reasons"].items()
 }

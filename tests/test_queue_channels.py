@@ -9,7 +9,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import yaml
 from conftest import SARAH
 from fake_slack import FakeSlack
 from test_slack_blocks import assert_within_limits, sdk_validates
@@ -20,9 +19,10 @@ from bot.slack.blocks.render import mrkdwn
 from bot.slack.channels import ChannelDirectory
 from bot.slack.posting import slack_ids
 from bot.slack.settings import SlackSettings
+from bot.yaml_safe import parse_yaml
 
 SARAH_ID = "U0SARAH003"
-REASONS = yaml.safe_load(
+REASONS = parse_yaml(
     (Path(__file__).resolve().parents[1] / "shared/config/stuck-reasons.yaml").read_text()
 )["reasons"]
 CHANNELS = [

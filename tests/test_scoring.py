@@ -6,13 +6,13 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.triage.scoring import PRIORITIES, Scorer
+from bot.yaml_safe import parse_yaml
 
-CONFIG = yaml.safe_load(
+CONFIG = parse_yaml(
     (Path(__file__).resolve().parents[1] / "shared" / "config" / "scoring.yaml").read_text()
 )
 SCORER = Scorer(CONFIG)

@@ -7,11 +7,11 @@ import re
 import sqlite3
 
 import pytest
-import yaml
 
 from bot.paths import CONFIG_DIR, GUARDRAILS_FILE, QUERIES_DIR, RUNBOOKS_DIR
 from bot.resources import check_resources, query_header
 from bot.skills.registry import Registry
+from bot.yaml_safe import parse_yaml
 
 QUERIES = sorted(QUERIES_DIR.glob("*.sql"))
 NON_PORTABLE = [
@@ -25,7 +25,7 @@ NON_PORTABLE = [
 
 
 def _load(name: str) -> dict:
-    return yaml.safe_load((CONFIG_DIR / name).read_text(encoding="utf-8"))["reasons"]
+    return parse_yaml((CONFIG_DIR / name).read_text(encoding="utf-8"))["reasons"]
 
 
 @pytest.fixture(scope="module")

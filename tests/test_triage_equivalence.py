@@ -11,7 +11,6 @@ from itertools import islice
 
 import pytest
 import triage_reference as ref
-import yaml
 from conftest import MANAGER
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,10 +23,11 @@ from bot.stores.factory import open_stores
 from bot.triage.assign import Agent, Ticket, plan_assignments
 from bot.triage.pending import score_pending
 from bot.triage.scoring import Scorer
+from bot.yaml_safe import parse_yaml
 
 NOW = datetime(2026, 11, 24, 9, 30, 0, tzinfo=UTC)
-SCORING = yaml.safe_load((CONFIG_DIR / "scoring.yaml").read_text())
-REASONS = yaml.safe_load((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"]
+SCORING = parse_yaml((CONFIG_DIR / "scoring.yaml").read_text())
+REASONS = parse_yaml((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"]
 AGENTS = [
     Agent(e, frozenset(s.split(",")) if s else frozenset(), c, a)
     for e, _n, _s, roles, s, c, a in ROSTER

@@ -6,13 +6,13 @@ import re
 import sqlite3
 
 import pytest
-import yaml
 from conftest import MANAGER, SARAH
 
 from bot.errors import Conflict
 from bot.paths import CONFIG_DIR
 from bot.runtime.roster import Roster
 from bot.stores.workbook import RowUpdate
+from bot.yaml_safe import parse_yaml
 
 
 def open_rows(demo):
@@ -32,7 +32,7 @@ def test_every_pending_order_is_assigned_or_reported_unassigned(demo):
 def test_no_agent_goes_over_capacity_and_each_fits_the_reason(demo):
     demo.run(MANAGER, "triage-and-assign")
     roster = Roster.load(demo.stores.workbook)
-    reasons = yaml.safe_load((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"]
+    reasons = parse_yaml((CONFIG_DIR / "stuck-reasons.yaml").read_text())["reasons"]
     per_agent: dict[str, int] = {}
     for row in open_rows(demo):
         member = roster.by_email(row["Assigned Agent"])
