@@ -31,8 +31,11 @@ if sys.dont_write_bytecode:
 # The collector's passes cost about 7 ms a test at the default thresholds, most of it full
 # passes over the modules and collected tests, which are never garbage: those are frozen once
 # collected (pytest_collection_finish), and young objects are collected every 50,000
-# allocations instead of every 700.
+# allocations instead of every 700. While collecting (importing the test modules and making
+# their items) it is off: one pass at the end, before the freeze. The xdist controller, which
+# collects nothing, turns it back on at the start of its session.
 gc.set_threshold(50_000, 20, 20)
+gc.disable()
 
 MANAGER = "maya.manager@example.com"
 SARAH = "sarah.ops@example.com"
@@ -112,12 +115,14 @@ _warm_ups: list[threading.Thread] = []
 
 
 def pytest_sessionstart(session):
-    """In the xdist controller, when test_package.py is among the paths run: build and install
-    the wheel it checks (``package_build.prepare``) in a thread, while the fork server does its
-    imports on one CPU before any worker can start."""
+    """In the xdist controller: the garbage collector back on (off while collecting, and the
+    controller collects nothing); and, when test_package.py is among the paths run, the wheel
+    it checks built and installed (``package_build.prepare``) in a thread, while the fork
+    server does its imports on one CPU before any worker can start."""
     config = session.config
     if hasattr(config, "workerinput") or not getattr(config.option, "tx", None):
         return
+    gc.enable()
     target = Path(__file__).with_name("test_package.py")
     for arg in config.args:
         path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
@@ -155,6 +160,7 @@ def pytest_unconfigure(config):
 def pytest_collection_finish(session):
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 @pytest.fixture
