@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import shutil
@@ -115,32 +116,51 @@ _warm_ups: list[threading.Thread] = []
 
 
 def pytest_sessionstart(session):
-    """In the xdist controller: the garbage collector back on (off while collecting, and the
-    controller collects nothing); and, when test_package.py is among the paths run, the wheel
-    it checks built and installed (``package_build.prepare``) in a thread, while the fork
-    server does its imports on one CPU before any worker can start."""
+    """In the xdist controller, while the fork server does its imports on one CPU before any
+    worker can start: the garbage collector back on (off while collecting, and the controller
+    collects nothing); older runs' base temporary directories deleted in a thread (pytest
+    deletes them at the end of the run otherwise, about a second on the critical path); and,
+    when test_package.py is among the paths run, the wheel it checks built and installed in
+    another (``package_build.prepare``)."""
     config = session.config
     if hasattr(config, "workerinput") or not getattr(config.option, "tx", None):
         return
     gc.enable()
+    factory = config._tmp_path_factory
+    shared = factory.getbasetemp()  # this run's, the workers' basetemps' parent
+    keep = factory._retention_count
+    if config.option.basetemp is None and keep > 0 and factory._retention_policy != "none":
+        _warm_up(functools.partial(_delete_older_runs, keep=keep), shared)
     target = Path(__file__).with_name("test_package.py")
     for arg in config.args:
         path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
         if path == target or (path.is_dir() and target.is_relative_to(path)):
             import package_build
 
-            shared = config._tmp_path_factory.getbasetemp()  # the workers' basetemps' parent
-            thread = threading.Thread(
-                target=_quietly, args=(package_build.prepare, shared), daemon=True
-            )
-            thread.start()
-            _warm_ups.append(thread)
+            _warm_up(package_build.prepare, shared)
             return
 
 
+def _delete_older_runs(basetemp: Path, keep: int) -> None:
+    """What pytest's retention deletes when this run ends (the numbered directories beyond
+    the newest ``keep``, and leftover garbage), with pytest's own function and arguments,
+    now: the same call at the end then finds nothing left to delete."""
+    from _pytest.pathlib import LOCK_TIMEOUT, cleanup_numbered_dir
+
+    dead_before = basetemp.stat().st_mtime - LOCK_TIMEOUT
+    cleanup_numbered_dir(basetemp.parent, "pytest-", keep, dead_before)
+
+
+def _warm_up(prepare: Callable[[Path], object], shared: Path) -> None:
+    """Run ``prepare(shared)`` in a daemon thread, joined when the run ends."""
+    thread = threading.Thread(target=_quietly, args=(prepare, shared), daemon=True)
+    thread.start()
+    _warm_ups.append(thread)
+
+
 def _quietly(prepare: Callable[[Path], object], shared: Path) -> None:
-    """A warm-up that fails leaves nothing ready: the test's own fixture then builds and
-    reports the error itself."""
+    """A warm-up that fails leaves nothing ready: the test's own fixture then builds (or
+    pytest deletes) and reports the error itself."""
     with contextlib.suppress(Exception):
         prepare(shared)
 
