@@ -1,7 +1,12 @@
 """The test suite's own duration: ``pytest -q -p no:cacheprovider`` (the pytest settings in
 pyproject.toml: ``-n auto``) run whole as a subprocess, RUNS times; wall time (perf_counter)
 and the CPU the run and its children used (getrusage), with the CPUs this process may use.
-Goal: under 40 s on 2 CPUs. PostgreSQL must be running (``make bench`` starts it)."""
+Goal: under 40 s on 2 CPUs. PostgreSQL must be running (``make bench`` starts it).
+
+Shared machines change speed by half or more within minutes, so before each run the same
+fixed load is timed (``reference``: one pure-Python loop per CPU, in parallel processes) and
+each run's wall time is also printed as a multiple of it: that ratio is what to compare
+between machines and between commits measured at different times."""
 
 from __future__ import annotations
 
@@ -15,6 +20,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 3
+LOOP = "s = 0\nfor i in range(10_000_000):\n    s += i"
+
+
+def reference() -> float:
+    """Wall seconds of one fixed Python loop in each CPU's own process, all at once."""
+    cpus = len(os.sched_getaffinity(0))
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", LOOP]) for _ in range(cpus)]
+    for proc in procs:
+        proc.wait()
+    return time.perf_counter() - t0
 
 
 def once() -> tuple[float, float]:
@@ -37,13 +53,25 @@ def once() -> tuple[float, float]:
 
 
 def main() -> None:
-    runs = [once() for _ in range(RUNS)]
+    refs, runs = [], []
+    for _ in range(RUNS):
+        refs.append(reference())
+        runs.append(once())
     walls = sorted(w for w, _ in runs)
+    ratios = sorted(w / r for (w, _), r in zip(runs, refs, strict=True))
     cpus = len(os.sched_getaffinity(0))
     print(f"Test suite (pytest -q, -n auto; {RUNS} whole runs, {cpus} CPUs)")
     print(
         f"  wall   median {statistics.median(walls):5.1f} s   "
         f"range {walls[0]:.1f}-{walls[-1]:.1f} s   (goal: < 40 s on 2 CPUs)"
+    )
+    print(
+        f"  machine reference (a fixed loop per CPU, before each run): "
+        f"{', '.join(f'{r:.2f}' for r in refs)} s"
+    )
+    print(
+        f"  wall / reference   median {statistics.median(ratios):5.1f}   "
+        f"range {ratios[0]:.1f}-{ratios[-1]:.1f}"
     )
     print(
         f"  CPU    median {statistics.median(c for _, c in runs):5.1f} s "
