@@ -14,7 +14,6 @@ import pytest
 from conftest import MANAGER, SARAH, Demo
 from fake_llm import FakeAnthropic, text, tool_use
 from fake_slack import FakeSlack
-from pg_databases import drop_database
 from replica_procs import (
     ECM_BOT,
     Proc,
@@ -39,29 +38,15 @@ PAUSED = "monthly model budget is spent"
 @pytest.fixture
 def shared(pg_url, tmp_path, registry):
     """One system of record on PostgreSQL and one data directory (warehouse.db), seeded once
-    by the test; every process below points at both."""
+    by the test; every process below points at both. The database is pg_url's: reset for the
+    next test once the replicas are gone (their sessions ended, every table emptied), not
+    dropped and made again."""
     stores = open_stores(tmp_path, env={"ECM_DATABASE_URL": pg_url, "ECM_DATA_DIR": str(tmp_path)})
     seed_demo(tmp_path, stores.workbook, orders=120, seed=3)
     demo = Demo(tmp_path, registry, stores)
     demo.url = pg_url
     yield demo
     stores.db.close()
-    drop_when_quiet(pg_url)
-
-
-def drop_when_quiet(url: str, timeout: float = 15.0) -> None:
-    """Drop the test database now, retrying while an autovacuum worker is in it: the replicas'
-    writes wake one, and DROP DATABASE ... WITH (FORCE) run by the non-superuser test role
-    cannot terminate it (InsufficientPrivilege). pg_url's own drop then finds nothing."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            drop_database(url)
-            return
-        except psycopg.errors.InsufficientPrivilege:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 @pytest.fixture
