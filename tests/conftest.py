@@ -119,9 +119,11 @@ def pytest_sessionstart(session):
     """In the xdist controller, while the fork server does its imports on one CPU before any
     worker can start: the garbage collector back on (off while collecting, and the controller
     collects nothing); older runs' base temporary directories deleted in a thread (pytest
-    deletes them at the end of the run otherwise, about a second on the critical path); and,
+    deletes them at the end of the run otherwise, about a second on the critical path); for
+    a whole-suite run, the workers' migrated PostgreSQL template made once, in another
+    (``pg_databases.share_template``: 0.3 s of the server's CPU that each worker paid); and,
     when test_package.py is among the paths run, the wheel it checks built and installed in
-    another (``package_build.prepare``)."""
+    a third (``package_build.prepare``)."""
     config = session.config
     if hasattr(config, "workerinput") or not getattr(config.option, "tx", None):
         return
@@ -131,14 +133,18 @@ def pytest_sessionstart(session):
     keep = factory._retention_count
     if config.option.basetemp is None and keep > 0 and factory._retention_policy != "none":
         _warm_up(functools.partial(_delete_older_runs, keep=keep), shared)
-    target = Path(__file__).with_name("test_package.py")
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if path == target or (path.is_dir() and target.is_relative_to(path)):
-            import package_build
+    paths = [(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args]
+    here = Path(__file__).parent
+    if any(p.is_dir() and here.is_relative_to(p) for p in paths):  # the whole suite
+        import pg_databases
 
-            _warm_up(package_build.prepare, shared)
-            return
+        make = pg_databases.share_template(shared / "pg-template")  # locked before workers start
+        _warm_up(lambda _: make(), shared)
+    target = here / "test_package.py"
+    if any(p == target or (p.is_dir() and target.is_relative_to(p)) for p in paths):
+        import package_build
+
+        _warm_up(package_build.prepare, shared)
 
 
 def _delete_older_runs(basetemp: Path, keep: int) -> None:

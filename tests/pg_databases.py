@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import os
 import secrets
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -64,23 +66,72 @@ def create_database(template: str = "template0") -> str:
 
 
 _template: list[str] = []
+SHARED_TEMPLATE = "ECM_TEST_PG_TEMPLATE"
+"""Set by the xdist controller (``share_template``) for its workers: the lock file it holds
+while it makes the run's migrated template."""
 
 
 def migrated_template() -> str:
-    """A database at the current schema, made (and migrated) once per process and closed to
-    connections, so each test's database is a quick copy of it instead of fourteen
-    migrations (tests of migrating itself ask for an empty one: ``fresh_database``)."""
+    """A database at the current schema, closed to connections, so each test's database is
+    a quick copy of it instead of fourteen migrations (tests of migrating itself ask for an
+    empty one: ``fresh_database``). The one the xdist controller made for the run, once it is
+    ready; otherwise one made here, once per process."""
     if not _template:
-        from bot.db.postgres import PostgresDatabase
-
-        url = create_database()
-        PostgresDatabase(url).close()  # migrates
-        name = urlsplit(url).path.lstrip("/")
-        with psycopg.connect(admin_dsn(), autocommit=True) as conn:
-            conn.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
-        _template.append(name)
-        atexit.register(_drop_template, url)
+        shared = _shared_template()
+        if shared is not None:
+            _template.append(shared)
+        else:
+            url = _make_template()
+            _template.append(urlsplit(url).path.lstrip("/"))
+            atexit.register(_drop_template, url)
     return _template[0]
+
+
+def _make_template() -> str:
+    """A new database migrated to the current schema and closed to connections; its URL."""
+    from bot.db.postgres import PostgresDatabase
+
+    url = create_database()
+    PostgresDatabase(url).close()  # migrates
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
+    return url
+
+
+def share_template(lock: Path) -> Callable[[], None]:
+    """In the xdist controller, before its workers start: hold ``lock`` and name it in the
+    environment they inherit; the returned function makes the template (in a thread, while
+    the fork server imports), writes its name into the lock file and lets go. It is dropped
+    when the controller exits. A worker that finds no name makes its own."""
+    handle = lock.open("w")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    os.environ[SHARED_TEMPLATE] = str(lock)
+
+    def make() -> None:
+        try:
+            url = _make_template()
+            atexit.register(_drop_template, url)
+            handle.write(urlsplit(url).path.lstrip("/"))
+        finally:
+            handle.close()  # written (or left empty) and unlocked
+
+    return make
+
+
+def _shared_template() -> str | None:
+    """The controller's template, waiting while it is still being made; None without one."""
+    lock = os.environ.get(SHARED_TEMPLATE)
+    if not lock or not Path(lock).exists():
+        return None
+    with open(lock) as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        name = handle.read().strip()
+    if not name:
+        return None
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    return name if found else None
 
 
 _pool: list[str] = []
