@@ -161,16 +161,32 @@ REPORT_INDEXES = (
 
 @pytest.fixture(params=["plain", "indexed"])
 def loaded(request, engine_env, tmp_path):
-    """Stores on each engine holding ``history()``, with or without the reports' indexes."""
+    """Stores on each engine holding ``history()``, with or without the reports' indexes
+    (dropped for the test and made again after it, so that a PostgreSQL database is at the
+    template's schema again and is reset for the next test rather than replaced)."""
     stores = open_stores(tmp_path, env=engine_env)
     rows = history()
     with stores.db.transaction():  # one commit for the 400 (each is its own statement still)
         for r in rows:
             stores.state.record_execution(r)
+    made = []
     if request.param == "plain":  # the figures must not depend on m009's indexes
         for name in REPORT_INDEXES:
+            made.append(_index_definition(stores.db, name))
             stores.db.execute(f"DROP INDEX {name}")
-    return stores, rows
+    yield stores, rows
+    for definition in made:
+        stores.db.execute(definition)
+
+
+def _index_definition(db, name: str) -> str:
+    """The CREATE INDEX statement that made index ``name``, from the engine's catalog."""
+    if db.engine == "postgres":
+        found = db.query("SELECT indexdef AS sql FROM pg_indexes WHERE indexname = ?", [name])
+    else:
+        found = db.query("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [name])
+    assert found, f"no index {name}"
+    return found[0]["sql"]
 
 
 def test_tiers_and_custom_metrics_match_a_python_computation(loaded):
