@@ -128,10 +128,10 @@ def pytest_sessionstart(session):
     if hasattr(config, "workerinput") or not getattr(config.option, "tx", None):
         return
     gc.enable()
-    factory = config._tmp_path_factory
-    shared = factory.getbasetemp()  # this run's, the workers' basetemps' parent
-    keep = factory._retention_count
-    if config.option.basetemp is None and keep > 0 and factory._retention_policy != "none":
+    shared = config._tmp_path_factory.getbasetemp()  # this run's, the workers' basetemps' parent
+    keep = int(config.getini("tmp_path_retention_count"))
+    policy = config.getini("tmp_path_retention_policy")
+    if config.option.basetemp is None and keep > 0 and policy != "none":
         _warm_up(functools.partial(_delete_older_runs, keep=keep), shared)
     paths = [(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args]
     here = Path(__file__).parent
