@@ -59,6 +59,16 @@ def test_an_empty_chart_still_draws():
     decoded(png(ReasonChart("Nothing stuck", (), "last 24h", "expected")))
 
 
+def test_an_equal_chart_is_drawn_once_and_a_changed_one_afresh():
+    def chart(recent: int) -> ReasonChart:
+        return ReasonChart("Drawn once", (Bar("SWIFT_RETURN", recent, 5.0),), "24h", "expected")
+
+    first = png(chart(9))
+    assert png(chart(9)) is first  # an equal value: the same picture, not drawn again
+    changed = png(chart(10))
+    assert changed is not first and changed != first
+
+
 def test_the_pattern_result_charts_each_reason_with_its_baseline_and_flags_the_spike(demo):
     data = demo.chat(MANAGER, "patterns").result.data
     series = {s["reason"]: s for s in data["by_reason"]}

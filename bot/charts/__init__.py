@@ -9,6 +9,7 @@ plotting library."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_BARS = 12
 """A chart shows at most this many reasons (the flagged ones first, then the busiest)."""
@@ -45,8 +46,11 @@ class ReasonChart:
         return head + (f"; spikes: {said}" if said else "; no spikes")
 
 
+@lru_cache(maxsize=16)
 def png(chart: ReasonChart) -> bytes:
-    """The chart as PNG bytes (imports the plotting adapter on first use)."""
+    """The chart as PNG bytes (imports the plotting adapter on first use). A chart is a frozen
+    value and its picture depends on nothing else, so the last few are kept: the pattern
+    report and the digest of one daily flow carry the same chart, drawn once (about 0.15 s)."""
     from bot.charts.mpl import draw_reasons
 
     return draw_reasons(chart)
