@@ -251,3 +251,45 @@ def test_the_migrate_command_reports_the_schema_on_each_engine(engine_env, tmp_p
     )
     assert done.returncode == 0, done.stderr
     assert f"schema at {MIGRATIONS[-1][0]} ({len(MIGRATIONS)} migrations)" in done.stdout
+
+
+def test_postgresql_opens_one_connection_to_start_and_more_only_when_busy(pg_url, monkeypatch):
+    """The connection that checks the server is up becomes the pool's first: opening the
+    store (migrations included) costs one connection, and a second caller while the first
+    holds a transaction gets a new one."""
+    import threading
+
+    import psycopg
+
+    from bot.db.postgres import PostgresDatabase
+
+    opened: list[str] = []
+    real = psycopg.Connection.connect.__func__  # type: ignore[attr-defined]
+
+    def counting(cls, conninfo="", **kwargs):
+        opened.append(conninfo)
+        return real(cls, conninfo, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(counting))
+    monkeypatch.setattr(psycopg, "connect", psycopg.Connection.connect)  # its alias
+    db = PostgresDatabase(pg_url)
+    try:
+        assert db.query("SELECT 1 AS one") == [{"one": 1}]
+        assert len(opened) == 1
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with db.transaction():
+                db.query("SELECT 1")
+                holding.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert holding.wait(10)
+        assert db.query("SELECT 2 AS two") == [{"two": 2}]  # while the first is held
+        release.set()
+        holder.join(10)
+        assert len(opened) == 2
+    finally:
+        db.close()

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import psycopg
@@ -62,6 +62,17 @@ class PostgresDatabase(Database):
         self.where = redact(url)
         size = max_size or int(os.environ.get("ECM_DATABASE_POOL_SIZE", "8"))
         self._local = threading.local()
+        options: dict[str, Any] = {
+            "autocommit": True,
+            "row_factory": dict_row,
+            "connect_timeout": 5,
+        }
+        try:
+            # fail fast, with the server's own reason, when it is down; then this connection
+            # is the pool's first, not a second one opened beside it
+            first = psycopg.Connection.connect(url, **options)
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(self.where, _short(exc)) from exc
         self.pool = ConnectionPool(
             url,
             min_size=1,
@@ -69,13 +80,14 @@ class PostgresDatabase(Database):
             timeout=timeout,
             open=False,
             check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 5},
+            kwargs=options,
+            connection_class=cast(type[psycopg.Connection], _FirstThenNew(first)),
         )
         try:
-            psycopg.connect(url, connect_timeout=5).close()  # fail fast when it is down
             self.pool.open(wait=True, timeout=timeout)
-        except (PoolTimeout, psycopg.OperationalError) as exc:
+        except PoolTimeout as exc:
             self.pool.close()
+            first.close()
             raise StoreUnavailable(self.where, _short(exc)) from exc
         if migrate:
             from bot.db.migrations import migrate as run_migrations
@@ -154,6 +166,22 @@ class PostgresDatabase(Database):
             for key, value in list(_shared.items()):
                 if value is self:
                     del _shared[key]
+
+
+class _FirstThenNew:
+    """The pool's connection factory (psycopg_pool calls ``connection_class.connect``): the
+    connection ``PostgresDatabase`` opened to check the server first, then new ones."""
+
+    def __init__(self, first: psycopg.Connection):
+        self._first: psycopg.Connection | None = first
+        self._lock = threading.Lock()
+
+    def connect(self, conninfo: str, **kwargs: Any) -> psycopg.Connection:
+        with self._lock:
+            first, self._first = self._first, None
+        if first is not None and not first.closed:
+            return first
+        return psycopg.Connection.connect(conninfo, **kwargs)
 
 
 def _short(exc: BaseException) -> str:
