@@ -13,15 +13,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.demo.seed import seed_demo
-from bot.runtime.dispatch import Reply, handle_message
-from bot.runtime.executor import SkillResult, execute
-from bot.runtime.roster import Roster
-from bot.skills.registry import Registry
-from bot.stores.factory import Stores, open_stores
+if TYPE_CHECKING:  # the bot is imported where it is used: the xdist controller runs no test
+    from bot.runtime.dispatch import Reply
+    from bot.runtime.executor import SkillResult
+    from bot.skills.registry import Registry
+    from bot.stores.factory import Stores
 
 if sys.dont_write_bytecode:
     # PYTHONDONTWRITEBYTECODE (set on some machines, this one included) makes pytest rewrite
@@ -68,9 +68,14 @@ class Demo:
     stores: Stores
 
     def chat(self, who: str, text: str) -> Reply:
+        from bot.runtime.dispatch import handle_message
+
         return handle_message(self.registry, self.stores, who, text)
 
     def run(self, who: str, skill: str, **args) -> SkillResult:
+        from bot.runtime.executor import execute
+        from bot.runtime.roster import Roster
+
         caller = Roster.load(self.stores.workbook).resolve(who)
         return execute(self.registry, self.stores, skill, caller, args)
 
@@ -222,12 +227,17 @@ def engine_env(request, tmp_path) -> dict:
 
 @pytest.fixture(scope="session")
 def registry() -> Registry:
+    from bot.skills.registry import Registry
+
     return Registry.load()
 
 
 def _template(path: Path, registry: Registry, triage: bool) -> Path:
     """Seed (and triage) a data directory once, with the database checkpointed so that its
     files can be copied whole."""
+    from bot.demo.seed import seed_demo
+    from bot.stores.factory import open_stores
+
     stores = open_stores(path, env={})
     seed_demo(path, stores.workbook, orders=120, seed=3)
     if triage:
@@ -247,6 +257,8 @@ def triaged_dir(tmp_path_factory, registry) -> Path:
 
 
 def _copy(template: Path, tmp_path: Path, monkeypatch, registry: Registry) -> Demo:
+    from bot.stores.factory import open_stores
+
     for name in ("state.db", "warehouse.db"):
         shutil.copyfile(template / name, tmp_path / name)
     monkeypatch.setenv("ECM_DATA_DIR", str(tmp_path))
@@ -308,6 +320,8 @@ def engine_template(
     the directory to copy, and on PostgreSQL the database's rows to load (``rows_of``)."""
     from pg_databases import database_at_template, give_back, rows_of
 
+    from bot.stores.factory import open_stores
+
     path.mkdir()
     env = {"ECM_DATA_DIR": str(path)}
     if engine == "postgres":
@@ -344,6 +358,9 @@ def on_engine(engine_env, tmp_path, tmp_path_factory, registry, monkeypatch) -> 
     """60 seeded orders, triaged once, on each engine of the system of record (the engine's
     variables also set in the environment, for code that opens its own stores): a copy of a
     data set seeded and triaged once per process."""
+    from bot.demo.seed import seed_demo
+    from bot.stores.factory import open_stores
+
     for key, value in engine_env.items():
         monkeypatch.setenv(key, value)
     if "ECM_DATABASE_URL" not in engine_env:
