@@ -327,3 +327,17 @@ def test_a_loaded_skill_keeps_its_skill_md_description_and_body(registry):
     assert skill.description.startswith("Opens one order")
     assert "---" not in skill.body.splitlines()[0]
     assert skill.body.startswith("## Steps")
+
+
+def test_a_config_read_again_is_reused_and_an_edit_is_seen_at_once(tmp_path):
+    folder = copy_skill(tmp_path, "field", "my-tickets")
+    config = folder / "aspora.config.yaml"
+    first = load_skill(folder).config
+    assert load_skill(folder).config is first  # the same text: parsed and checked once
+    config.write_text(config.read_text().replace("version: 1.0.0", "version: 1.0.1"))
+    assert load_skill(folder).config.skill.version == "1.0.1"  # same size, same second
+    config.write_text(config.read_text().replace("version: 1.0.1", "version: [1"))
+    with pytest.raises(SkillConfigError, match="not valid YAML"):
+        load_skill(folder)
+    with pytest.raises(SkillConfigError, match="not valid YAML"):  # each time it is read
+        load_skill(folder)

