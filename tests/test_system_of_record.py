@@ -293,3 +293,17 @@ def test_postgresql_opens_one_connection_to_start_and_more_only_when_busy(pg_url
         assert len(opened) == 2
     finally:
         db.close()
+
+
+def test_sqlite_rows_of_two_results_read_in_turn_keep_their_own_columns(tmp_path):
+    from bot.db.sqlite import SqliteDatabase
+
+    db = SqliteDatabase(tmp_path / "state.db", migrate=False)
+    db.execute("CREATE TABLE a (x INTEGER, y TEXT)")
+    db.execute("CREATE TABLE b (y TEXT, z INTEGER, w TEXT)")
+    db.executemany("INSERT INTO a VALUES (?, ?)", [(i, f"a{i}") for i in range(3)])
+    db.executemany("INSERT INTO b VALUES (?, ?, ?)", [(f"b{i}", i, "w") for i in range(3)])
+    firsts, seconds = db.iterate("SELECT * FROM a"), db.iterate("SELECT * FROM b")
+    pairs = list(zip(firsts, seconds, strict=True))  # one row of each, in turn
+    assert [p[0] for p in pairs] == [{"x": i, "y": f"a{i}"} for i in range(3)]
+    assert [p[1] for p in pairs] == [{"y": f"b{i}", "z": i, "w": "w"} for i in range(3)]
