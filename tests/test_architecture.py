@@ -16,9 +16,9 @@ VENDORS = (
 CORE = ("skills", "access", "triage", "runtime", "skill_code", "briefing", "present", "agents")
 
 
-@functools.cache
 def _tree(path: Path) -> ast.Module:
-    """A module's syntax tree, parsed once per test run (several tests read every module)."""
+    """A module's syntax tree. Not kept: only its imports are (``_import_nodes``), so the
+    worker does not carry some 200,000 syntax nodes through every later garbage collection."""
     return ast.parse(path.read_text(encoding="utf-8"))
 
 
