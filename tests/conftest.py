@@ -83,9 +83,11 @@ class Demo:
         return self.stores.workbook.read(tab)
 
     def tickets_of(self, email: str, statuses=("ASSIGNED", "IN_PROGRESS")) -> list[dict]:
+        """The agent's rows in those statuses (the exact email), in sheet order: the
+        system of record's agent lookup (case-blind, so a superset), not the whole tab."""
         return [
             r
-            for r in self.rows("Assignments")
+            for r in self.stores.workbook.read("Assignments", {"Assigned Agent": email})
             if r["Assigned Agent"] == email and r["Status"] in statuses
         ]
 
