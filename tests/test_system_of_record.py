@@ -81,6 +81,11 @@ def test_values_read_back_as_text_like_a_sheet(stores):
     )
     row = stores.workbook.find("Agents", "B@X.COM")
     assert (row["capacity"], row["active"], row["name"]) == ("8", "TRUE", None)
+    # a row is the tab's columns, in the tab's order, whether read whole or looked up
+    from bot.stores.workbook import TAB_COLUMNS
+
+    (whole,) = stores.workbook.read("Agents")
+    assert list(whole) == list(row) == list(TAB_COLUMNS["Agents"]) and whole == row
 
 
 def test_dedupe_claims_alerts_and_proposals_act_once_across_two_openings(engine_env, tmp_path):

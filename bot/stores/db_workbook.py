@@ -23,8 +23,15 @@ TAB_TABLES = {
 _COLUMNS = {tab: {h: column_name(h) for h in headers} for tab, headers in TAB_COLUMNS.items()}
 
 
+_SELECT = {  # each column under its header's name: the driver's rows are the rows returned
+    tab: ", ".join(f'"{c}" AS "{h}"' for h, c in columns.items())
+    for tab, columns in _COLUMNS.items()
+}
+_ID = "_ecm_row_id"  # the row id's key while rows are sorted (no header is named so)
+
+
 def _id(row: dict) -> int:
-    return int(row["id"])
+    return int(row[_ID])
 
 
 def _q(name: str) -> str:
@@ -61,8 +68,7 @@ class DatabaseWorkbook:
         statuses come from one index (m014), whatever the number of closed ones."""
         columns = self._check_tab(tab)
         self.requests += 1
-        names = ", ".join(_q(c) for c in columns.values())
-        sql = f"SELECT {names}, id FROM {TAB_TABLES[tab]}"
+        names, table = _SELECT[tab], TAB_TABLES[tab]
         args: list[object] = []
         if where:
             self._check_columns(tab, set(where))
@@ -78,13 +84,14 @@ class DatabaseWorkbook:
                 marks = ", ".join([mark] * len(values))
                 tests.append(f"{column} = {mark}" if len(values) == 1 else f"{column} IN ({marks})")
                 args += [cell_text(v) or "" for v in values]
-            sql += " WHERE " + " AND ".join(tests)
+            sql = f"SELECT {names}, id AS {_q(_ID)} FROM {table} WHERE " + " AND ".join(tests)
             # in insertion order, sorted here: an ORDER BY id could make the planner walk the
             # whole table in id order rather than sort the index's few rows
             rows = sorted(self.db.query(sql, args), key=_id)
-        else:
-            rows = self.db.query(sql + " ORDER BY id")
-        return [{h: r[c] for h, c in columns.items()} for r in rows]
+            for row in rows:
+                del row[_ID]
+            return rows
+        return self.db.query(f"SELECT {names} FROM {table} ORDER BY id")
 
     def read_many(self, tabs: list[str]) -> dict[str, list[dict]]:
         return {tab: self.read(tab) for tab in tabs}
