@@ -231,6 +231,10 @@ def exit_like_python(run: Callable[[], object]) -> NoReturn:
 
 if __name__ == "__main__":
     base = [p for p in sys.path[1:] if p]  # without this file's directory
+    # The bot's modules cached in __pycache__ (ignored by git) like any import, also where
+    # PYTHONDONTWRITEBYTECODE is set (conftest.py does the same for pytest's processes):
+    # otherwise every run compiles all of them here again. Children get the variable's way.
+    sys.dont_write_bytecode = False
     # No collector passes while importing: a third of the preload's time was full passes
     # over the growing heap of modules, none of them garbage. One pass at the end instead.
     gc.disable()
