@@ -190,6 +190,27 @@ def pytest_unconfigure(config):
     gc.freeze()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    """In an xdist worker, before it collects: its share of the run's test modules'
+    assert-rewritten bytecode written where missing (``rewritten_pycs``)."""
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is None:
+        return
+    import rewritten_pycs
+
+    config = session.config
+    paths = [(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args]
+    modules = [
+        m
+        for m in sorted(Path(__file__).parent.glob("test_*.py"))
+        if any(p == m or (p.is_dir() and m.is_relative_to(p)) for p in paths)
+    ]
+    worker = str(workerinput.get("workerid", "")).removeprefix("gw")
+    if worker.isdigit() and workerinput.get("workercount"):
+        rewritten_pycs.write_share(modules, int(worker), int(workerinput["workercount"]))
+
+
 def pytest_collection_finish(session):
     gc.collect()
     gc.freeze()
