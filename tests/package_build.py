@@ -41,13 +41,15 @@ def _build_wheel(dist: Path) -> None:
     backend = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["build-backend"]
     dist.mkdir(parents=True, exist_ok=True)
     code = f"import sys, {backend} as b; b.build_wheel(sys.argv[1])"
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", code, str(dist)],
-        check=True,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,  # setuptools' routine warnings are not the test run's output
+        text=True,
         timeout=300,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"building the wheel failed (exit {done.returncode}):\n{done.stderr}")
 
 
 def _install(venv: Path, wheel: Path) -> None:
@@ -56,10 +58,15 @@ def _install(venv: Path, wheel: Path) -> None:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
     (site / "_ecm_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run(
+    done = subprocess.run(
         ["sh", str(ROOT / "scripts" / "install-wheel.sh"), str(venv), str(wheel)],
-        check=True,
         cwd=venv.parent,
         env={**os.environ, "PYTHON": sys.executable, "PIP_NO_DEPS": "1"},
+        capture_output=True,
+        text=True,
         timeout=600,
     )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"install-wheel.sh failed (exit {done.returncode}):\n{done.stdout}{done.stderr}"
+        )
