@@ -140,18 +140,27 @@ def pytest_sessionstart(session):
     policy = config.getini("tmp_path_retention_policy")
     if config.option.basetemp is None and keep > 0 and policy != "none":
         _warm_up(functools.partial(_delete_older_runs, keep=keep), shared)
-    paths = [(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args]
+    paths = _run_paths(config)
     here = Path(__file__).parent
     if any(p.is_dir() and here.is_relative_to(p) for p in paths):  # the whole suite
         import pg_databases
 
         make = pg_databases.share_template(shared / "pg-template")  # locked before workers start
         _warm_up(lambda _: make(), shared)
-    target = here / "test_package.py"
-    if any(p == target or (p.is_dir() and target.is_relative_to(p)) for p in paths):
+    if _among(here / "test_package.py", paths):
         import package_build
 
         _warm_up(package_build.prepare, shared)
+
+
+def _run_paths(config) -> list[Path]:
+    """The files and directories this run was asked for, resolved."""
+    return [(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args]
+
+
+def _among(module: Path, paths: list[Path]) -> bool:
+    """Whether the run includes ``module``: named, or in a directory named."""
+    return any(p == module or (p.is_dir() and module.is_relative_to(p)) for p in paths)
 
 
 def _delete_older_runs(basetemp: Path, keep: int) -> None:
@@ -199,13 +208,8 @@ def pytest_collection(session):
         return
     import rewritten_pycs
 
-    config = session.config
-    paths = [(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args]
-    modules = [
-        m
-        for m in sorted(Path(__file__).parent.glob("test_*.py"))
-        if any(p == m or (p.is_dir() and m.is_relative_to(p)) for p in paths)
-    ]
+    paths = _run_paths(session.config)
+    modules = [m for m in sorted(Path(__file__).parent.glob("test_*.py")) if _among(m, paths)]
     worker = str(workerinput.get("workerid", "")).removeprefix("gw")
     if worker.isdigit() and workerinput.get("workercount"):
         rewritten_pycs.write_share(modules, int(worker), int(workerinput["workercount"]))
